@@ -1,0 +1,126 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Model is a differentiable function of an input batch with trainable
+// parameters: a layer from package nn, a stack of them, or a user's own.
+type Model interface {
+	// Params returns the model's parameters in a stable order.
+	Params() []*Param
+	// Forward adds the model's computation on x to b's graph and returns
+	// the output node. It gets parameter nodes from b.Param, so calling
+	// Forward twice on one Builder shares the parameters. A shape mistake
+	// is returned as an error (see [ShapeError]), not a panic.
+	Forward(b *Builder, x *G.Node) (*G.Node, error)
+}
+
+// Builder is a Gorgonia expression graph under construction, with the
+// nodes of the parameters already added to it.
+type Builder struct {
+	g      *G.ExprGraph
+	dtype  tensor.Dtype
+	params map[*Param]*G.Node
+	order  []*Param
+}
+
+// NewBuilder returns a Builder for a new graph whose inputs have dtype dt.
+func NewBuilder(dt tensor.Dtype) *Builder {
+	checkDtype(dt)
+	return &Builder{g: G.NewGraph(), dtype: dt, params: map[*Param]*G.Node{}}
+}
+
+// Graph returns the expression graph being built.
+func (b *Builder) Graph() *G.ExprGraph { return b.g }
+
+// Dtype returns the graph's element type.
+func (b *Builder) Dtype() tensor.Dtype { return b.dtype }
+
+// Param returns the node of p in this graph, adding it on first use. The
+// node is bound to p.Value itself, not a copy. It panics if p's dtype
+// differs from the graph's; Compile checks dtypes before it builds.
+func (b *Builder) Param(p *Param) *G.Node {
+	if n, ok := b.params[p]; ok {
+		return n
+	}
+	if p.Value.Dtype() != b.dtype {
+		panic(fmt.Sprintf("graph: parameter %q is %v in a %v graph", p.Name, p.Value.Dtype(), b.dtype))
+	}
+	n := G.NodeFromAny(b.g, p.Value, G.WithName(p.Name))
+	b.params[p] = n
+	b.order = append(b.order, p)
+	return n
+}
+
+// Constant returns a scalar constant node of the graph's dtype.
+func (b *Builder) Constant(v float64) *G.Node {
+	if b.dtype == tensor.Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
+}
+
+// Input adds an input node of the given shape to the graph.
+func (b *Builder) Input(name string, shape ...int) *G.Node {
+	return G.NewTensor(b.g, b.dtype, len(shape), G.WithShape(shape...), G.WithName(name))
+}
+
+// Func adapts a Go function over Gorgonia nodes to a Model. Params lists
+// the parameters Fn uses through b.Param.
+type Func struct {
+	Fn func(b *Builder, x *G.Node) (*G.Node, error)
+	P  []*Param
+}
+
+// Params implements Model.
+func (f Func) Params() []*Param { return f.P }
+
+// Forward implements Model.
+func (f Func) Forward(b *Builder, x *G.Node) (*G.Node, error) { return f.Fn(b, x) }
+
+// ShapeError reports an input whose shape a layer cannot take.
+type ShapeError struct {
+	Layer string // the layer, e.g. "Sequential[2] Linear(784→256)"
+	Got   []int  // the shape it was given
+	Want  string // the shape it takes, e.g. "(N, 784)"
+}
+
+func (e *ShapeError) Error() string {
+	return fmt.Sprintf("%s: input shape %v, want %s", e.Layer, fmtShape(e.Got), e.Want)
+}
+
+// ErrShape is matched by every ShapeError (errors.Is).
+var ErrShape = errors.New("graph: shape mismatch")
+
+// Is makes errors.Is(err, ErrShape) true for shape errors.
+func (e *ShapeError) Is(target error) bool { return target == ErrShape }
+
+func fmtShape(s []int) string {
+	out := "("
+	for i, d := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprint(d)
+	}
+	return out + ")"
+}
+
+// FormatShape formats a shape as "(128, 1, 28, 28)".
+func FormatShape(s []int) string { return fmtShape(s) }
+
+// guard runs build, turning a panic from inside Gorgonia into an error, the
+// way regexp.Compile turns a bad pattern into an error.
+func guard(what string, build func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %s: %v", what, r)
+		}
+	}()
+	return build()
+}

@@ -1,0 +1,111 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+type float interface{ ~float32 | ~float64 }
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+func kernel[F func(float64) float64, D func(x, y float64) float64](name string, f F, d D) *Kernel {
+	return &Kernel{
+		Name:      name,
+		Forward32: forward[float32](f),
+		Forward64: forward[float64](f),
+		Back32:    backward[float32](d),
+		Back64:    backward[float64](d),
+	}
+}
+
+func forward[T float](f func(float64) float64) func(y, x []T) {
+	return func(y, x []T) {
+		y = y[:len(x)]
+		for i, v := range x {
+			y[i] = T(f(float64(v)))
+		}
+	}
+}
+
+// backward returns gx = gy·d(x, y) where d is f' written in terms of x and
+// y = f(x).
+func backward[T float](d func(x, y float64) float64) func(gx, x, y, gy []T) {
+	return func(gx, x, y, gy []T) {
+		gx, y, gy = gx[:len(x)], y[:len(x)], gy[:len(x)]
+		for i, v := range x {
+			gx[i] = T(float64(gy[i]) * d(float64(v), float64(y[i])))
+		}
+	}
+}
+
+// SiLU is x·σ(x), also called Swish.
+var SiLU = kernel("SiLU",
+	func(x float64) float64 { return x * sigmoid(x) },
+	func(x, _ float64) float64 { s := sigmoid(x); return s * (1 + x*(1-s)) })
+
+// Sigmoid is σ(x) = 1/(1+e^−x).
+var Sigmoid = kernel("Sigmoid", sigmoid,
+	func(_, y float64) float64 { return y * (1 - y) })
+
+// Tanh is the hyperbolic tangent.
+var Tanh = kernel("Tanh", math.Tanh,
+	func(_, y float64) float64 { return 1 - y*y })
+
+// Softplus returns log(1+e^(βx))/β, linear where βx > threshold, as
+// torch.nn.Softplus(beta, threshold) computes it.
+func Softplus(beta, threshold float64) *Kernel {
+	return kernel(fmt.Sprintf("Softplus(%g,%g)", beta, threshold),
+		func(x float64) float64 {
+			if x*beta > threshold {
+				return x
+			}
+			return math.Log1p(math.Exp(beta*x)) / beta
+		},
+		func(x, _ float64) float64 {
+			if x*beta > threshold {
+				return 1
+			}
+			return sigmoid(beta * x)
+		})
+}
+
+// ELU returns x for x > 0 and α(e^x − 1) otherwise.
+func ELU(alpha float64) *Kernel {
+	return kernel(fmt.Sprintf("ELU(%g)", alpha),
+		func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return alpha * math.Expm1(x)
+		},
+		func(x, _ float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return alpha * math.Exp(x)
+		})
+}
+
+// LeakyReLU returns x for x > 0 and slope·x otherwise.
+func LeakyReLU(slope float64) *Kernel {
+	return kernel(fmt.Sprintf("LeakyReLU(%g)", slope),
+		func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return slope * x
+		},
+		func(x, _ float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return slope
+		})
+}

@@ -1,0 +1,172 @@
+// Package ops holds the custom Gorgonia operations ebm's layers are built
+// from: fused element-wise activations (one pass forward, one pass
+// backward) in place of chains of Gorgonia's primitive ops.
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Kernel is an element-wise function with its derivative, in float32 and
+// float64. Forward sets y[i] = f(x[i]); Backward sets gx[i] = gy[i]·f'(x[i]),
+// and may read y = f(x) to save work.
+type Kernel struct {
+	Name      string // unique among kernels, with its parameters: "LeakyReLU(0.2)"
+	Forward32 func(y, x []float32)
+	Forward64 func(y, x []float64)
+	Back32    func(gx, x, y, gy []float32)
+	Back64    func(gx, x, y, gy []float64)
+}
+
+// Apply returns k applied element-wise to x.
+func Apply(k *Kernel, x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&unaryOp{k}, x)
+}
+
+type unaryOp struct{ k *Kernel }
+
+func (op *unaryOp) Arity() int { return 1 }
+func (op *unaryOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op *unaryOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op *unaryOp) ReturnsPtr() bool      { return false }
+func (op *unaryOp) CallsExtern() bool     { return false }
+func (op *unaryOp) OverwritesInput() int  { return -1 }
+func (op *unaryOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ebm.%s", op.k.Name) }
+func (op *unaryOp) Hashcode() uint32      { return hashOf(op) }
+func (op *unaryOp) String() string        { return op.k.Name }
+
+func (op *unaryOp) Do(in ...G.Value) (G.Value, error) {
+	x, err := dense(in[0])
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	return op.do(y, x)
+}
+
+func (op *unaryOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	x, err := dense(in[0])
+	if err != nil {
+		return nil, err
+	}
+	y, err := dense(prealloc)
+	if err != nil {
+		return nil, err
+	}
+	return op.do(y, x)
+}
+
+func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
+	switch xd := x.Data().(type) {
+	case []float32:
+		op.k.Forward32(y.Data().([]float32), xd)
+	case []float64:
+		op.k.Forward64(y.Data().([]float64), xd)
+	default:
+		return nil, fmt.Errorf("%s: dtype %v not supported", op.k.Name, x.Dtype())
+	}
+	return y, nil
+}
+
+func (op *unaryOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(&unaryBackOp{op.k}, in[0], out, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{gx}, nil
+}
+
+// unaryBackOp computes gx = gy·f'(x) from (x, y, gy).
+type unaryBackOp struct{ k *Kernel }
+
+func (op *unaryBackOp) Arity() int { return 3 }
+func (op *unaryBackOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a, a)
+}
+func (op *unaryBackOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op *unaryBackOp) ReturnsPtr() bool      { return false }
+func (op *unaryBackOp) CallsExtern() bool     { return false }
+func (op *unaryBackOp) OverwritesInput() int  { return -1 }
+func (op *unaryBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ebm.%s'", op.k.Name) }
+func (op *unaryBackOp) Hashcode() uint32      { return hashOf(op) }
+func (op *unaryBackOp) String() string        { return op.k.Name + "'" }
+
+func (op *unaryBackOp) Do(in ...G.Value) (G.Value, error) {
+	x, err := dense(in[0])
+	if err != nil {
+		return nil, err
+	}
+	gx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	return op.do(gx, in...)
+}
+
+func (op *unaryBackOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	gx, err := dense(prealloc)
+	if err != nil {
+		return nil, err
+	}
+	return op.do(gx, in...)
+}
+
+func (op *unaryBackOp) do(gx *tensor.Dense, in ...G.Value) (G.Value, error) {
+	var ts [3]*tensor.Dense
+	for i := range ts {
+		t, err := dense(in[i])
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	switch xd := ts[0].Data().(type) {
+	case []float32:
+		op.k.Back32(gx.Data().([]float32), xd, ts[1].Data().([]float32), ts[2].Data().([]float32))
+	case []float64:
+		op.k.Back64(gx.Data().([]float64), xd, ts[1].Data().([]float64), ts[2].Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%s': dtype %v not supported", op.k.Name, ts[0].Dtype())
+	}
+	return gx, nil
+}
+
+func (op *unaryBackOp) DiffWRT(int) []bool { return []bool{false, false, false} }
+
+func (op *unaryBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("%s: second derivatives are not supported", op.k.Name)
+}
+
+// dense returns v as a contiguous *tensor.Dense.
+func dense(v G.Value) (*tensor.Dense, error) {
+	t, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("ops: value of type %T, want *tensor.Dense", v)
+	}
+	if t.IsView() {
+		m := t.Materialize()
+		if t, ok = m.(*tensor.Dense); !ok {
+			return nil, fmt.Errorf("ops: cannot materialise a view of type %T", m)
+		}
+	}
+	return t, nil
+}
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
