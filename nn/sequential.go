@@ -13,12 +13,15 @@ import (
 // parameters are named by layer index, "0.weight", "0.bias", "2.weight",
 // ..., as in a PyTorch state_dict, so weights move between the two.
 type Sequential struct {
-	Layers []graph.Model
+	Layers []Layer
 }
+
+// Layer is anything Sequential can hold: a graph.Model.
+type Layer = graph.Model
 
 // NewSequential returns the layers as one model and prefixes each layer's
 // parameter names with its index.
-func NewSequential(layers ...graph.Model) *Sequential {
+func NewSequential(layers ...Layer) *Sequential {
 	for i, l := range layers {
 		graph.Prefix(fmt.Sprint(i), l.Params())
 	}
