@@ -118,6 +118,9 @@ func TestLossGradTheta(t *testing.T) {
 		t.Fatalf("loss %v, want %v from per-sample energies", loss, want)
 	}
 	for i, p := range l.Params() {
+		if _, err := l.Run(xp, xn); err != nil { // at θ, not at the last check's θ − h
+			t.Fatal(err)
+		}
 		g := make([]float64, p.Size())
 		copy(g, l.Grads()[i].Data().([]float64))
 		theta := p.Value.Data().([]float64)
