@@ -11,6 +11,7 @@
 //     make it an energy.Differentiable, so every sampler in package
 //     sampling runs on it. FGrad runs on the subgraph that leads to f and
 //     ∇x Σ_n f(x_n) = (∇x f(x_n))_n, pruned of all ∇θ work.
+//
 //   - NewLoss compiles a scalar loss of the energies of several input
 //     batches that share the parameter nodes, with ∂loss/∂θ for every
 //     parameter. CDLoss is the contrastive-divergence loss of image EBMs:

@@ -68,7 +68,7 @@ func ExampleCDLoss() {
 		fmt.Println(err)
 		return
 	}
-	data := []float64{1, 1, -1, -1}   // x⁺
+	data := []float64{1, 1, -1, -1}  // x⁺
 	samples := []float64{0, 3, 3, 0} // x⁻ from a sampler
 	l, err := loss.Run(data, samples)
 	if err != nil {
