@@ -1,0 +1,408 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+	"math/cmplx"
+	"slices"
+	"sort"
+)
+
+// Convergence diagnostics for one scalar quantity drawn by several chains:
+// the input is chains × draws, chains[c][t] being the quantity at draw t of
+// chain c. The definitions are those of Vehtari, Gelman, Simpson, Carpenter
+// and Bürkner (2021), "Rank-normalization, folding, and localization: an
+// improved R-hat for assessing convergence of MCMC", as implemented by the R
+// package posterior (1.4) and ArviZ; see doc.go for the formulas.
+//
+// Every function returns NaN when the quantity cannot be estimated: a NaN or
+// Inf draw, a constant quantity, or fewer than 3 draws per half chain.
+// Ragged or empty input is a caller mistake and panics.
+
+// ESS returns the bulk effective sample size of the draws: the effective
+// sample size of the rank-normalised split chains. It is the ESS to quote
+// for estimates of the centre of the distribution (mean, median), and it
+// stays meaningful for heavy-tailed quantities whose variance is infinite.
+func ESS(chains [][]float64) float64 {
+	n := diagCheck("ESS", chains)
+	if diagBad(chains) {
+		return math.NaN()
+	}
+	return diagESS(diagZScale(diagSplit(chains, n)))
+}
+
+// ESSTail returns the tail effective sample size: the smaller of the ESS
+// for the 5% and the 95% quantile, which tells how well the draws pin
+// down the tails (intervals).
+func ESSTail(chains [][]float64) float64 {
+	diagCheck("ESSTail", chains)
+	return math.Min(ESSQuantile(chains, 0.05), ESSQuantile(chains, 0.95))
+}
+
+// ESSQuantile returns the effective sample size for the estimate of the
+// prob quantile: the ESS of the indicator I(x ≤ q̂_prob) over the split
+// chains, where q̂ is the empirical quantile of all draws (type 7, as in R
+// and NumPy). It panics unless 0 ≤ prob ≤ 1.
+func ESSQuantile(chains [][]float64, prob float64) float64 {
+	n := diagCheck("ESSQuantile", chains)
+	if !(prob >= 0 && prob <= 1) {
+		panic(fmt.Sprintf("sampling: ESSQuantile: probability %v is outside [0, 1]", prob))
+	}
+	if diagBad(chains) {
+		return math.NaN()
+	}
+	all := diagFlatten(chains)
+	if prob == 1 {
+		prob = (float64(len(all)) - 0.5) / float64(len(all))
+	}
+	slices.Sort(all)
+	q := diagQuantile(all, prob)
+	ind := make([][]float64, len(chains))
+	for c, ch := range chains {
+		ind[c] = make([]float64, n)
+		for t, v := range ch {
+			if v <= q {
+				ind[c][t] = 1
+			}
+		}
+	}
+	return diagESS(diagSplit(ind, n))
+}
+
+// ESSMean returns the basic (split, not rank-normalised) effective sample
+// size, the one that sets the Monte Carlo standard error of the mean of a
+// quantity with finite variance (see [MCSE]).
+func ESSMean(chains [][]float64) float64 {
+	n := diagCheck("ESSMean", chains)
+	if diagBad(chains) {
+		return math.NaN()
+	}
+	return diagESS(diagSplit(chains, n))
+}
+
+// MCSE returns the Monte Carlo standard error of the mean of all draws,
+// sd / √ESSMean, where sd is the standard deviation of all draws pooled.
+// The mean of the draws is within about 2·MCSE of the true expectation.
+func MCSE(chains [][]float64) float64 {
+	diagCheck("MCSE", chains)
+	all := diagFlatten(chains)
+	_, v := diagMeanVar(all)
+	return math.Sqrt(v / ESSMean(chains))
+}
+
+// SplitRHat returns the rank-normalised split R̂: the larger of the R̂ of
+// the rank-normalised split chains (bulk) and that of the rank-normalised
+// folded split chains |x − median| (tail). Values near 1 (below 1.01, as
+// Vehtari et al. recommend) mean the chains agree; larger values mean they
+// have not mixed. At least two chains, or one chain long enough to split,
+// are needed.
+func SplitRHat(chains [][]float64) float64 {
+	n := diagCheck("SplitRHat", chains)
+	if diagBad(chains) {
+		return math.NaN()
+	}
+	bulk := diagRHat(diagZScale(diagSplit(chains, n)))
+	all := diagFlatten(chains)
+	slices.Sort(all)
+	med := diagQuantile(all, 0.5)
+	folded := make([][]float64, len(chains))
+	for c, ch := range chains {
+		folded[c] = make([]float64, n)
+		for t, v := range ch {
+			folded[c][t] = math.Abs(v - med)
+		}
+	}
+	tail := diagRHat(diagZScale(diagSplit(folded, n)))
+	if math.IsNaN(bulk) || math.IsNaN(tail) {
+		return math.NaN()
+	}
+	return math.Max(bulk, tail)
+}
+
+// Autocorr sets dst[t] to the sample autocorrelation of x at lag t,
+// ρ̂_t = γ̂_t / γ̂_0 with the biased autocovariance
+// γ̂_t = (1/n) Σ_{s<n−t} (x_s − x̄)(x_{s+t} − x̄), for t < len(dst), and
+// returns dst. A nil dst means all lags: len(x) values. It computes the
+// autocovariance with a fast Fourier transform in O(n log n). A constant
+// series has autocorrelation NaN beyond lag 0. It panics if len(dst) > len(x).
+func Autocorr(dst, x []float64) []float64 {
+	if dst == nil {
+		dst = make([]float64, len(x))
+	}
+	if len(dst) > len(x) {
+		panic(fmt.Sprintf("sampling: Autocorr: %d lags requested from %d values", len(dst), len(x)))
+	}
+	if len(x) == 0 {
+		return dst
+	}
+	acov := diagAutocov(x)
+	for t := range dst {
+		dst[t] = acov[t] / acov[0]
+	}
+	dst[0] = 1
+	return dst
+}
+
+// diagCheck panics unless chains is a non-empty rectangle with at least
+// one draw, and returns the number of draws per chain.
+func diagCheck(fn string, chains [][]float64) int {
+	if len(chains) == 0 {
+		panic("sampling: " + fn + ": no chains")
+	}
+	n := len(chains[0])
+	if n == 0 {
+		panic("sampling: " + fn + ": chains have no draws")
+	}
+	for c, ch := range chains {
+		if len(ch) != n {
+			panic(fmt.Sprintf("sampling: %s: chain %d has %d draws, chain 0 has %d", fn, c, len(ch), n))
+		}
+	}
+	return n
+}
+
+// diagBad reports whether a diagnostic cannot be computed: a non-finite
+// draw, or all draws equal.
+func diagBad(chains [][]float64) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, ch := range chains {
+		for _, v := range ch {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return true
+			}
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return !(hi-lo >= 0x1p-52)
+}
+
+// diagSplit halves each chain of n draws, dropping the middle draw when
+// n is odd, giving 2·len(chains) chains of n/2 draws.
+func diagSplit(chains [][]float64, n int) [][]float64 {
+	if n == 1 {
+		return chains
+	}
+	half := n / 2
+	out := make([][]float64, 0, 2*len(chains))
+	for _, ch := range chains {
+		out = append(out, ch[:half])
+	}
+	for _, ch := range chains {
+		out = append(out, ch[n-half:])
+	}
+	return out
+}
+
+// diagZScale replaces every draw by the normal quantile of its fractional rank
+// among all draws: Φ⁻¹((r − 3/8)/(S + 1/4)) with average ranks for ties,
+// S the total number of draws (Blom's rank-based inverse normal transform).
+func diagZScale(chains [][]float64) [][]float64 {
+	type idx struct{ c, t int }
+	var order []idx
+	for c, ch := range chains {
+		for t := range ch {
+			order = append(order, idx{c, t})
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return chains[order[a].c][order[a].t] < chains[order[b].c][order[b].t]
+	})
+	out := make([][]float64, len(chains))
+	for c, ch := range chains {
+		out[c] = make([]float64, len(ch))
+	}
+	S := float64(len(order))
+	for i := 0; i < len(order); {
+		v := chains[order[i].c][order[i].t]
+		j := i + 1
+		for j < len(order) && chains[order[j].c][order[j].t] == v {
+			j++
+		}
+		// Ranks i+1 … j share their average.
+		r := float64(i+1+j) / 2
+		z := diagNormalQuantile((r - 3.0/8) / (S + 0.25))
+		for k := i; k < j; k++ {
+			out[order[k].c][order[k].t] = z
+		}
+		i = j
+	}
+	return out
+}
+
+// diagNormalQuantile returns Φ⁻¹(p) for 0 < p < 1.
+func diagNormalQuantile(p float64) float64 {
+	return -math.Sqrt2 * math.Erfcinv(2*p)
+}
+
+// diagQuantile returns the type-7 quantile (linear interpolation between
+// order statistics, R's and NumPy's default) of sorted values.
+func diagQuantile(sorted []float64, p float64) float64 {
+	h := float64(len(sorted)-1) * p
+	lo := int(math.Floor(h))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+func diagFlatten(chains [][]float64) []float64 {
+	var all []float64
+	for _, ch := range chains {
+		all = append(all, ch...)
+	}
+	return all
+}
+
+// meanVar returns the mean and the unbiased (n − 1) variance of x.
+func diagMeanVar(x []float64) (mean, variance float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		variance += (v - mean) * (v - mean)
+	}
+	return mean, variance / float64(len(x)-1)
+}
+
+// diagESS is the effective sample size of equal-length chains with
+// Geyer's initial positive sequence, made monotone, and the
+// Vehtari et al. improved truncation (posterior's .ess, step by step).
+func diagESS(chains [][]float64) float64 {
+	m, n := len(chains), len(chains[0])
+	if n < 3 || diagBad(chains) {
+		return math.NaN()
+	}
+	acov := make([]float64, n) // mean over chains of the autocovariances
+	means := make([]float64, m)
+	for c, ch := range chains {
+		a := diagAutocov(ch)
+		for t := range acov {
+			acov[t] += a[t] / float64(m)
+		}
+		means[c], _ = diagMeanVar(ch)
+	}
+	fn := float64(n)
+	meanVarW := acov[0] * fn / (fn - 1) // W: mean within-chain variance
+	varPlus := meanVarW * (fn - 1) / fn
+	if m > 1 {
+		_, b := diagMeanVar(means)
+		varPlus += b
+	}
+	rho := make([]float64, n)
+	rho[0] = 1
+	even, odd := 1.0, 1-(meanVarW-acov[1])/varPlus
+	rho[1] = odd
+	t := 0
+	for t < n-5 && !math.IsNaN(even+odd) && even+odd > 0 {
+		t += 2
+		even = 1 - (meanVarW-acov[t])/varPlus
+		odd = 1 - (meanVarW-acov[t+1])/varPlus
+		if even+odd >= 0 {
+			rho[t], rho[t+1] = even, odd
+		}
+	}
+	maxT := t
+	if even > 0 {
+		rho[maxT] = even
+	}
+	// Geyer's initial monotone sequence: pair sums never increase.
+	for t = 0; t <= maxT-4; {
+		t += 2
+		if rho[t]+rho[t+1] > rho[t-2]+rho[t-1] {
+			rho[t] = (rho[t-2] + rho[t-1]) / 2
+			rho[t+1] = rho[t]
+		}
+	}
+	var sum float64
+	if maxT == 0 {
+		sum = rho[0]
+	}
+	for _, r := range rho[:maxT] {
+		sum += r
+	}
+	tau := -1 + 2*sum + rho[maxT]
+	total := float64(m * n)
+	// Cap the ESS at total·log10(total) for antithetic chains.
+	tau = math.Max(tau, 1/math.Log10(total))
+	return total / tau
+}
+
+// diagRHat is the classic R̂ of equal-length chains:
+// √((B/W + n − 1)/n), B = n·var(chain means), W = mean chain variance.
+func diagRHat(chains [][]float64) float64 {
+	if len(chains) < 2 || len(chains[0]) < 2 || diagBad(chains) {
+		return math.NaN()
+	}
+	n := float64(len(chains[0]))
+	means := make([]float64, len(chains))
+	var w float64
+	for c, ch := range chains {
+		var v float64
+		means[c], v = diagMeanVar(ch)
+		w += v / float64(len(chains))
+	}
+	_, b := diagMeanVar(means)
+	b *= n
+	return math.Sqrt((b/w + n - 1) / n)
+}
+
+// autocov returns the biased autocovariances γ̂_0 … γ̂_{n−1} of x, computed
+// by FFT with zero padding to a power of two ≥ 2n.
+func diagAutocov(x []float64) []float64 {
+	n := len(x)
+	m := 1
+	for m < 2*n {
+		m <<= 1
+	}
+	var mean float64
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(n)
+	buf := make([]complex128, m)
+	for i, v := range x {
+		buf[i] = complex(v-mean, 0)
+	}
+	diagFFT(buf, false)
+	for i, v := range buf {
+		a := cmplx.Abs(v)
+		buf[i] = complex(a*a, 0)
+	}
+	diagFFT(buf, true)
+	out := make([]float64, n)
+	for t := range out {
+		out[t] = real(buf[t]) / float64(m) / float64(n)
+	}
+	return out
+}
+
+// fft transforms a in place (len(a) a power of two): the forward
+// transform Σ a_k e^{−2πijk/n}, or without the 1/n factor its inverse.
+func diagFFT(a []complex128, inverse bool) {
+	n := len(a)
+	for i, j := 1, 0; i < n; i++ {
+		bit := n >> 1
+		for ; j&bit != 0; bit >>= 1 {
+			j ^= bit
+		}
+		j ^= bit
+		if i < j {
+			a[i], a[j] = a[j], a[i]
+		}
+	}
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for size := 2; size <= n; size <<= 1 {
+		ang := sign * 2 * math.Pi / float64(size)
+		for k := 0; k < size/2; k++ {
+			w := cmplx.Rect(1, ang*float64(k))
+			for start := 0; start < n; start += size {
+				u, v := a[start+k], a[start+k+size/2]*w
+				a[start+k], a[start+k+size/2] = u+v, u-v
+			}
+		}
+	}
+}
