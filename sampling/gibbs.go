@@ -376,12 +376,12 @@ func sampleLogits(rng *rand.Rand, l []float64) int {
 // units of each layer are conditionally independent given the other layer,
 // such as a restricted Boltzmann machine (energy.RBM). Batches are
 // row-major: N visible vectors of Dim() values, N hidden vectors of
-// NumHidden() values.
+// Hidden() values.
 type Bipartite interface {
 	// Dim is the number of visible units.
 	Dim() int
-	// NumHidden is the number of hidden units.
-	NumHidden() int
+	// Hidden is the number of hidden units.
+	Hidden() int
 	// SampleHidden sets h to a draw from p(h | v) for each sample of the
 	// batch v.
 	SampleHidden(rng *rand.Rand, h, v []float64) error
@@ -397,8 +397,8 @@ type Bipartite interface {
 // persistent CD for RBMs.
 //
 // State.X holds the visible units; State.F is nil (evaluate the free
-// energy when needed). Hidden returns the hidden units drawn by the last
-// Step. Info.Accepted reports whether a chain's visible units changed.
+// energy when needed). LastHidden returns the hidden units drawn by the
+// last Step. Info.Accepted reports whether a chain's visible units changed.
 //
 // A BlockGibbs is not safe for concurrent use.
 type BlockGibbs struct {
@@ -414,10 +414,10 @@ func NewBlockGibbs(m Bipartite) (*BlockGibbs, error) {
 	if m == nil {
 		panic("sampling: NewBlockGibbs: nil model")
 	}
-	if m.Dim() <= 0 || m.NumHidden() <= 0 {
-		return nil, fmt.Errorf("sampling: NewBlockGibbs: model has %d visible and %d hidden units", m.Dim(), m.NumHidden())
+	if m.Dim() <= 0 || m.Hidden() <= 0 {
+		return nil, fmt.Errorf("sampling: NewBlockGibbs: model has %d visible and %d hidden units", m.Dim(), m.Hidden())
 	}
-	return &BlockGibbs{m: m, nv: m.Dim(), nh: m.NumHidden()}, nil
+	return &BlockGibbs{m: m, nv: m.Dim(), nh: m.Hidden()}, nil
 }
 
 // Init returns the state of n chains whose visible units start at x
@@ -479,7 +479,7 @@ func (b *BlockGibbs) Step(rng *rand.Rand, s State) (State, Info, error) {
 	return s, b.info, nil
 }
 
-// Hidden returns the hidden units drawn by the last Step, N×NumHidden()
+// LastHidden returns the hidden units drawn by the last Step, N×Hidden()
 // row-major. The slice belongs to the kernel and is overwritten by the
 // next Step.
-func (b *BlockGibbs) Hidden() []float64 { return b.h }
+func (b *BlockGibbs) LastHidden() []float64 { return b.h }

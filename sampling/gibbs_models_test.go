@@ -185,7 +185,7 @@ func (m *discRBM) SiteLogits(logits, x []float64, i int) error {
 	return nil
 }
 
-func (m *discRBM) NumHidden() int { return m.nh }
+func (m *discRBM) Hidden() int { return m.nh }
 
 func (m *discRBM) SampleHidden(rng *rand.Rand, h, v []float64) error {
 	a := make([]float64, m.nh)
@@ -386,3 +386,6 @@ func discStateIndex(s, vals []float64) int {
 	}
 	return idx
 }
+
+func (m *discRBM) Visible() int                { return m.nv }
+func (m *discRBM) Params() (w, b, c []float64) { return m.w, m.b, m.c }

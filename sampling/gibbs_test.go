@@ -205,10 +205,10 @@ func TestBlockGibbsHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := b.Hidden(); len(h) != 7*3 {
+	if h := b.LastHidden(); len(h) != 7*3 {
 		t.Fatalf("Hidden has %d values, want 21", len(h))
 	}
-	for _, v := range b.Hidden() {
+	for _, v := range b.LastHidden() {
 		if v != 0 && v != 1 {
 			t.Fatalf("hidden unit %v is not binary", v)
 		}
