@@ -5,8 +5,6 @@ import (
 	"math"
 )
 
-type float interface{ ~float32 | ~float64 }
-
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -45,14 +43,31 @@ func backward[T float](d func(x, y float64) float64) func(gx, x, y, gy []T) {
 	}
 }
 
-// SiLU is x·σ(x), also called Swish.
-var SiLU = kernel("SiLU",
-	func(x float64) float64 { return x * sigmoid(x) },
-	func(x, _ float64) float64 { s := sigmoid(x); return s * (1 + x*(1-s)) })
+// SiLU is x·σ(x), also called Swish. Its float32 kernels are the SIMD ones
+// of expf.go; the derivative σ(x)(1 + x(1 − σ(x))) is recomputed from x in
+// the same pass.
+var SiLU = func() *Kernel {
+	k := kernel("SiLU",
+		func(x float64) float64 { return x * sigmoid(x) },
+		func(x, _ float64) float64 { s := sigmoid(x); return s * (1 + x*(1-s)) })
+	k.Forward32 = SiLU32
+	k.Back32 = func(gx, x, _, gy []float32) { SiLUGrad32(gx, x, gy) }
+	return k
+}()
 
 // Sigmoid is σ(x) = 1/(1+e^−x).
-var Sigmoid = kernel("Sigmoid", sigmoid,
-	func(_, y float64) float64 { return y * (1 - y) })
+var Sigmoid = func() *Kernel {
+	k := kernel("Sigmoid", sigmoid,
+		func(_, y float64) float64 { return y * (1 - y) })
+	k.Forward32 = Sigmoid32
+	k.Back32 = func(gx, _, y, gy []float32) {
+		gx, y = gx[:len(gy)], y[:len(gy)]
+		for i, g := range gy {
+			gx[i] = g * (y[i] * (1 - y[i]))
+		}
+	}
+	return k
+}()
 
 // Tanh is the hyperbolic tangent.
 var Tanh = kernel("Tanh", math.Tanh,

@@ -1,12 +1,8 @@
-// Package ops holds the custom Gorgonia operations ebm's layers are built
-// from: fused element-wise activations (one pass forward, one pass
-// backward) in place of chains of Gorgonia's primitive ops.
 package ops
 
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -26,10 +22,15 @@ type Kernel struct {
 
 // Apply returns k applied element-wise to x.
 func Apply(k *Kernel, x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&unaryOp{k}, x)
+	return G.ApplyOp(&unaryOp{k: k}, x)
 }
 
-type unaryOp struct{ k *Kernel }
+type unaryOp struct {
+	k   *Kernel
+	out outBuf
+}
+
+var typeVarA = hm.TypeVariable('a')
 
 func (op *unaryOp) Arity() int { return 1 }
 func (op *unaryOp) Type() hm.Type {
@@ -51,20 +52,7 @@ func (op *unaryOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
-	return op.do(y, x)
-}
-
-func (op *unaryOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	x, err := dense(in[0])
-	if err != nil {
-		return nil, err
-	}
-	y, err := dense(prealloc)
-	if err != nil {
-		return nil, err
-	}
-	return op.do(y, x)
+	return op.do(op.out.get(x.Dtype(), x.Shape()), x)
 }
 
 func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
@@ -82,7 +70,7 @@ func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
 func (op *unaryOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(&unaryBackOp{op.k}, in[0], out, grad)
+	gx, err := G.ApplyOp(&unaryBackOp{k: op.k}, in[0], out, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +78,10 @@ func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 }
 
 // unaryBackOp computes gx = gy·f'(x) from (x, y, gy).
-type unaryBackOp struct{ k *Kernel }
+type unaryBackOp struct {
+	k   *Kernel
+	out outBuf
+}
 
 func (op *unaryBackOp) Arity() int { return 3 }
 func (op *unaryBackOp) Type() hm.Type {
@@ -112,16 +103,7 @@ func (op *unaryBackOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	gx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
-	return op.do(gx, in...)
-}
-
-func (op *unaryBackOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	gx, err := dense(prealloc)
-	if err != nil {
-		return nil, err
-	}
-	return op.do(gx, in...)
+	return op.do(op.out.get(x.Dtype(), x.Shape()), in...)
 }
 
 func (op *unaryBackOp) do(gx *tensor.Dense, in ...G.Value) (G.Value, error) {
@@ -150,23 +132,3 @@ func (op *unaryBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%s: second derivatives are not supported", op.k.Name)
 }
 
-// dense returns v as a contiguous *tensor.Dense.
-func dense(v G.Value) (*tensor.Dense, error) {
-	t, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("ops: value of type %T, want *tensor.Dense", v)
-	}
-	if t.IsView() {
-		m := t.Materialize()
-		if t, ok = m.(*tensor.Dense); !ok {
-			return nil, fmt.Errorf("ops: cannot materialise a view of type %T", m)
-		}
-	}
-	return t, nil
-}
-
-func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}

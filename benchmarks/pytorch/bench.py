@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""PyTorch reference for ebm's benchmarks (benchmarks/workloads.go).
+
+Same models, shapes, settings and dtype (float32) as the Go workloads:
+
+  langevin/toy2d   MLP 2-128-128-1 SiLU, batch 1024, one Langevin step
+  langevin/mlp784  MLP 784-256-256-1 SiLU on (N,1,28,28), batch 128
+  langevin/cnn     the UvA MNIST CNN (hidden 32), batch 128
+  train/cnn        60 Langevin steps + CD loss (alpha 0.1), backward, Adam
+
+A Langevin step is the UvA recipe: x += N(0, 0.005^2), clamp to [-1, 1],
+x += 10 * clamp(grad_x f, -0.03, 0.03), clamp to [-1, 1], with f the model
+output (unnormalised log-density).
+
+Usage: bench.py WORKLOAD [--seconds S] [--threads T] [--device cpu|cuda]
+Prints one JSON object: workload, ops, seconds, ms_per_op, device, threads.
+Run it with OMP_WAIT_POLICY=PASSIVE (the Go runner does): without it torch's
+spinning OpenMP threads make timings swing tenfold on small machines.
+"""
+import argparse
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+STEP_SIZE, NOISE, GRAD_CLIP = 10.0, 0.005, 0.03
+TRAIN_STEPS, ALPHA, LR = 60, 0.1, 1e-4
+
+
+def mlp(*sizes, image=False):
+    layers = [nn.Flatten()] if image else []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 2 < len(sizes):
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+def mnist_cnn(hidden=32):
+    c1, c2, c3 = hidden // 2, hidden, 2 * hidden
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 5, stride=2, padding=4), nn.SiLU(),
+        nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.SiLU(),
+        nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.SiLU(),
+        nn.Conv2d(c3, c3, 3, stride=2, padding=1), nn.SiLU(),
+        nn.Flatten(),
+        nn.Linear(4 * c3, c3), nn.SiLU(),
+        nn.Linear(c3, 1),
+    )
+
+
+def langevin_step(model, x):
+    x = (x + NOISE * torch.randn_like(x)).clamp_(-1, 1)
+    x.requires_grad_(True)
+    f = model(x)
+    (g,) = torch.autograd.grad(f.sum(), x)
+    with torch.no_grad():
+        x = (x + STEP_SIZE * g.clamp_(-GRAD_CLIP, GRAD_CLIP)).clamp_(-1, 1)
+    return x.detach()
+
+
+def setup(name, device):
+    torch.manual_seed(1)
+    shape = {"langevin/toy2d": (1024, 2)}.get(name, (128, 1, 28, 28))
+    if name == "langevin/toy2d":
+        model = mlp(2, 128, 128, 1)
+    elif name == "langevin/mlp784":
+        model = mlp(784, 256, 256, 1, image=True)
+    elif name in ("langevin/cnn", "train/cnn"):
+        model = mnist_cnn(32)
+    else:
+        raise SystemExit(f"bench.py: unknown workload {name!r}")
+    model = model.to(device).float()
+    state = {"x": torch.rand(shape, device=device) * 2 - 1}
+
+    if name.startswith("langevin/"):
+        for p in model.parameters():
+            p.requires_grad_(False)
+
+        def op():
+            state["x"] = langevin_step(model, state["x"])
+        return op
+
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.0, 0.999))
+    data = torch.rand(shape, device=device) * 2 - 1
+
+    def op():
+        for p in model.parameters():
+            p.requires_grad_(False)
+        x = state["x"]
+        for _ in range(TRAIN_STEPS):
+            x = langevin_step(model, x)
+        state["x"] = x
+        for p in model.parameters():
+            p.requires_grad_(True)
+        fp, fn = model(data).squeeze(1), model(x).squeeze(1)
+        loss = fn.mean() - fp.mean() + ALPHA * ((fp ** 2).mean() + (fn ** 2).mean())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return op
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workload")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    a = ap.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    dev = torch.device(a.device)
+    op = setup(a.workload, dev)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    # Warm up: first calls allocate and pick kernels.
+    t0 = time.perf_counter()
+    while True:
+        op()
+        sync()
+        if time.perf_counter() - t0 > min(1.0, a.seconds / 3):
+            break
+    n, t0 = 0, time.perf_counter()
+    while True:
+        op()
+        n += 1
+        sync()
+        el = time.perf_counter() - t0
+        if el >= a.seconds and n >= 3:
+            break
+    json.dump({"workload": a.workload, "ops": n, "seconds": el, "ms_per_op": el * 1e3 / n,
+               "device": a.device, "threads": torch.get_num_threads(),
+               "torch": torch.__version__}, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()

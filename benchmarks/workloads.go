@@ -1,0 +1,176 @@
+package benchmarks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/nn"
+	"github.com/ebmgo/ebm/optim"
+)
+
+// Workload is one benchmarked task. Setup builds everything (models,
+// compiled graphs, buffers) and returns a function that performs one
+// operation; Units is how many of Unit one operation does.
+type Workload struct {
+	Name  string // e.g. "langevin/cnn"
+	Desc  string // shapes and settings, as in the README table
+	Unit  string // what a user counts: "steps/s", "iters/s"
+	Units float64
+	Setup func(seed uint64) (op func() error, err error)
+}
+
+// Langevin settings of the UvA MNIST recipe (Du & Mordatch 2019, UvA DL
+// tutorial 8): each step adds N(0, σ²) noise, clamps x to [−1, 1], moves
+// along the clamped ∇x f and clamps again.
+const (
+	LangevinStepSize = 10
+	LangevinNoise    = 0.005
+	LangevinGradClip = 0.03
+	// Training recipe: steps per iteration, CD regulariser α, Adam.
+	TrainSteps = 60
+	TrainAlpha = 0.1
+	TrainLR    = 1e-4
+)
+
+var registry = map[string]Workload{}
+
+func register(w Workload) { registry[w.Name] = w }
+
+// Workloads returns every workload, sorted by name.
+func Workloads() []Workload {
+	var ws []Workload
+	for _, w := range registry {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].Name < ws[j].Name })
+	return ws
+}
+
+// Lookup returns the workload called name.
+func Lookup(name string) (Workload, bool) {
+	w, ok := registry[name]
+	return w, ok
+}
+
+func init() {
+	register(Workload{
+		Name: "langevin/toy2d", Desc: "MLP 2-128-128-1 SiLU, batch 1024", Unit: "steps/s", Units: 1,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := rand.New(rand.NewPCG(seed, 1))
+			return langevinOp(rng, nn.NewMLP(rng, nn.SiLU, 2, 128, 128, 1), []int{2}, 1024)
+		},
+	})
+	register(Workload{
+		Name: "langevin/mlp784", Desc: "MLP 784-256-256-1 SiLU, batch 128", Unit: "steps/s", Units: 1,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := rand.New(rand.NewPCG(seed, 2))
+			return langevinOp(rng, nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1), []int{1, 28, 28}, 128)
+		},
+	})
+	register(Workload{
+		Name: "langevin/cnn", Desc: "MNIST CNN (hidden 32), batch 128", Unit: "steps/s", Units: 1,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := rand.New(rand.NewPCG(seed, 3))
+			return langevinOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
+		},
+	})
+	register(Workload{
+		Name: "train/cnn", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128", Unit: "iters/s", Units: 1,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := rand.New(rand.NewPCG(seed, 4))
+			return trainOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
+		},
+	})
+}
+
+// Langevin is the sampler loop of the UvA recipe on a compiled energy.
+type Langevin struct {
+	E          *graph.Energy
+	N          int
+	X, F, Grad []float64
+	rng        *rand.Rand
+}
+
+// NewLangevin returns n chains of e started uniformly on [−1, 1].
+func NewLangevin(rng *rand.Rand, e *graph.Energy, n int) *Langevin {
+	l := &Langevin{E: e, N: n, rng: rng,
+		X: make([]float64, n*e.Dim()), F: make([]float64, n), Grad: make([]float64, n*e.Dim())}
+	for i := range l.X {
+		l.X[i] = 2*rng.Float64() - 1
+	}
+	return l
+}
+
+// Step performs one Langevin update of every chain.
+func (l *Langevin) Step() error {
+	x := l.X
+	for i := range x {
+		x[i] = clamp(x[i]+LangevinNoise*l.rng.NormFloat64(), -1, 1)
+	}
+	if err := l.E.FGrad(l.F, l.Grad, x); err != nil {
+		return err
+	}
+	for i, g := range l.Grad {
+		x[i] = clamp(x[i]+LangevinStepSize*clamp(g, -LangevinGradClip, LangevinGradClip), -1, 1)
+	}
+	return nil
+}
+
+func clamp(v, lo, hi float64) float64 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+func langevinOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() error, error) {
+	e, err := graph.NewEnergy(m, graph.Config{Shape: shape, Batch: batch})
+	if err != nil {
+		return nil, err
+	}
+	l := NewLangevin(rng, e, batch)
+	return l.Step, nil
+}
+
+// trainOp is one iteration of contrastive-divergence training: TrainSteps
+// Langevin steps on the model samples, then the CD loss, ∇θ and an Adam
+// update. Real data is stood in by a fixed random batch: speed does not
+// depend on the pixels.
+func trainOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() error, error) {
+	e, err := graph.NewEnergy(m, graph.Config{Shape: shape, Batch: batch})
+	if err != nil {
+		return nil, err
+	}
+	loss, err := graph.NewLoss(m, graph.LossConfig{Shape: shape, Batches: []int{batch, batch}}, graph.CDLoss(TrainAlpha))
+	if err != nil {
+		return nil, err
+	}
+	opt, err := optim.NewAdam(loss.Params(), optim.AdamConfig{LR: TrainLR, Beta1: 0, Beta2: 0.999})
+	if err != nil {
+		return nil, err
+	}
+	l := NewLangevin(rng, e, batch)
+	data := make([]float64, len(l.X))
+	for i := range data {
+		data[i] = 2*rng.Float64() - 1
+	}
+	return func() error {
+		for range TrainSteps {
+			if err := l.Step(); err != nil {
+				return err
+			}
+		}
+		if _, err := loss.Run(data, l.X); err != nil {
+			return err
+		}
+		if err := opt.Step(loss.Grads()); err != nil {
+			return fmt.Errorf("adam: %w", err)
+		}
+		return nil
+	}, nil
+}

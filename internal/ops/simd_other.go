@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package ops
+
+func simdLevels() []simdLevel { return []simdLevel{levelGo} }
+
+func simdKernels(simdLevel) (simdSet, int) { return simdSet{}, 0 }
