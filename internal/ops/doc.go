@@ -4,7 +4,9 @@
 //
 //   - element-wise activations y = f(x), backward gx = gy·f'(x) (SiLU and
 //     the logistic in SIMD assembly for float32, see expf.go);
+//
 //   - Linear, y = x·Wᵀ + b, backward gx = gy·W, gW = gyᵀ·x, gb = Σₙ gy;
+//
 //   - Conv2d (cross-correlation, as torch.nn.Conv2d) written straight to
 //     NCHW with its bias,
 //

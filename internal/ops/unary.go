@@ -131,4 +131,3 @@ func (op *unaryBackOp) DiffWRT(int) []bool { return []bool{false, false, false} 
 func (op *unaryBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%s: second derivatives are not supported", op.k.Name)
 }
-
