@@ -393,8 +393,8 @@ func Anneal(base, target energy.Energy, beta float64) (energy.Energy, error) {
 	_, g0 := base.(energy.Differentiable)
 	_, g1 := target.(energy.Differentiable)
 	grad := g0 && g1
-	d0, ok0 := base.(discreteEnergy)
-	d1, ok1 := target.(discreteEnergy)
+	d0, ok0 := base.(energy.Discrete)
+	d1, ok1 := target.(energy.Discrete)
 	if !ok0 || !ok1 {
 		if grad {
 			return annealedGrad{a}, nil
@@ -410,8 +410,8 @@ func Anneal(base, target energy.Energy, beta float64) (energy.Energy, error) {
 		return nil, fmt.Errorf("sampling: Anneal: base takes values %v, target %v", v0, v1)
 	}
 	disc := annealedDisc{a, append([]float64(nil), v1...)}
-	_, s0 := base.(siteConditional)
-	_, s1 := target.(siteConditional)
+	_, s0 := base.(energy.SiteConditional)
+	_, s1 := target.(energy.SiteConditional)
 	switch {
 	case s0 && s1 && grad:
 		return annealedSiteGrad{annealedSite{disc}}, nil
@@ -502,15 +502,21 @@ func (a *annealed) fgrad(dst, grad, x []float64) error {
 
 func (a *annealed) siteLogits(logits, x []float64, i int) error {
 	a.l0 = aisGrow(a.l0, len(logits))
-	if err := a.base.(siteConditional).SiteLogits(a.l0, x, i); err != nil {
+	if err := a.base.(energy.SiteConditional).SiteLogits(a.l0, x, i); err != nil {
 		return fmt.Errorf("sampling: annealed energy at β = %v: base: %w", a.beta, err)
 	}
-	if err := a.target.(siteConditional).SiteLogits(logits, x, i); err != nil {
+	if err := a.target.(energy.SiteConditional).SiteLogits(logits, x, i); err != nil {
 		return fmt.Errorf("sampling: annealed energy at β = %v: target: %w", a.beta, err)
 	}
 	a.mix(logits, a.l0)
 	return nil
 }
+
+var (
+	_ BinaryRBM = (*energy.RBM)(nil)
+	_ AISBase   = (*energy.Gaussian)(nil)
+	_ AISBase   = (*BinaryBase)(nil)
+)
 
 // BinaryRBM gives the parameters of a binary restricted Boltzmann machine
 // with f(v) = bᵀv + Σ_j softplus(c_j + (vᵀW)_j) over v ∈ {0,1}^nv, as

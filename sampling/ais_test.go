@@ -126,15 +126,21 @@ func TestAISGaussian(t *testing.T) {
 }
 
 func TestAISIsingGibbsAndGWG(t *testing.T) {
-	ising := &discIsing{l: 4, j: 0.3, h: 0.1}
-	_, _, exact := discExact(t, ising)
+	ising := discIsing(t, 4, 0.3, 0.1)
+	exact, err := ising.LogZ() // transfer matrix
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, enum := discExact(t, ising); math.Abs(enum-exact) > 1e-9 {
+		t.Fatalf("log Z: enumeration %v, energy.Ising.LogZ %v", enum, exact)
+	}
 	base, err := NewBinaryBase(-1, 1, make([]float64, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	kernels := map[string]func(e energy.Energy, beta float64) (Kernel, error){
 		"Gibbs": func(e energy.Energy, _ float64) (Kernel, error) {
-			return NewGibbs(e.(discreteEnergy), GibbsConfig{})
+			return NewGibbs(e.(energy.Discrete), GibbsConfig{})
 		},
 		"GWG": func(e energy.Energy, _ float64) (Kernel, error) {
 			return NewGWG(e.(DiscreteDifferentiable))
@@ -183,8 +189,12 @@ func TestRBMAIS(t *testing.T) {
 		nv, nh := size[0], size[1]
 		var est, se, rest, rse []float64
 		for seed := range uint64(4) {
-			rbm := newDiscRBM(nv, nh, 0.8, rand.New(rand.NewPCG(seed, 7)))
-			states, probs, exact := discExact(t, rbm)
+			rbm := energy.NewRandomRBM(nv, nh, 0.8, rand.New(rand.NewPCG(seed, 7)))
+			states, probs, _ := discExact(t, rbm)
+			exact, err := rbm.LogZ()
+			if err != nil {
+				t.Fatal(err)
+			}
 			rng := rand.New(rand.NewPCG(seed, 33))
 			// Base biases from exact draws, as one would from data.
 			data := discExactDraws(rng, states, probs, nv, 500)
@@ -219,7 +229,7 @@ func TestRBMAIS(t *testing.T) {
 // estimators agree with the exact value; it ties the RBM path's formulas to
 // Anneal's.
 func TestRBMAISMatchesGenericAIS(t *testing.T) {
-	rbm := newDiscRBM(8, 5, 1, rand.New(rand.NewPCG(9, 9)))
+	rbm := energy.NewRandomRBM(8, 5, 1, rand.New(rand.NewPCG(9, 9)))
 	_, _, exact := discExact(t, rbm)
 	bias := []float64{0.5, -0.5, 0, 1, -1, 0.2, 0.3, -0.2}
 	base, _ := NewBinaryBase(0, 1, bias)
@@ -229,7 +239,7 @@ func TestRBMAISMatchesGenericAIS(t *testing.T) {
 		res, err := AIS(context.Background(), rng, base, rbm, 100, AISConfig{
 			Schedule: LinearSchedule(300),
 			Kernel: func(e energy.Energy, _ float64) (Kernel, error) {
-				return NewGibbs(e.(discreteEnergy), GibbsConfig{})
+				return NewGibbs(e.(energy.Discrete), GibbsConfig{})
 			},
 		})
 		if err != nil {
@@ -324,7 +334,7 @@ func TestAISCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("AIS after cancel: %v, want context.Canceled", err)
 	}
-	rbm := newDiscRBM(3, 2, 1, rand.New(rand.NewPCG(1, 1)))
+	rbm := energy.NewRandomRBM(3, 2, 1, rand.New(rand.NewPCG(1, 1)))
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
 	if _, err := RBMAIS(ctx, rand.New(rand.NewPCG(1, 1)), rbm, 4, RBMAISConfig{Schedule: LinearSchedule(10)}); !errors.Is(err, context.Canceled) {
@@ -364,13 +374,13 @@ func TestAnneal(t *testing.T) {
 		t.Error(err)
 	}
 	// Discrete: SiteLogits mix, Values pass through.
-	ising := &discIsing{l: 3, j: 0.4, h: 0.2}
+	ising := discIsing(t, 3, 0.4, 0.2)
 	base, _ := NewBinaryBase(-1, 1, []float64{1, -1, 0.5, 0, 0, 0, 0, 0, 2})
 	ea, err := Anneal(base, ising, 0.25)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, ok := ea.(siteConditional)
+	sc, ok := ea.(energy.SiteConditional)
 	if !ok {
 		t.Fatal("Anneal of two site-conditional energies has no SiteLogits")
 	}
@@ -396,7 +406,7 @@ func TestAnneal(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Anneal(base, &discPotts{l: 3, q: 2, j: 1}, 0.5); err == nil {
+	if _, err := Anneal(base, discPotts(t, 3, 2, 1), 0.5); err == nil {
 		t.Error("Anneal accepted energies over {−1, 1} and {0, 1}")
 	}
 	if _, err := Anneal(g0, g1, 1.5); err == nil {

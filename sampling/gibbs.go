@@ -8,17 +8,11 @@ import (
 	"github.com/ebmgo/ebm/energy"
 )
 
-// discreteEnergy and siteConditional have the method sets of
-// energy.Discrete and energy.SiteConditional.
-type discreteEnergy interface {
-	energy.Energy
-	Values() []float64
-}
-
-type siteConditional interface {
-	discreteEnergy
-	SiteLogits(logits, x []float64, i int) error
-}
+var (
+	_ Kernel    = (*Gibbs)(nil)
+	_ Kernel    = (*BlockGibbs)(nil)
+	_ Bipartite = (*energy.RBM)(nil)
+)
 
 // Scan is the order in which [Gibbs] updates the variables.
 type Scan int
@@ -85,8 +79,8 @@ type GibbsConfig struct {
 // the slices of the Info it returns.
 type Gibbs struct {
 	cfg    GibbsConfig
-	e      discreteEnergy
-	sc     siteConditional // nil when e has no SiteLogits
+	e      energy.Discrete
+	sc     energy.SiteConditional // nil when e has no SiteLogits
 	values []float64
 	dim    int
 
@@ -102,7 +96,7 @@ type Gibbs struct {
 // NewGibbs returns a Gibbs sampler for e. It panics if e is nil, and
 // returns an error if e has no variables, if its Values are fewer than
 // two, not finite or not distinct, or if cfg is invalid.
-func NewGibbs(e discreteEnergy, cfg GibbsConfig) (*Gibbs, error) {
+func NewGibbs(e energy.Discrete, cfg GibbsConfig) (*Gibbs, error) {
 	if e == nil {
 		panic("sampling: NewGibbs: nil energy")
 	}
@@ -119,13 +113,13 @@ func NewGibbs(e discreteEnergy, cfg GibbsConfig) (*Gibbs, error) {
 		return nil, fmt.Errorf("sampling: NewGibbs: GibbsConfig.Updates = %d is negative", cfg.Updates)
 	}
 	g := &Gibbs{cfg: cfg, e: e, values: vals, dim: e.Dim()}
-	g.sc, _ = e.(siteConditional)
+	g.sc, _ = e.(energy.SiteConditional)
 	return g, nil
 }
 
 // checkValues validates the dimension and value set of a discrete energy
 // and returns a copy of the values.
-func checkValues(fn string, e discreteEnergy) ([]float64, error) {
+func checkValues(fn string, e energy.Discrete) ([]float64, error) {
 	if e.Dim() <= 0 {
 		return nil, fmt.Errorf("sampling: %s: energy has dimension %d", fn, e.Dim())
 	}

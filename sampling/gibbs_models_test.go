@@ -1,220 +1,34 @@
 package sampling
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 // Small discrete models and exact enumeration shared by the tests of the
 // discrete samplers and of AIS.
 
-// discIsing is the periodic l×l Ising model with ±1 spins:
-// f(s) = J Σ_<ab> s_a s_b + h Σ_a s_a, each bond (right and down
-// neighbour) counted once.
-type discIsing struct {
-	l    int
-	j, h float64
-}
-
-func (m *discIsing) Dim() int          { return m.l * m.l }
-func (m *discIsing) Values() []float64 { return []float64{-1, 1} }
-func (m *discIsing) nbrSum(s []float64, a int) float64 {
-	l := m.l
-	r, c := a/l, a%l
-	return s[r*l+(c+1)%l] + s[r*l+(c+l-1)%l] + s[((r+1)%l)*l+c] + s[((r+l-1)%l)*l+c]
-}
-
-func (m *discIsing) F(dst, x []float64) error { return m.FGrad(dst, nil, x) }
-
-func (m *discIsing) FGrad(dst, grad, x []float64) error {
-	d := m.Dim()
-	if len(x) != len(dst)*d {
-		return fmt.Errorf("discIsing: %d values for %d samples", len(x), len(dst))
-	}
-	for n := range dst {
-		s := x[n*d : (n+1)*d]
-		var f float64
-		for a := range d {
-			r, c := a/m.l, a%m.l
-			f += m.j*s[a]*(s[r*m.l+(c+1)%m.l]+s[((r+1)%m.l)*m.l+c]) + m.h*s[a]
-			if grad != nil {
-				grad[n*d+a] = m.j*m.nbrSum(s, a) + m.h
-			}
-		}
-		dst[n] = f
-	}
-	return nil
-}
-
-func (m *discIsing) SiteLogits(logits, x []float64, i int) error {
-	d := m.Dim()
-	for n := range len(x) / d {
-		s := x[n*d : (n+1)*d]
-		field := m.j*m.nbrSum(s, i) + m.h
-		logits[2*n] = (-1 - s[i]) * field
-		logits[2*n+1] = (1 - s[i]) * field
-	}
-	return nil
-}
-
-// discPotts is the periodic l×l q-state Potts model on values 0…q−1:
-// f(s) = J Σ_<ab> δ(s_a, s_b).
-type discPotts struct {
-	l, q int
-	j    float64
-}
-
-func (m *discPotts) Dim() int { return m.l * m.l }
-func (m *discPotts) Values() []float64 {
-	v := make([]float64, m.q)
-	for k := range v {
-		v[k] = float64(k)
-	}
-	return v
-}
-
-func (m *discPotts) F(dst, x []float64) error {
-	d, l := m.Dim(), m.l
-	for n := range dst {
-		s := x[n*d : (n+1)*d]
-		var f float64
-		for a := range d {
-			r, c := a/l, a%l
-			if s[a] == s[r*l+(c+1)%l] {
-				f += m.j
-			}
-			if s[a] == s[((r+1)%l)*l+c] {
-				f += m.j
-			}
-		}
-		dst[n] = f
-	}
-	return nil
-}
-
-// discRBM is the binary RBM with visible units v ∈ {0,1}^nv marginalised
-// over hidden units: f(v) = b·v + Σ_j softplus(c_j + Σ_i v_i W_ij), W
-// row-major nv×nh.
-type discRBM struct {
-	nv, nh  int
-	w, b, c []float64
-}
-
-func newDiscRBM(nv, nh int, scale float64, rng *rand.Rand) *discRBM {
-	m := &discRBM{nv: nv, nh: nh, w: make([]float64, nv*nh), b: make([]float64, nv), c: make([]float64, nh)}
-	for i := range m.w {
-		m.w[i] = scale * rng.NormFloat64()
-	}
-	for i := range m.b {
-		m.b[i] = scale * rng.NormFloat64()
-	}
-	for i := range m.c {
-		m.c[i] = scale * rng.NormFloat64()
+// discIsing returns energy.NewIsing(l, j, h) or fails the test.
+func discIsing(t testing.TB, l int, j, h float64) *energy.Ising {
+	t.Helper()
+	m, err := energy.NewIsing(l, j, h)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
 }
 
-func discSoftplus(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
-func discSigmoid(x float64) float64  { return 0.5 + 0.5*math.Tanh(x/2) }
-
-func (m *discRBM) Dim() int          { return m.nv }
-func (m *discRBM) Values() []float64 { return []float64{0, 1} }
-func (m *discRBM) F(dst, x []float64) error {
-	return m.FGrad(dst, nil, x)
-}
-
-func (m *discRBM) preact(a, v []float64) {
-	copy(a, m.c)
-	for i, vi := range v {
-		if vi != 0 {
-			for j := range a {
-				a[j] += vi * m.w[i*m.nh+j]
-			}
-		}
+// discPotts returns energy.NewPotts(l, q, j) or fails the test.
+func discPotts(t testing.TB, l, q int, j float64) *energy.Potts {
+	t.Helper()
+	m, err := energy.NewPotts(l, q, j)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func (m *discRBM) FGrad(dst, grad, x []float64) error {
-	if len(x) != len(dst)*m.nv {
-		return fmt.Errorf("discRBM: %d values for %d samples", len(x), len(dst))
-	}
-	a := make([]float64, m.nh)
-	for n := range dst {
-		v := x[n*m.nv : (n+1)*m.nv]
-		m.preact(a, v)
-		var f float64
-		for i := range v {
-			f += m.b[i] * v[i]
-		}
-		for _, aj := range a {
-			f += discSoftplus(aj)
-		}
-		dst[n] = f
-		if grad != nil {
-			for i := range v {
-				g := m.b[i]
-				for j, aj := range a {
-					g += discSigmoid(aj) * m.w[i*m.nh+j]
-				}
-				grad[n*m.nv+i] = g
-			}
-		}
-	}
-	return nil
-}
-
-func (m *discRBM) SiteLogits(logits, x []float64, i int) error {
-	a := make([]float64, m.nh)
-	for n := range len(x) / m.nv {
-		v := x[n*m.nv : (n+1)*m.nv]
-		m.preact(a, v)
-		var on float64 // f(v_i = 1) − f(v_i = 0)
-		on = m.b[i]
-		for j := range a {
-			a0 := a[j] - v[i]*m.w[i*m.nh+j]
-			on += discSoftplus(a0+m.w[i*m.nh+j]) - discSoftplus(a0)
-		}
-		if v[i] == 0 {
-			logits[2*n], logits[2*n+1] = 0, on
-		} else {
-			logits[2*n], logits[2*n+1] = -on, 0
-		}
-	}
-	return nil
-}
-
-func (m *discRBM) Hidden() int { return m.nh }
-
-func (m *discRBM) SampleHidden(rng *rand.Rand, h, v []float64) error {
-	a := make([]float64, m.nh)
-	for n := range len(v) / m.nv {
-		m.preact(a, v[n*m.nv:(n+1)*m.nv])
-		for j, aj := range a {
-			h[n*m.nh+j] = 0
-			if rng.Float64() < discSigmoid(aj) {
-				h[n*m.nh+j] = 1
-			}
-		}
-	}
-	return nil
-}
-
-func (m *discRBM) SampleVisible(rng *rand.Rand, v, h []float64) error {
-	for n := range len(h) / m.nh {
-		for i := range m.nv {
-			a := m.b[i]
-			for j := range m.nh {
-				a += m.w[i*m.nh+j] * h[n*m.nh+j]
-			}
-			v[n*m.nv+i] = 0
-			if rng.Float64() < discSigmoid(a) {
-				v[n*m.nv+i] = 1
-			}
-		}
-	}
-	return nil
+	return m
 }
 
 // discNoSite hides an energy's SiteLogits, so that Gibbs evaluates f.
@@ -222,7 +36,7 @@ type discNoSite struct{ DiscreteDifferentiable }
 
 // discExact enumerates all K^D states of e (D ≤ 20) and returns them, row
 // major, with their exact probabilities and log Z.
-func discExact(t testing.TB, e discreteEnergy) (states, probs []float64, logZ float64) {
+func discExact(t testing.TB, e energy.Discrete) (states, probs []float64, logZ float64) {
 	d, vals := e.Dim(), e.Values()
 	k := len(vals)
 	total := 1
@@ -386,6 +200,3 @@ func discStateIndex(s, vals []float64) int {
 	}
 	return idx
 }
-
-func (m *discRBM) Visible() int                { return m.nv }
-func (m *discRBM) Params() (w, b, c []float64) { return m.w, m.b, m.c }

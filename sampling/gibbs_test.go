@@ -71,12 +71,12 @@ func checkFit(t *testing.T, name string, states, probs, x []float64, d int, stat
 }
 
 func TestGibbsIsingExact(t *testing.T) {
-	ising := &discIsing{l: 4, j: 0.3, h: 0.1}
+	ising := discIsing(t, 4, 0.3, 0.1)
 	states, probs, _ := discExact(t, ising)
 	stats := isingStats(4)
 	for _, site := range []bool{true, false} {
 		for _, scan := range []Scan{SystematicScan, PermutationScan, RandomScan} {
-			var e discreteEnergy = ising
+			var e energy.Discrete = ising
 			if !site {
 				e = discNoSite{ising}
 			}
@@ -95,7 +95,7 @@ func TestGibbsIsingExact(t *testing.T) {
 
 func TestGibbsPottsExact(t *testing.T) {
 	// q = 3 categories, evaluated by f (discPotts has no SiteLogits).
-	potts := &discPotts{l: 3, q: 3, j: 0.5}
+	potts := discPotts(t, 3, 3, 0.5)
 	states, probs, _ := discExact(t, potts)
 	sat := func(s []float64) int {
 		n := 0
@@ -136,7 +136,7 @@ func rbmJoint(s []float64) int { return discStateIndex(s, []float64{0, 1}) }
 
 func TestGibbsRBMExact(t *testing.T) {
 	for seed := range uint64(3) {
-		rbm := newDiscRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
+		rbm := energy.NewRandomRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
 		states, probs, _ := discExact(t, rbm)
 		rng := rand.New(rand.NewPCG(seed, 13))
 		g, err := NewGibbs(rbm, GibbsConfig{})
@@ -158,9 +158,9 @@ func TestGibbsRBMExact(t *testing.T) {
 // TestGibbsDetectsWrongTarget makes sure the goodness-of-fit machinery has
 // power: samples of a slightly different Ising model must fail it.
 func TestGibbsDetectsWrongTarget(t *testing.T) {
-	ising := &discIsing{l: 4, j: 0.3, h: 0.1}
+	ising := discIsing(t, 4, 0.3, 0.1)
 	states, probs, _ := discExact(t, ising)
-	other := &discIsing{l: 4, j: 0.3, h: 0.2}
+	other := discIsing(t, 4, 0.3, 0.2)
 	g, _ := NewGibbs(other, GibbsConfig{})
 	rng := rand.New(rand.NewPCG(1, 14))
 	x := discRun(t, g, rng, 2000, 16, ising.Values(), 40)
@@ -172,8 +172,8 @@ func TestGibbsDetectsWrongTarget(t *testing.T) {
 
 func TestGibbsFTracksEnergy(t *testing.T) {
 	for _, site := range []bool{true, false} {
-		ising := &discIsing{l: 4, j: 0.4, h: -0.2}
-		var e discreteEnergy = ising
+		ising := discIsing(t, 4, 0.4, -0.2)
+		var e energy.Discrete = ising
 		if !site {
 			e = discNoSite{ising}
 		}
@@ -197,7 +197,7 @@ func TestGibbsFTracksEnergy(t *testing.T) {
 }
 
 func TestBlockGibbsHidden(t *testing.T) {
-	rbm := newDiscRBM(5, 3, 1, rand.New(rand.NewPCG(3, 3)))
+	rbm := energy.NewRandomRBM(5, 3, 1, rand.New(rand.NewPCG(3, 3)))
 	b, _ := NewBlockGibbs(rbm)
 	rng := rand.New(rand.NewPCG(3, 16))
 	s, _ := b.Init(discRandomStart(rng, 7, 5, []float64{0, 1}), 7)
@@ -220,21 +220,30 @@ func TestBlockGibbsHidden(t *testing.T) {
 
 // discNaN is an Ising model whose f is NaN wherever spin 0 is −1 and
 // spin 1 is +1.
-type discNaN struct{ *discIsing }
+type discNaN struct{ *energy.Ising }
 
-func (m discNaN) F(dst, x []float64) error { return m.FGrad(dst, nil, x) }
-func (m discNaN) FGrad(dst, grad, x []float64) error {
-	m.discIsing.FGrad(dst, grad, x)
+func (m discNaN) poison(dst, x []float64) {
 	for n := range dst {
 		if x[n*m.Dim()] == -1 && x[n*m.Dim()+1] == 1 {
 			dst[n] = math.NaN()
 		}
 	}
-	return nil
+}
+
+func (m discNaN) F(dst, x []float64) error {
+	err := m.Ising.F(dst, x)
+	m.poison(dst, x)
+	return err
+}
+
+func (m discNaN) FGrad(dst, grad, x []float64) error {
+	err := m.Ising.FGrad(dst, grad, x)
+	m.poison(dst, x)
+	return err
 }
 
 func TestGibbsDivergence(t *testing.T) {
-	e := discNaN{&discIsing{l: 3, j: 0.2}}
+	e := discNaN{discIsing(t, 3, 0.2, 0)}
 	g, _ := NewGibbs(discNoSite{e}, GibbsConfig{})
 	start := make([]float64, 9)
 	for i := range start {
@@ -271,7 +280,7 @@ func TestGibbsDivergence(t *testing.T) {
 }
 
 func TestDiscreteBadInput(t *testing.T) {
-	ising := &discIsing{l: 3, j: 0.2}
+	ising := discIsing(t, 3, 0.2, 0)
 	g, _ := NewGibbs(ising, GibbsConfig{})
 	if _, err := g.Init(make([]float64, 9), 1); err == nil {
 		t.Error("Gibbs.Init accepted spins of value 0 for a ±1 model")
@@ -285,7 +294,7 @@ func TestDiscreteBadInput(t *testing.T) {
 	if _, err := NewGibbs(ising, GibbsConfig{Scan: 7}); err == nil {
 		t.Error("NewGibbs accepted an unknown scan")
 	}
-	if _, err := NewGWG(&discPottsDiff{discPotts{l: 2, q: 3}}); err == nil {
+	if _, err := NewGWG(discPottsDiff{discPotts(t, 2, 3, 1)}); err == nil {
 		t.Error("NewGWG accepted a 3-valued energy")
 	}
 	w, _ := NewGWG(ising)
@@ -303,12 +312,12 @@ func TestDiscreteBadInput(t *testing.T) {
 
 // discPottsDiff gives discPotts a (meaningless) gradient so that NewGWG can
 // be handed a categorical energy.
-type discPottsDiff struct{ discPotts }
+type discPottsDiff struct{ *energy.Potts }
 
-func (m *discPottsDiff) FGrad(dst, grad, x []float64) error { return m.F(dst, x) }
+func (m discPottsDiff) FGrad(dst, grad, x []float64) error { return m.F(dst, x) }
 
 func TestDiscreteStepAllocs(t *testing.T) {
-	ising := &discIsing{l: 4, j: 0.3}
+	ising := discIsing(t, 4, 0.3, 0)
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := discRandomStart(rng, 10, 16, ising.Values())
 	mk := map[string]func() Kernel{

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 // DiscreteDifferentiable is a discrete energy whose f extends to real
@@ -11,9 +13,15 @@ import (
 // and the RBM's free energy on the relaxation x ∈ ℝ^D, or a neural energy
 // fed binary data.
 type DiscreteDifferentiable interface {
-	discreteEnergy
-	FGrad(dst, grad, x []float64) error
+	energy.Discrete
+	energy.Differentiable
 }
+
+var (
+	_ Kernel                 = (*GWG)(nil)
+	_ DiscreteDifferentiable = (*energy.Ising)(nil)
+	_ DiscreteDifferentiable = (*energy.RBM)(nil)
+)
 
 // GWG is Gibbs-with-Gradients (Grathwohl, Swersky, Hashemi, Duvenaud and
 // Maddison, "Oops I took a gradient", ICML 2021) for binary variables: a

@@ -5,10 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 func TestGWGIsingExact(t *testing.T) {
-	ising := &discIsing{l: 4, j: 0.3, h: 0.1}
+	ising := discIsing(t, 4, 0.3, 0.1)
 	states, probs, _ := discExact(t, ising)
 	g, err := NewGWG(ising)
 	if err != nil {
@@ -23,7 +25,7 @@ func TestGWGIsingExact(t *testing.T) {
 
 func TestGWGRBMExact(t *testing.T) {
 	for seed := range uint64(3) {
-		rbm := newDiscRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
+		rbm := energy.NewRandomRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
 		states, probs, _ := discExact(t, rbm)
 		g, err := NewGWG(rbm)
 		if err != nil {
@@ -39,7 +41,7 @@ func TestGWGRBMExact(t *testing.T) {
 // fixed state, the acceptance probability of every proposal equals the
 // value computed from the definition by brute force.
 func TestGWGAcceptance(t *testing.T) {
-	rbm := newDiscRBM(5, 3, 1.5, rand.New(rand.NewPCG(4, 4)))
+	rbm := energy.NewRandomRBM(5, 3, 1.5, rand.New(rand.NewPCG(4, 4)))
 	g, _ := NewGWG(rbm)
 	x0 := []float64{1, 0, 0, 1, 1}
 	logq := func(x []float64) []float64 {
@@ -89,7 +91,7 @@ func TestGWGAcceptance(t *testing.T) {
 }
 
 func TestGWGDivergence(t *testing.T) {
-	e := discNaN{&discIsing{l: 3, j: 0.2}}
+	e := discNaN{discIsing(t, 3, 0.2, 0)}
 	g, _ := NewGWG(e)
 	start := make([]float64, 9)
 	for i := range start {
