@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/internal/ops"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -45,18 +46,12 @@ func (l *Linear) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	if len(s) != 2 || s[1] != l.In {
 		return nil, &graph.ShapeError{Layer: l.String(), Got: s, Want: fmt.Sprintf("(N, %d)", l.In)}
 	}
-	wt, err := G.Transpose(b.Param(l.Weight))
-	if err != nil {
-		return nil, err
+	// One fused op: y = x·Wᵀ + b, with its own backward ops.
+	var bias *G.Node
+	if l.Bias != nil {
+		bias = b.Param(l.Bias)
 	}
-	y, err := G.Mul(x, wt)
-	if err != nil {
-		return nil, err
-	}
-	if l.Bias == nil {
-		return y, nil
-	}
-	return G.BroadcastAdd(y, b.Param(l.Bias), nil, []byte{0})
+	return ops.Linear(x, b.Param(l.Weight), bias)
 }
 
 func params(ps ...*graph.Param) []*graph.Param {
