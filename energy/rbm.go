@@ -33,6 +33,17 @@ type RBM struct {
 	nv, nh int
 	w      []float64 // nv×nh
 	b, c   []float64
+	cache  rbmSiteCache
+}
+
+// rbmSiteCache keeps the hidden inputs of the last batch SiteLogits saw, so
+// that single-site Gibbs sweeps, which change one variable between calls,
+// cost O(nv + nh) per sample and call rather than O(nv·nh).
+type rbmSiteCache struct {
+	mu      sync.Mutex
+	x       []float64 // the batch the inputs were computed for; nil if none
+	a       []float64 // N×nh hidden inputs c + vᵀW
+	updates []int     // incremental updates per sample since a full computation
 }
 
 var (
@@ -98,9 +109,38 @@ func (r *RBM) Visible() int { return r.nv }
 // Hidden returns the number of hidden units, nh.
 func (r *RBM) Hidden() int { return r.nh }
 
-// Params returns the RBM's weights (nv×nh row-major), visible and hidden
-// biases. The slices alias the RBM: a trainer may update them in place.
-func (r *RBM) Params() (w, b, c []float64) { return r.w, r.b, r.c }
+// Params returns copies of the RBM's weights (nv×nh row-major), visible
+// bias and hidden bias.
+func (r *RBM) Params() (w, b, c []float64) { return clone(r.w), clone(r.b), clone(r.c) }
+
+// SetParams replaces the weights and biases, with the checks of NewRBM;
+// nil leaves a parameter unchanged. It is how a trainer updates an RBM.
+func (r *RBM) SetParams(w, b, c []float64) error {
+	for _, p := range []struct {
+		name string
+		v    []float64
+		n    int
+	}{{"W", w, r.nv * r.nh}, {"visible bias", b, r.nv}, {"hidden bias", c, r.nh}} {
+		if p.v == nil {
+			continue
+		}
+		if len(p.v) != p.n {
+			return shapeErrorf("RBM.SetParams: %s has %d values, want %d", p.name, len(p.v), p.n)
+		}
+		if i := allFinite(p.v); i >= 0 {
+			return paramErrorf("RBM.SetParams: %s[%d] = %g is not finite", p.name, i, p.v[i])
+		}
+	}
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	for _, p := range [][2][]float64{{r.w, w}, {r.b, b}, {r.c, c}} {
+		if p[1] != nil {
+			copy(p[0], p[1])
+		}
+	}
+	r.cache.x = nil
+	return nil
+}
 
 // Values returns {0, 1}.
 func (r *RBM) Values() []float64 { return binaryValues }
@@ -169,32 +209,96 @@ func (r *RBM) eval(dst, grad, x []float64) error {
 }
 
 // SiteLogits sets logits[2n+k] = f(v_n with v_i = k) − f(v_n) for k = 0, 1.
-// It costs O(nv·nh) per sample (the hidden inputs are recomputed).
+// It keeps the hidden inputs of the batch it last saw and updates them for
+// the variables that changed since, so a Gibbs sweep costs O(nv + nh) per
+// sample and call; the inputs are recomputed from scratch after 4·nv
+// updates to bound rounding drift. It is safe for concurrent use.
 func (r *RBM) SiteLogits(logits, x []float64, i int) error {
 	n, err := checkSite("RBM", r.nv, 2, logits, x, i)
 	if err != nil {
 		return err
 	}
-	a := make([]float64, r.nh)
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	r.syncCache(x, n)
 	row := r.w[i*r.nh : (i+1)*r.nh]
 	for s := 0; s < n; s++ {
-		v := x[s*r.nv : (s+1)*r.nv]
-		r.hiddenInput(a, v)
-		vi := v[i]
+		a := r.cache.a[s*r.nh : (s+1)*r.nh]
+		vi := x[s*r.nv+i]
 		for k := 0; k < 2; k++ {
 			dv := float64(k) - vi
 			if dv == 0 {
 				logits[2*s+k] = 0
 				continue
 			}
-			l := dv * r.b[i]
-			for j, aj := range a {
-				l += softplus(aj+dv*row[j]) - softplus(aj)
-			}
-			logits[2*s+k] = l
+			logits[2*s+k] = dv*r.b[i] + softplusDiff(a, row, dv)
 		}
 	}
 	return nil
+}
+
+// softplusDiff returns Σ_j softplus(a_j + dv·w_j) − softplus(a_j), as
+// Σ_j (max(a'_j, 0) − max(a_j, 0)) + log ∏_j (1 + e^{−|a'_j|})/(1 + e^{−|a_j|}):
+// two exponentials per term and one logarithm in all. The factors lie in
+// (½, 2); the product is renormalised every 512.
+func softplusDiff(a, w []float64, dv float64) float64 {
+	var lin float64
+	prod, exp := 1.0, 0
+	for start := 0; start < len(a); start += 512 {
+		end := min(start+512, len(a))
+		for j, aj := range a[start:end] {
+			an := aj + dv*w[start+j]
+			lin += math.Max(an, 0) - math.Max(aj, 0)
+			prod *= (1 + math.Exp(-math.Abs(an))) / (1 + math.Exp(-math.Abs(aj)))
+		}
+		var e int
+		prod, e = math.Frexp(prod)
+		exp += e
+	}
+	return lin + math.Log(prod) + float64(exp)*math.Ln2
+}
+
+// syncCache brings the cached hidden inputs up to date with the batch x of
+// n samples. The caller holds r.cache.mu.
+func (r *RBM) syncCache(x []float64, n int) {
+	c := &r.cache
+	if len(c.x) != len(x) {
+		c.x = clone(x)
+		c.a = make([]float64, n*r.nh)
+		c.updates = make([]int, n)
+		for s := 0; s < n; s++ {
+			r.hiddenInput(c.a[s*r.nh:(s+1)*r.nh], x[s*r.nv:(s+1)*r.nv])
+		}
+		return
+	}
+	for s := 0; s < n; s++ {
+		xs, old := x[s*r.nv:(s+1)*r.nv], c.x[s*r.nv:(s+1)*r.nv]
+		a := c.a[s*r.nh : (s+1)*r.nh]
+		changed := 0
+		for i := range xs {
+			if xs[i] != old[i] {
+				changed++
+			}
+		}
+		if changed == 0 {
+			continue
+		}
+		if c.updates[s]+changed > 4*r.nv || changed > r.nv/2 {
+			r.hiddenInput(a, xs)
+			c.updates[s] = 0
+		} else {
+			for i := range xs {
+				if dv := xs[i] - old[i]; dv != 0 {
+					row := r.w[i*r.nh : (i+1)*r.nh]
+					for j, wij := range row {
+						a[j] += dv * wij
+					}
+				}
+			}
+			c.updates[s] += changed
+		}
+		copy(old, xs)
+	}
 }
 
 // JointF sets dst[n] = g(v_n, h_n) = bᵀv + cᵀh + vᵀWh, the joint

@@ -189,3 +189,57 @@ func TestRBMSampling(t *testing.T) {
 		t.Errorf("JointF with short h: %v", err)
 	}
 }
+
+// TestRBMSiteLogitsCache runs a Gibbs-like sequence (one variable of each
+// chain changes between calls, sometimes many, sometimes the parameters)
+// and checks every SiteLogits against differences of F.
+func TestRBMSiteLogitsCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 31))
+	const nv, nh, n = 9, 6, 4
+	r := energy.NewRandomRBM(nv, nh, 1, rng)
+	x := make([]float64, n*nv)
+	for i := range x {
+		x[i] = float64(rng.IntN(2))
+	}
+	logits := make([]float64, 2*n)
+	f0, f1 := make([]float64, n), make([]float64, n)
+	for step := 0; step < 400; step++ {
+		switch {
+		case step%97 == 50:
+			w, b, c := r.Params()
+			w[3] += 0.5
+			b[1] -= 0.25
+			c[0] += 1
+			if err := r.SetParams(w, b, c); err != nil {
+				t.Fatal(err)
+			}
+		case step%37 == 20:
+			for i := range x {
+				x[i] = float64(rng.IntN(2))
+			}
+		default:
+			s, i := rng.IntN(n), rng.IntN(nv)
+			x[s*nv+i] = 1 - x[s*nv+i]
+		}
+		i := rng.IntN(nv)
+		if err := r.SiteLogits(logits, x, i); err != nil {
+			t.Fatal(err)
+		}
+		_ = r.F(f0, x)
+		for k := 0; k < 2; k++ {
+			y := append([]float64(nil), x...)
+			for s := 0; s < n; s++ {
+				y[s*nv+i] = float64(k)
+			}
+			_ = r.F(f1, y)
+			for s := 0; s < n; s++ {
+				if want := f1[s] - f0[s]; math.Abs(logits[2*s+k]-want) > 1e-11 {
+					t.Fatalf("step %d: sample %d variable %d → %d: logit %v, F difference %v", step, s, i, k, logits[2*s+k], want)
+				}
+			}
+		}
+	}
+	if err := r.SetParams(make([]float64, 3), nil, nil); !errors.Is(err, energy.ErrShape) {
+		t.Errorf("SetParams with a short W: %v", err)
+	}
+}
