@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/internal/ops"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Conv2dConfig holds a Conv2d layer's options. The zero value is a stride-1
@@ -60,17 +60,11 @@ func (c *Conv2d) Forward(b *graph.Builder, x *G.Node) (*G.Node, error) {
 	if len(s) != 4 || s[1] != c.In || c.OutSize(s[2]) <= 0 || c.OutSize(s[3]) <= 0 {
 		return nil, &graph.ShapeError{Layer: c.String(), Got: s, Want: want}
 	}
-	y, err := G.Conv2d(x, b.Param(c.Weight), tensor.Shape{c.Kernel, c.Kernel},
-		[]int{c.Padding, c.Padding}, []int{c.Stride, c.Stride}, []int{1, 1})
-	if err != nil {
-		return nil, err
+	// One op writes the NCHW output with its bias (im2col + one GEMM over
+	// the batch); its backward is one op per input.
+	var bias *G.Node
+	if c.Bias != nil {
+		bias = b.Param(c.Bias)
 	}
-	if c.Bias == nil {
-		return y, nil
-	}
-	bias, err := G.Reshape(b.Param(c.Bias), tensor.Shape{1, c.Out, 1, 1})
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(y, bias, nil, []byte{0, 2, 3})
+	return ops.Conv2d(x, b.Param(c.Weight), bias, c.Stride, c.Padding)
 }

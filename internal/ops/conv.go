@@ -1,0 +1,381 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2d returns the cross-correlation of x (N, C, H, W) with the square
+// filters w (O, C, K, K), with the given stride and zero padding on every
+// side, plus the bias b (O) when b is not nil, as torch.nn.Conv2d computes
+// it. The output (N, O, OH, OW), OH = (H + 2·pad − K)/stride + 1, is
+// written in NCHW order with the bias by one op; its backward is one op per
+// input.
+func Conv2d(x, w, b *G.Node, stride, pad int) (*G.Node, error) {
+	if stride < 1 || pad < 0 {
+		return nil, fmt.Errorf("ops: Conv2d: stride %d, padding %d", stride, pad)
+	}
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] || ws[2] != ws[3] {
+		return nil, fmt.Errorf("ops: Conv2d: input %v and filters %v do not match: want (N, C, H, W) and (O, C, K, K)", xs, ws)
+	}
+	op := &convOp{g: geometry(xs, ws, stride, pad)}
+	if op.g.oh <= 0 || op.g.ow <= 0 {
+		return nil, fmt.Errorf("ops: Conv2d: input %v too small for %d×%d filters with padding %d", xs, ws[2], ws[3], pad)
+	}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != ws[0] {
+			return nil, fmt.Errorf("ops: Conv2d: bias %v, want (%d)", bs, ws[0])
+		}
+		op.bias = true
+		return G.ApplyOp(op, x, w, b)
+	}
+	return G.ApplyOp(op, x, w)
+}
+
+// convGeom is the static shape of a convolution.
+type convGeom struct {
+	n, c, h, w int // input
+	o, k       int // filters (O, C, K, K)
+	s, p       int // stride, padding
+	oh, ow     int // output height and width
+}
+
+func geometry(xs, ws tensor.Shape, stride, pad int) convGeom {
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], k: ws[2], s: stride, p: pad}
+	g.oh = (g.h+2*pad-g.k)/stride + 1
+	g.ow = (g.w+2*pad-g.k)/stride + 1
+	return g
+}
+
+func (g convGeom) rows() int       { return g.c * g.k * g.k } // rows of col
+func (g convGeom) pix() int        { return g.oh * g.ow }     // output pixels per sample
+func (g convGeom) cols() int       { return g.n * g.pix() }   // columns of col
+func (g convGeom) xShape() []int   { return []int{g.n, g.c, g.h, g.w} }
+func (g convGeom) yShape() []int   { return []int{g.n, g.o, g.oh, g.ow} }
+func (g convGeom) wShape() []int   { return []int{g.o, g.c, g.k, g.k} }
+func (g convGeom) String() string  { return fmt.Sprintf("k=%d,s=%d,p=%d", g.k, g.s, g.p) }
+func (g convGeom) hash() string    { return fmt.Sprintf("%v/%v", g.xShape(), g.wShape()) + g.String() }
+func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
+
+// work holds an op's scratch slices of either dtype.
+type work struct {
+	f32 [2]scratch[float32]
+	f64 [2]scratch[float64]
+}
+
+func workGet[T float](w *work, i, n int) []T {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(w.f32[i].get(n)).([]T)
+	}
+	return any(w.f64[i].get(n)).([]T)
+}
+
+// validRange returns the output indices o in [0, n) whose input index
+// o·s − p + u lies in [0, size).
+func validRange(n, s, p, u, size int) (lo, hi int) {
+	off := u - p // input index = o·s + off
+	lo = 0
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	hi = 0
+	if size-1-off >= 0 {
+		hi = (size-1-off)/s + 1
+	}
+	return min(lo, n), min(max(hi, lo), n)
+}
+
+// im2col writes sample n of x into the columns n·pix … (n+1)·pix − 1 of
+// col (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v].
+func im2col[T float](g convGeom, x, col []T, n int) {
+	pix, ncol := g.pix(), g.cols()
+	xn := x[n*g.sampleSize() : (n+1)*g.sampleSize()]
+	for c := range g.c {
+		xc := xn[c*g.h*g.w : (c+1)*g.h*g.w]
+		for u := range g.k {
+			ilo, ihi := validRange(g.oh, g.s, g.p, u, g.h)
+			for v := range g.k {
+				jlo, jhi := validRange(g.ow, g.s, g.p, v, g.w)
+				row := (c*g.k+u)*g.k + v
+				dst := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
+				clear(dst[:ilo*g.ow])
+				clear(dst[ihi*g.ow:])
+				for i := ilo; i < ihi; i++ {
+					d := dst[i*g.ow : (i+1)*g.ow]
+					xr := xc[(i*g.s-g.p+u)*g.w:]
+					clear(d[:jlo])
+					clear(d[jhi:])
+					off := v - g.p
+					if g.s == 1 {
+						copy(d[jlo:jhi], xr[jlo+off:jhi+off])
+						continue
+					}
+					for j := jlo; j < jhi; j++ {
+						d[j] = xr[j*g.s+off]
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns of sample n of col back into dx[n], the adjoint
+// of im2col; dx[n] is zeroed first.
+func col2im[T float](g convGeom, col, dx []T, n int) {
+	pix, ncol := g.pix(), g.cols()
+	dxn := dx[n*g.sampleSize() : (n+1)*g.sampleSize()]
+	clear(dxn)
+	for c := range g.c {
+		xc := dxn[c*g.h*g.w : (c+1)*g.h*g.w]
+		for u := range g.k {
+			ilo, ihi := validRange(g.oh, g.s, g.p, u, g.h)
+			for v := range g.k {
+				jlo, jhi := validRange(g.ow, g.s, g.p, v, g.w)
+				row := (c*g.k+u)*g.k + v
+				src := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
+				off := v - g.p
+				for i := ilo; i < ihi; i++ {
+					s := src[i*g.ow : (i+1)*g.ow]
+					xr := xc[(i*g.s-g.p+u)*g.w:]
+					for j := jlo; j < jhi; j++ {
+						xr[j*g.s+off] += s[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// convForward sets y = conv(x, w) + b through col = im2col(x) and one GEMM
+// tmp (O × N·pix) = w (O × rows) · col, then writes tmp to NCHW with b.
+func convForward[T float](g convGeom, ws *work, y, x, w, b []T) {
+	rows, ncol, pix := g.rows(), g.cols(), g.pix()
+	col := workGet[T](ws, 0, rows*ncol)
+	tmp := workGet[T](ws, 1, g.o*ncol)
+	parallelFor(g.n, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			im2col(g, x, col, n)
+		}
+	})
+	gemm(false, false, g.o, ncol, rows, 1, w, rows, col, ncol, 0, tmp, ncol)
+	parallelFor(g.n, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for o := range g.o {
+				dst := y[(n*g.o+o)*pix : (n*g.o+o+1)*pix]
+				src := tmp[o*ncol+n*pix : o*ncol+(n+1)*pix]
+				if b == nil {
+					copy(dst, src)
+					continue
+				}
+				bo := b[o]
+				for i, v := range src {
+					dst[i] = v + bo
+				}
+			}
+		}
+	})
+}
+
+// gatherCNHW copies gy (N, O, pix) into t (O, N·pix).
+func gatherCNHW[T float](g convGeom, t, gy []T) {
+	pix, ncol := g.pix(), g.cols()
+	parallelFor(g.n, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for o := range g.o {
+				copy(t[o*ncol+n*pix:o*ncol+(n+1)*pix], gy[(n*g.o+o)*pix:(n*g.o+o+1)*pix])
+			}
+		}
+	})
+}
+
+// convDx sets dx = col2im(wᵀ · gy).
+func convDx[T float](g convGeom, ws *work, dx, w, gy []T) {
+	rows, ncol := g.rows(), g.cols()
+	t := workGet[T](ws, 0, g.o*ncol)
+	dcol := workGet[T](ws, 1, rows*ncol)
+	gatherCNHW(g, t, gy)
+	gemm(true, false, rows, ncol, g.o, 1, w, rows, t, ncol, 0, dcol, ncol)
+	parallelFor(g.n, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			col2im(g, dcol, dx, n)
+		}
+	})
+}
+
+// convDw sets dw = gy · im2col(x)ᵀ.
+func convDw[T float](g convGeom, ws *work, dw, x, gy []T) {
+	rows, ncol := g.rows(), g.cols()
+	t := workGet[T](ws, 0, g.o*ncol)
+	col := workGet[T](ws, 1, rows*ncol)
+	gatherCNHW(g, t, gy)
+	parallelFor(g.n, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			im2col(g, x, col, n)
+		}
+	})
+	gemm(false, true, g.o, rows, ncol, 1, t, ncol, col, ncol, 0, dw, rows)
+}
+
+// convOp is y = conv(x, w) (+ b).
+type convOp struct {
+	g    convGeom
+	bias bool
+	out  outBuf
+	ws   work
+}
+
+func (op *convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+
+func (op *convOp) Type() hm.Type {
+	if op.bias {
+		return hm.NewFnType(tensorType(4), tensorType(4), tensorType(1), tensorType(4))
+	}
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
+}
+
+func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape(op.g.yShape()), nil
+}
+func (op *convOp) ReturnsPtr() bool     { return false }
+func (op *convOp) CallsExtern() bool    { return false }
+func (op *convOp) OverwritesInput() int { return -1 }
+func (op *convOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "ebm.Conv2d(%s,bias=%v)", op.g.hash(), op.bias)
+}
+func (op *convOp) Hashcode() uint32 { return hashOf(op) }
+func (op *convOp) String() string   { return "Conv2d(" + op.g.String() + ")" }
+
+func (op *convOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denses("Conv2d", in)
+	if err != nil {
+		return nil, err
+	}
+	if !ts[0].Shape().Eq(tensor.Shape(op.g.xShape())) {
+		return nil, fmt.Errorf("ops: Conv2d: input %v, compiled for %v", ts[0].Shape(), op.g.xShape())
+	}
+	y := op.out.get(ts[0].Dtype(), op.g.yShape())
+	switch yd := y.Data().(type) {
+	case []float32:
+		convForward(op.g, &op.ws, yd, ts[0].Data().([]float32), ts[1].Data().([]float32), biasData[float32](ts, op.bias))
+	case []float64:
+		convForward(op.g, &op.ws, yd, ts[0].Data().([]float64), ts[1].Data().([]float64), biasData[float64](ts, op.bias))
+	}
+	return y, nil
+}
+
+func (op *convOp) DiffWRT(int) []bool {
+	if op.bias {
+		return []bool{true, true, true}
+	}
+	return []bool{true, true}
+}
+
+func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(&convDxOp{g: op.g}, in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := G.ApplyOp(&convDwOp{g: op.g}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	if !op.bias {
+		return G.Nodes{gx, gw}, nil
+	}
+	gb, err := G.ApplyOp(&biasGradOp{dims: 4}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{gx, gw, gb}, nil
+}
+
+// convDxOp is gx = col2im(wᵀ·gy) from (w, gy).
+type convDxOp struct {
+	g   convGeom
+	out outBuf
+	ws  work
+}
+
+func (op *convDxOp) Arity() int           { return 2 }
+func (op *convDxOp) ReturnsPtr() bool     { return false }
+func (op *convDxOp) CallsExtern() bool    { return false }
+func (op *convDxOp) OverwritesInput() int { return -1 }
+func (op *convDxOp) DiffWRT(int) []bool   { return []bool{false, false} }
+func (op *convDxOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, noSecond("Conv2d∂x")
+}
+func (op *convDxOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
+}
+func (op *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape(op.g.xShape()), nil
+}
+func (op *convDxOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ebm.Conv2d∂x(%s)", op.g.hash()) }
+func (op *convDxOp) Hashcode() uint32      { return hashOf(op) }
+func (op *convDxOp) String() string        { return "Conv2d∂x(" + op.g.String() + ")" }
+
+func (op *convDxOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denses("Conv2d∂x", in)
+	if err != nil {
+		return nil, err
+	}
+	gx := op.out.get(ts[0].Dtype(), op.g.xShape())
+	switch d := gx.Data().(type) {
+	case []float32:
+		convDx(op.g, &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+	case []float64:
+		convDx(op.g, &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+	}
+	return gx, nil
+}
+
+// convDwOp is gw = gy·im2col(x)ᵀ from (x, gy).
+type convDwOp struct {
+	g   convGeom
+	out outBuf
+	ws  work
+}
+
+func (op *convDwOp) Arity() int           { return 2 }
+func (op *convDwOp) ReturnsPtr() bool     { return false }
+func (op *convDwOp) CallsExtern() bool    { return false }
+func (op *convDwOp) OverwritesInput() int { return -1 }
+func (op *convDwOp) DiffWRT(int) []bool   { return []bool{false, false} }
+func (op *convDwOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, noSecond("Conv2d∂W")
+}
+func (op *convDwOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
+}
+func (op *convDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape(op.g.wShape()), nil
+}
+func (op *convDwOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ebm.Conv2d∂W(%s)", op.g.hash()) }
+func (op *convDwOp) Hashcode() uint32      { return hashOf(op) }
+func (op *convDwOp) String() string        { return "Conv2d∂W(" + op.g.String() + ")" }
+
+func (op *convDwOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denses("Conv2d∂W", in)
+	if err != nil {
+		return nil, err
+	}
+	gw := op.out.get(ts[0].Dtype(), op.g.wShape())
+	switch d := gw.Data().(type) {
+	case []float32:
+		convDw(op.g, &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+	case []float64:
+		convDw(op.g, &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+	}
+	return gw, nil
+}
