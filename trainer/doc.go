@@ -1,0 +1,62 @@
+// Package trainer trains energy-based models by maximum likelihood with
+// contrastive divergence, as image EBMs are trained.
+//
+// For p_θ(x) = exp(f_θ(x)) / Z(θ) the log-likelihood gradient is
+//
+//	∇θ log p_θ(x⁺) = ∇θ f_θ(x⁺) − E_{x∼p_θ}[∇θ f_θ(x)].
+//
+// Each iteration draws a data batch x⁺, runs MCMC chains (Langevin dynamics
+// by default; any sampling.Kernel) to get samples x⁻ of the model, and takes
+// one optimiser step on
+//
+//	L = mean f(x⁻) − mean f(x⁺) + α·(mean f(x⁺)² + mean f(x⁻)²),
+//
+// whose gradient estimates the negative log-likelihood gradient; α keeps
+// the energies near zero (Du & Mordatch 2019).
+//
+// # Where chains start
+//
+//   - Replay (default): from a replay buffer of past samples of fixed
+//     capacity (8,192), except that each chain restarts from fresh noise
+//     with probability 0.05; the end points go back into the buffer,
+//     overwriting the oldest.
+//   - PCD: the same chains continue from one iteration to the next.
+//   - CD: at the data batch (CD-k).
+//
+// # Run folder, checkpoints and resuming
+//
+// With Config.Dir set, the trainer writes there:
+//
+//	checkpoint.safetensors  everything needed to resume (below)
+//	model.safetensors       the parameters alone, loadable by PyTorch
+//	metrics.jsonl           one JSON line per iteration (Metrics)
+//	loss.png, energy.png    loss and energy curves, at checkpoints
+//	samples/, buffer/       sample and buffer grids of image data
+//	landscape/              exp f with samples over it, for 2-D data
+//
+// A checkpoint holds the parameters, the optimiser's moments and step, the
+// replay buffer or persistent chains, the random generator, the data
+// iterator's position, the iteration and the learning-rate scale. It is
+// written atomically (temporary file, fsync, rename) every CheckpointEvery
+// iterations, at the end, and when the context is cancelled. New restores
+// the checkpoint it finds in Dir, so a run killed at any moment resumes
+// from its last checkpoint, and the resumed run reproduces the
+// uninterrupted one bit for bit (with the Go backend). metrics.jsonl is
+// cut back to the checkpoint's iteration on resume.
+//
+// # Divergence
+//
+// Training has diverged when the loss, an energy or a gradient is NaN or
+// Inf, when the sampler reports sampling.ErrDiverged, or when the energy
+// gap |mean f(x⁺) − mean f(x⁻)| exceeds Config.MaxGap. With the Stop policy
+// Run returns an error wrapping ErrDiverged that names the iteration; with
+// Rollback it restores the last good checkpoint, multiplies the learning
+// rate by RollbackFactor (0.5) and goes on, up to MaxRollbacks times.
+//
+// # Backends
+//
+// The default backend computes everything in Go through Gorgonia graphs
+// (package graph), package sampling and package optim. A Backend can run
+// the sampling, or the whole step, elsewhere: package torch (build tag
+// torch) runs them in libtorch on CPU or GPU.
+package trainer

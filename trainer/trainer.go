@@ -1,0 +1,308 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/sampling"
+)
+
+// ErrDiverged is wrapped by the error a run returns when training diverges
+// and the policy is Stop, or when rollbacks run out.
+var ErrDiverged = errors.New("trainer: training diverged")
+
+// Progress reports one finished iteration.
+type Progress struct {
+	Iteration, Iterations int // iterations done, and in all
+	Metrics               Metrics
+	Elapsed               time.Duration // since this Run started
+	ItPerSec              float64       // over this Run
+	ETA                   time.Duration
+	Resumed               int  // iteration this Run resumed from (0: fresh)
+	Checkpointed          bool // a checkpoint was written after this iteration
+	Rollbacks             int
+}
+
+// Trainer trains an energy model by maximum likelihood with contrastive
+// divergence: each iteration draws a data batch x⁺, runs MCMC chains to get
+// model samples x⁻, and takes one optimiser step on
+//
+//	L = mean f(x⁻) − mean f(x⁺) + α·(mean f(x⁺)² + mean f(x⁻)²).
+//
+// See Config for the choices and their defaults, and the package
+// documentation for checkpoints and divergence handling.
+type Trainer struct {
+	model   graph.Model
+	data    *datasets.Batches
+	cfg     Config
+	backend Backend
+	batch   int
+	dim     int
+
+	src *rand.PCG
+	rng *rand.Rand
+	buf *ReplayBuffer // Replay mode
+	pcd []float64     // PCD mode: the persistent chains
+
+	iter      int     // iterations completed
+	lrScale   float64 // product of rollback factors
+	rollbacks int
+	resumed   int
+	history   []Metrics
+	lastGood  []byte // the last checkpoint, encoded, for rollbacks
+
+	xpos, xneg []float64
+	metrics    *metricsLog
+	landscape  *graph.Energy // compiled once, for 2-D landscape pictures
+}
+
+// New returns a trainer for model on the data batches (whose batch size is
+// the training batch size). If cfg.Dir holds a checkpoint, New restores it,
+// so Run resumes where the earlier run stopped; Resumed reports it.
+func New(model graph.Model, data *datasets.Batches, cfg Config) (*Trainer, error) {
+	cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	dim := 1
+	for _, d := range cfg.Shape {
+		dim *= d
+	}
+	if data.Dim() != dim {
+		return nil, fmt.Errorf("trainer: data rows have %d values but Config.Shape %v has %d", data.Dim(), cfg.Shape, dim)
+	}
+	if err := graph.CheckNames(model.Params()); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	t := &Trainer{model: model, data: data, cfg: cfg, batch: data.Size(), dim: dim, lrScale: 1}
+	t.src = rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
+	t.rng = rand.New(t.src)
+	switch cfg.Chains {
+	case Replay:
+		t.buf = NewReplayBuffer(cfg.BufferSize, dim)
+	case PCD:
+		t.pcd = make([]float64, t.batch*dim)
+		cfg.Noise(t.rng, t.pcd)
+	}
+	t.xpos = make([]float64, t.batch*dim)
+	t.xneg = make([]float64, t.batch*dim)
+	t.backend = cfg.Backend
+	if t.backend == nil {
+		t.backend = NewGoBackend()
+	}
+	if err := t.backend.Setup(model, &t.cfg, t.batch); err != nil {
+		return nil, err
+	}
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("trainer: run folder: %w", err)
+		}
+		if err := t.resume(); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Resumed returns the iteration restored from a checkpoint by New, or 0.
+func (t *Trainer) Resumed() int { return t.resumed }
+
+// Iteration returns the number of iterations completed.
+func (t *Trainer) Iteration() int { return t.iter }
+
+// Model returns the model being trained.
+func (t *Trainer) Model() graph.Model { return t.model }
+
+// Buffer returns the replay buffer (nil unless Chains is Replay).
+func (t *Trainer) Buffer() *ReplayBuffer { return t.buf }
+
+// History returns the metrics of the iterations done so far, the earlier
+// runs' of a resumed run included (read back from metrics.jsonl).
+func (t *Trainer) History() []Metrics { return t.history }
+
+// Samples returns the model samples x⁻ of the last iteration (batch×dim);
+// the slice is reused.
+func (t *Trainer) Samples() []float64 { return t.xneg }
+
+// Close releases the backend.
+func (t *Trainer) Close() error {
+	if t.metrics != nil {
+		t.metrics.close()
+	}
+	return t.backend.Close()
+}
+
+// Run trains until cfg.Iterations iterations are done. Cancelling ctx ends
+// the run after writing a checkpoint of the last finished iteration; Run
+// then returns ctx's error.
+func (t *Trainer) Run(ctx context.Context) error {
+	start := time.Now()
+	startIter := t.iter
+	if t.cfg.Dir != "" && t.metrics == nil {
+		m, hist, err := openMetrics(t.cfg.Dir, t.iter)
+		if err != nil {
+			return err
+		}
+		t.metrics, t.history = m, hist
+	}
+	if t.lastGood == nil {
+		b, err := t.encode()
+		if err != nil {
+			return err
+		}
+		t.lastGood = b
+	}
+	for t.iter < t.cfg.Iterations {
+		if err := ctx.Err(); err != nil {
+			return t.stop(err)
+		}
+		m, err := t.step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t.stop(ctx.Err())
+			}
+			if !errors.Is(err, ErrDiverged) {
+				return err
+			}
+			if rerr := t.rollback(err); rerr != nil {
+				return rerr
+			}
+			continue
+		}
+		t.history = append(t.history, m)
+		if t.metrics != nil {
+			if err := t.metrics.write(m); err != nil {
+				return err
+			}
+		}
+		ckpt := t.iter%t.cfg.CheckpointEvery == 0 || t.iter == t.cfg.Iterations
+		if ckpt {
+			if err := t.checkpoint(); err != nil {
+				return err
+			}
+		}
+		if err := t.pictures(ckpt); err != nil {
+			return err
+		}
+		if t.cfg.Progress != nil {
+			el := time.Since(start)
+			p := Progress{Iteration: t.iter, Iterations: t.cfg.Iterations, Metrics: m, Elapsed: el,
+				Resumed: t.resumed, Checkpointed: ckpt, Rollbacks: t.rollbacks}
+			if done := t.iter - startIter; done > 0 && el > 0 {
+				p.ItPerSec = float64(done) / el.Seconds()
+				p.ETA = time.Duration(float64(t.cfg.Iterations-t.iter) / p.ItPerSec * float64(time.Second))
+			}
+			t.cfg.Progress(p)
+		}
+	}
+	return nil
+}
+
+// stop writes a checkpoint of the last finished iteration and returns err.
+func (t *Trainer) stop(err error) error {
+	if t.cfg.Dir != "" {
+		if cerr := t.checkpoint(); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+	}
+	return err
+}
+
+// step runs one iteration. On any error the trainer's state is as it was
+// before the iteration, so that a checkpoint or rollback can follow.
+func (t *Trainer) step(ctx context.Context) (Metrics, error) {
+	it := t.iter + 1
+	m := Metrics{Iter: it}
+	rngState, _ := t.src.MarshalBinary()
+	dataState, _ := t.data.MarshalBinary()
+	undo := func() {
+		_ = t.src.UnmarshalBinary(rngState)
+		_ = t.data.UnmarshalBinary(dataState)
+	}
+	t0 := time.Now()
+	t.data.Next(t.xpos, nil)
+	switch t.cfg.Chains {
+	case Replay:
+		m.Fresh = t.buf.Init(t.rng, t.xneg, t.batch, t.cfg.ReinitProb, t.cfg.Noise)
+	case PCD:
+		copy(t.xneg, t.pcd)
+	case CD:
+		copy(t.xneg, t.xpos)
+	}
+	ss, err := t.backend.Sample(ctx, t.rng, t.xneg, t.batch)
+	if err != nil {
+		undo()
+		if ctx.Err() != nil {
+			return m, err
+		}
+		if errors.Is(err, sampling.ErrDiverged) {
+			return m, fmt.Errorf("trainer: iteration %d: sampling: %v: %w", it, err, ErrDiverged)
+		}
+		return m, fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
+	}
+	t1 := time.Now()
+	m.LR = t.cfg.Schedule.LR(t.cfg.Adam.LR, t.iter) * t.lrScale
+	us, err := t.backend.Update(t.xpos, t.xneg, m.LR)
+	m.Loss, m.FPos, m.FNeg, m.GradNorm = us.Loss, us.FPos, us.FNeg, us.GradNorm
+	m.Gap = us.FPos - us.FNeg
+	m.Accept, m.Divergences, m.GradEvals = ss.MeanAccept, ss.Divergences, ss.GradEvals
+	m.SampleSec, m.UpdateSec = t1.Sub(t0).Seconds(), time.Since(t1).Seconds()
+	switch {
+	case errors.Is(err, optim.ErrNonFinite):
+		undo()
+		return m, fmt.Errorf("trainer: iteration %d: %v: %w", it, err, ErrDiverged)
+	case err != nil:
+		undo()
+		return m, fmt.Errorf("trainer: iteration %d: update: %w", it, err)
+	case !finite(m.FPos) || !finite(m.FNeg):
+		// The update was applied with finite gradients but the energies are
+		// not finite; treat as divergence (a rollback restores θ).
+		undo()
+		return m, fmt.Errorf("trainer: iteration %d: mean energies %g (data) and %g (samples) are not finite: %w", it, m.FPos, m.FNeg, ErrDiverged)
+	case t.cfg.MaxGap > 0 && math.Abs(m.Gap) > t.cfg.MaxGap:
+		undo()
+		return m, fmt.Errorf("trainer: iteration %d: energy gap %g exceeds %g: %w", it, m.Gap, t.cfg.MaxGap, ErrDiverged)
+	}
+	switch t.cfg.Chains {
+	case Replay:
+		t.buf.Push(t.xneg, t.batch)
+	case PCD:
+		copy(t.pcd, t.xneg)
+	}
+	t.iter = it
+	return m, nil
+}
+
+// rollback restores the last good checkpoint with a smaller learning rate,
+// or returns the divergence error under the Stop policy.
+func (t *Trainer) rollback(cause error) error {
+	if t.cfg.OnDiverge == Stop {
+		return cause
+	}
+	if t.rollbacks >= t.cfg.MaxRollbacks {
+		return fmt.Errorf("%w (after %d rollbacks)", cause, t.rollbacks)
+	}
+	n := t.rollbacks
+	if err := t.decode(t.lastGood); err != nil {
+		return fmt.Errorf("trainer: rolling back: %w", err)
+	}
+	t.rollbacks = n + 1
+	t.lrScale *= t.cfg.RollbackFactor
+	t.history = t.history[:min(len(t.history), t.iter)]
+	if t.metrics != nil {
+		if err := t.metrics.truncate(t.iter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
