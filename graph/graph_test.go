@@ -11,6 +11,7 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/gradcheck"
 	"github.com/ebmgo/ebm/nn"
+	G "gorgonia.org/gorgonia"
 )
 
 func mlp(rng *rand.Rand) *nn.Sequential {
@@ -184,5 +185,82 @@ func TestMemoryFlat(t *testing.T) {
 	h := heap()
 	if h > h100+4<<20 {
 		t.Errorf("heap grew from %d to %d bytes between step 100 and 1000", h100, h)
+	}
+}
+
+// A classifier trained through a raw-output loss with auxiliary label
+// inputs: the cross-entropy and its gradient against central differences,
+// and Forward against the loss's outputs.
+func TestRawLossWithAux(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m := nn.NewMLP(rng, nn.Tanh, 4, 6, 3)
+	graph.Cast(m, graph.Float64)
+	const n = 5
+	xent := func(b *graph.Builder, f []*G.Node) (*G.Node, error) {
+		logp, err := G.LogSoftMax(f[0], 1)
+		if err != nil {
+			return nil, err
+		}
+		picked, err := G.HadamardProd(logp, f[1])
+		if err != nil {
+			return nil, err
+		}
+		s, err := G.Sum(picked)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(b.Constant(-1.0/n), s)
+	}
+	l, err := graph.NewLoss(m, graph.LossConfig{Shape: []int{4}, Batches: []int{n}, Raw: true, Aux: [][]int{{n, 3}}}, xent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randn(rng, n*4)
+	labels := make([]float64, n*3)
+	for i := range n {
+		labels[i*3+i%3] = 1
+	}
+	loss, err := l.Run(x, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := l.F(0)
+	want := 0.0
+	for i := range n {
+		row := logits[i*3 : i*3+3]
+		lse := math.Log(math.Exp(row[0]) + math.Exp(row[1]) + math.Exp(row[2]))
+		want -= (row[i%3] - lse) / n
+	}
+	if math.Abs(loss-want) > 1e-12 {
+		t.Fatalf("cross-entropy %v, want %v", loss, want)
+	}
+	fw, err := graph.NewForward(m, graph.Config{Shape: []int{4}, Batch: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, n*3)
+	if err := fw.Run(out, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range out {
+		if out[i] != logits[i] {
+			t.Fatalf("Forward %v, loss outputs %v", out, logits)
+		}
+	}
+	for i, p := range l.Params() {
+		if _, err := l.Run(x, labels); err != nil {
+			t.Fatal(err)
+		}
+		g := append([]float64(nil), l.Grads()[i].Data().([]float64)...)
+		f := func([]float64) float64 {
+			v, err := l.Run(x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		if err := gradcheck.Check("∇θ "+p.Name, f, p.Value.Data().([]float64), g, 1e-6, 1e-7); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// LossFunc builds a scalar training loss from the per-sample energies of
-// each input batch: f[i] is the vector of f over input i's samples. It may
-// add nodes to b's graph.
+// LossFunc builds a scalar training loss from the model's outputs on each
+// input batch: f[i] is the vector of energies f over input i's samples (or
+// the model's raw output with LossConfig.Raw), followed by the nodes of the
+// auxiliary inputs (LossConfig.Aux) in order. It may add nodes to b's graph.
 type LossFunc func(b *Builder, f []*G.Node) (*G.Node, error)
 
 // LossConfig says what a loss is compiled for.
@@ -21,6 +22,14 @@ type LossConfig struct {
 	// Batches holds the batch size of each input, e.g. {B, B} for the
 	// data and model samples of contrastive divergence.
 	Batches []int
+	// Raw hands the loss function the model's outputs as they are, for
+	// models that do not give one energy per sample, such as a classifier
+	// with (N, classes) logits. The zero value reshapes them to energies.
+	Raw bool
+	// Aux holds the full shapes of auxiliary inputs that are not fed to
+	// the model but to the loss function, e.g. {N, 10} one-hot labels.
+	// Run takes their values after the model inputs.
+	Aux [][]int
 }
 
 // Loss is a training objective compiled with its gradient with respect to
@@ -29,9 +38,8 @@ type LossConfig struct {
 type Loss struct {
 	model  Model
 	params []*Param
-	dim    int
-	xs     []*G.Node
-	xvs    []*tensor.Dense
+	xvs    []*tensor.Dense // model inputs, then auxiliary inputs
+	sizes  []int           // values of each input
 	vm     G.VM
 
 	// Outputs, copied out by read nodes the moment they are computed.
@@ -54,12 +62,18 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 	if len(cfg.Shape) == 0 || len(cfg.Batches) == 0 {
 		return nil, fmt.Errorf("graph: NewLoss: LossConfig needs Shape and Batches")
 	}
-	dim := 1
-	for _, d := range cfg.Shape {
-		dim *= d
-	}
-	l := &Loss{model: m, params: m.Params(), dim: dim}
+	l := &Loss{model: m, params: m.Params()}
 	l.fvs = make([]G.Value, len(cfg.Batches))
+	input := func(b *Builder, name string, shape []int) (*G.Node, error) {
+		x := b.Input(name, shape...)
+		xv := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+		if err := G.Let(x, xv); err != nil {
+			return nil, err
+		}
+		l.xvs = append(l.xvs, xv)
+		l.sizes = append(l.sizes, xv.Shape().TotalSize())
+		return x, nil
+	}
 	if len(l.params) == 0 {
 		return nil, fmt.Errorf("graph: NewLoss: the model has no parameters to train")
 	}
@@ -70,21 +84,29 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 			if n <= 0 {
 				return fmt.Errorf("batch size %d of input %d is not positive", n, i)
 			}
-			shape := append([]int{n}, cfg.Shape...)
-			x := b.Input(fmt.Sprintf("x%d", i), shape...)
-			xv := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
-			if err := G.Let(x, xv); err != nil {
-				return err
-			}
-			f, err := perSample(b, m, x, n)
+			x, err := input(b, fmt.Sprintf("x%d", i), append([]int{n}, cfg.Shape...))
 			if err != nil {
 				return err
 			}
-			l.xs = append(l.xs, x)
-			l.xvs = append(l.xvs, xv)
-			l.fvals = append(l.fvals, make([]float64, n))
+			var f *G.Node
+			if cfg.Raw {
+				f, err = m.Forward(b, x)
+			} else {
+				f, err = perSample(b, m, x, n)
+			}
+			if err != nil {
+				return err
+			}
+			l.fvals = append(l.fvals, make([]float64, f.Shape().TotalSize()))
 			fs = append(fs, f)
 			roots = append(roots, G.Read(f, &l.fvs[i]))
+		}
+		for i, shape := range cfg.Aux {
+			a, err := input(b, fmt.Sprintf("aux%d", i), shape)
+			if err != nil {
+				return err
+			}
+			fs = append(fs, a)
 		}
 		loss, err := fn(b, fs)
 		if err != nil {
@@ -122,15 +144,16 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 }
 
 // Run evaluates the loss on the input batches xs (one per LossConfig.Batches
-// entry, each row-major) and its gradient with respect to the parameters.
-// It returns the loss; Grads and F give the rest.
+// entry, each row-major, then one per LossConfig.Aux entry) and its
+// gradient with respect to the parameters. It returns the loss; Grads and F
+// give the rest.
 func (l *Loss) Run(xs ...[]float64) (float64, error) {
-	if len(xs) != len(l.xs) {
-		return 0, fmt.Errorf("graph: Loss.Run: %d input batches, want %d", len(xs), len(l.xs))
+	if len(xs) != len(l.xvs) {
+		return 0, fmt.Errorf("graph: Loss.Run: %d input batches, want %d", len(xs), len(l.xvs))
 	}
 	for i, x := range xs {
-		if want := len(l.fvals[i]) * l.dim; len(x) != want {
-			return 0, fmt.Errorf("graph: Loss.Run: input %d has %d values, want %d: %w", i, len(x), want, ErrShape)
+		if len(x) != l.sizes[i] {
+			return 0, fmt.Errorf("graph: Loss.Run: input %d has %d values, want %d: %w", i, len(x), l.sizes[i], ErrShape)
 		}
 		writeFrom(l.xvs[i], x)
 	}
@@ -153,8 +176,9 @@ func (l *Loss) Run(xs ...[]float64) (float64, error) {
 // Value returns the loss of the last Run.
 func (l *Loss) Value() float64 { return l.value }
 
-// F returns the per-sample energies of input i from the last Run. The slice
-// is reused by the next Run.
+// F returns the per-sample energies of model input i from the last Run
+// (with LossConfig.Raw, the model's outputs, row-major). The slice is
+// reused by the next Run.
 func (l *Loss) F(i int) []float64 { return l.fvals[i] }
 
 // Params returns the model's parameters, in the order of Grads.
