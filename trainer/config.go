@@ -100,6 +100,13 @@ type Config struct {
 	ReinitProb float64
 	// Noise draws a fresh starting point; nil means uniform on [−1, 1].
 	Noise func(rng *rand.Rand, x []float64)
+	// DataNoise, if positive, adds Gaussian noise of this standard
+	// deviation to every data batch (the UvA recipe adds 0.005), which
+	// smooths the data distribution the energy has to fit.
+	DataNoise float64
+	// DataMin and DataMax, if DataMin < DataMax, clamp the noised data
+	// batch to [DataMin, DataMax], e.g. pixels to [−1, 1].
+	DataMin, DataMax float64
 
 	// OnDiverge chooses what a divergence does (zero: Stop). Training has
 	// diverged when the loss, an energy or a gradient is NaN or Inf, or
@@ -175,8 +182,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("trainer: Config.Iterations = %d, want > 0", c.Iterations)
 	case !(c.Adam.LR > 0):
 		return fmt.Errorf("trainer: Config.Adam.LR = %g, want > 0", c.Adam.LR)
-	case c.Alpha < 0 || c.ClipGradNorm < 0 || c.MaxGap < 0:
-		return fmt.Errorf("trainer: Alpha, ClipGradNorm and MaxGap must not be negative")
+	case c.Alpha < 0 || c.ClipGradNorm < 0 || c.MaxGap < 0 || c.DataNoise < 0:
+		return fmt.Errorf("trainer: Alpha, ClipGradNorm, MaxGap and DataNoise must not be negative")
+	case c.DataMin > c.DataMax:
+		return fmt.Errorf("trainer: DataMin %g > DataMax %g", c.DataMin, c.DataMax)
 	case c.Steps < 0 || c.BufferSize < 0 || c.ReinitProb > 1:
 		return fmt.Errorf("trainer: Steps %d, BufferSize %d, ReinitProb %g out of range", c.Steps, c.BufferSize, c.ReinitProb)
 	case c.Chains < Replay || c.Chains > CD:

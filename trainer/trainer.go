@@ -229,6 +229,16 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 	}
 	t0 := time.Now()
 	t.data.Next(t.xpos, nil)
+	if sd := t.cfg.DataNoise; sd > 0 {
+		lo, hi := t.cfg.DataMin, t.cfg.DataMax
+		for i, v := range t.xpos {
+			v += sd * t.rng.NormFloat64()
+			if lo < hi {
+				v = math.Max(lo, math.Min(hi, v))
+			}
+			t.xpos[i] = v
+		}
+	}
 	switch t.cfg.Chains {
 	case Replay:
 		m.Fresh = t.buf.Init(t.rng, t.xneg, t.batch, t.cfg.ReinitProb, t.cfg.Noise)
