@@ -440,3 +440,21 @@ func TestBinaryBase(t *testing.T) {
 		t.Errorf("BinaryBase.Sample: χ² = %.1f, p = %.2g", chi2, p)
 	}
 }
+
+// BenchmarkRBMAIS784x500 measures one temperature of RBM AIS (block Gibbs
+// step plus weight update) on the 784×500 RBM of Salakhutdinov and Murray
+// with 100 chains, the unit of their 14,500-temperature run.
+func BenchmarkRBMAIS784x500(b *testing.B) {
+	rbm := energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1)))
+	rng := rand.New(rand.NewPCG(2, 2))
+	const temps = 20
+	cfg := RBMAISConfig{Schedule: LinearSchedule(temps)}
+	for b.Loop() {
+		if _, err := RBMAIS(context.Background(), rng, rbm, 100, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perTemp := b.Elapsed().Seconds() / float64(b.N*temps)
+	b.ReportMetric(1/perTemp, "temps/s")
+	b.ReportMetric(14500*perTemp, "s/14500-run")
+}
