@@ -28,7 +28,7 @@ var ErrMismatch = errors.New("nn: file does not match the model")
 type Saver struct {
 	// Dtype, if set (graph.Float32 or graph.Float64), converts every
 	// parameter to it: graph.Float32 makes a float64 model's file the size
-	// PyTorch users expect.
+	// PyTorch users expect. Other dtypes panic.
 	Dtype tensor.Dtype
 	// Metadata is stored in the header's "__metadata__" map, together with
 	// "format": "pt" unless Metadata sets "format" itself.
