@@ -89,6 +89,7 @@ type Gibbs struct {
 	logits []float64 // n·K
 	rep    []float64 // n·K·D replicas (no SiteLogits)
 	frep   []float64 // n·K energies of the replicas
+	probs  []float64 // K scratch
 	perm   []int
 	info   Info
 }
@@ -216,6 +217,7 @@ func (g *Gibbs) resize(n int) {
 		g.frep = make([]float64, n*k)
 	}
 	g.perm = make([]int, g.dim)
+	g.probs = make([]float64, k)
 	g.info = Info{AcceptProb: make([]float64, n), Accepted: make([]bool, n), Divergent: make([]bool, n)}
 }
 
@@ -285,7 +287,7 @@ func (g *Gibbs) updateSite(rng *rand.Rand, s State, i int) error {
 	k, d := len(g.values), g.dim
 	for c := range s.N {
 		l := g.logits[c*k : (c+1)*k]
-		j := sampleLogits(rng, l)
+		j := sampleLogits(rng, l, g.probs)
 		if j < 0 {
 			g.info.Divergent[c] = true
 			continue
@@ -312,7 +314,7 @@ func (g *Gibbs) updateEval(rng *rand.Rand, s State, i int) error {
 	}
 	for c := range s.N {
 		l := g.frep[c*k : (c+1)*k]
-		j := sampleLogits(rng, l)
+		j := sampleLogits(rng, l, g.probs)
 		v := s.X[c*d+i]
 		if j < 0 {
 			g.info.Divergent[c] = true
@@ -332,28 +334,37 @@ func (g *Gibbs) updateEval(rng *rand.Rand, s State, i int) error {
 }
 
 // sampleLogits draws an index with probability ∝ exp(l[j]) using one
-// uniform from rng. It returns −1, having still drawn the uniform, when a
-// logit is NaN or +Inf or when none is finite.
-func sampleLogits(rng *rand.Rand, l []float64) int {
+// uniform from rng; w is scratch of len(l). It returns −1, having still
+// drawn the uniform, when a logit is NaN or +Inf or when none is finite.
+func sampleLogits(rng *rand.Rand, l, w []float64) int {
 	u := rng.Float64()
 	m := math.Inf(-1)
 	for _, v := range l {
-		if math.IsNaN(v) || math.IsInf(v, 1) {
+		if v != v || v > math.MaxFloat64 { // NaN or +Inf
 			return -1
 		}
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
-	if math.IsInf(m, -1) {
+	if m < -math.MaxFloat64 {
 		return -1
 	}
+	if len(l) == 2 {
+		// p(1) = σ(l1 − l0), one exponential.
+		if u*(1+math.Exp(l[0]-l[1])) < 1 {
+			return 1
+		}
+		return 0
+	}
 	var total float64
-	for _, v := range l {
-		total += math.Exp(v - m)
+	for j, v := range l {
+		w[j] = math.Exp(v - m)
+		total += w[j]
 	}
 	u *= total
 	last := -1
-	for j, v := range l {
-		p := math.Exp(v - m)
+	for j, p := range w[:len(l)] {
 		if p == 0 {
 			continue
 		}

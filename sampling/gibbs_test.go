@@ -336,3 +336,44 @@ func TestDiscreteStepAllocs(t *testing.T) {
 		}
 	}
 }
+
+func benchGibbs(b *testing.B, e energy.Discrete, chains int) {
+	g, err := NewGibbs(e, GibbsConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	s, err := g.Init(discRandomStart(rng, chains, e.Dim(), e.Values()), chains)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if s, _, err = g.Step(rng, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sweeps/s")
+	b.ReportMetric(float64(b.N*chains*e.Dim())/b.Elapsed().Seconds(), "sites/s")
+}
+
+func BenchmarkGibbsIsing32x32(b *testing.B) { benchGibbs(b, discIsing(b, 32, 0.4, 0), 100) }
+func BenchmarkGibbsIsing32x32NoLogits(b *testing.B) {
+	benchGibbs(b, discNoSite{discIsing(b, 32, 0.4, 0)}, 100)
+}
+func BenchmarkGibbsRBM784x64(b *testing.B) {
+	benchGibbs(b, energy.NewRandomRBM(784, 64, 0.01, rand.New(rand.NewPCG(1, 1))), 100)
+}
+
+func BenchmarkBlockGibbsRBM784x500(b *testing.B) {
+	rbm := energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1)))
+	k, _ := NewBlockGibbs(rbm)
+	rng := rand.New(rand.NewPCG(1, 1))
+	s, _ := k.Init(discRandomStart(rng, 100, 784, rbm.Values()), 100)
+	var err error
+	for b.Loop() {
+		if s, _, err = k.Step(rng, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}

@@ -126,10 +126,18 @@ func (g *GWG) flipped(v float64) float64 {
 // with gradient grad, and returns log Σ_i exp(d̃_i/2).
 func (g *GWG) logSoftmaxHalf(x, grad []float64) float64 {
 	m := math.Inf(-1)
+	lo, hi := g.values[0], g.values[1]
 	for i, v := range x {
-		d := (g.flipped(v) - v) * grad[i] / 2
+		var d float64 // (x'_i − x_i)·∂f/∂x_i / 2
+		if v == lo {
+			d = (hi - lo) * grad[i] / 2
+		} else {
+			d = (lo - hi) * grad[i] / 2
+		}
 		g.weights[i] = d
-		m = math.Max(m, d)
+		if d > m {
+			m = d
+		}
 	}
 	var total float64
 	for i, d := range g.weights {

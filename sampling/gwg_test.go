@@ -120,3 +120,30 @@ func TestGWGDivergence(t *testing.T) {
 		t.Error("no divergence in 500 steps next to NaN states")
 	}
 }
+
+func benchGWG(b *testing.B, e DiscreteDifferentiable, chains int) {
+	g, err := NewGWG(e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	s, err := g.Init(discRandomStart(rng, chains, e.Dim(), e.Values()), chains)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var accept float64
+	for b.Loop() {
+		var info Info
+		if s, info, err = g.Step(rng, s); err != nil {
+			b.Fatal(err)
+		}
+		accept += info.MeanAccept()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	b.ReportMetric(accept/float64(b.N), "accept")
+}
+
+func BenchmarkGWGIsing32x32(b *testing.B) { benchGWG(b, discIsing(b, 32, 0.4, 0), 100) }
+func BenchmarkGWGRBM784x500(b *testing.B) {
+	benchGWG(b, energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1))), 100)
+}
