@@ -56,6 +56,11 @@ type Info struct {
 	// TreeDepth is NUTS's tree depth (0 for other kernels); the maximum
 	// over chains.
 	TreeDepth int
+	// Leapfrogs is each chain's number of leapfrog steps (HMC, NUTS): the
+	// gradient evaluations its own trajectory needed. Chains of a batch
+	// differ under NUTS; evaluated in lock-step, the batch pays the
+	// largest, which is GradEvals. Nil for kernels without trajectories.
+	Leapfrogs []int
 }
 
 // MeanAccept returns the mean acceptance probability over chains.

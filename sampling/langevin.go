@@ -1,0 +1,194 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/energy"
+)
+
+// LangevinConfig configures unadjusted Langevin dynamics as energy-based
+// model training uses it, with the step size and the noise set apart:
+//
+//	x ← clamp(x + (ε/2)·clip(∇f(x)) + σ·ξ),   ξ ~ N(0, I)
+//
+// With σ = √ε this is the discretised Langevin diffusion, whose stationary
+// density tends to exp(f) as ε → 0; image EBMs use a far smaller σ, which
+// samples a colder density. Papers and tutorials that write the update as
+// x ← x + λ·∇f + σ·ξ ("step size" λ, as Du & Mordatch 2019 and the UvA
+// tutorial) have ε = 2λ: see TutorialLangevin.
+type LangevinConfig struct {
+	// StepSize is ε, which multiplies ½∇f. Required: it must be positive.
+	StepSize float64
+	// Noise is σ, the standard deviation of the noise. Zero means √ε,
+	// the value that makes the chain target exp(f) as ε → 0.
+	Noise float64
+	// GradClip, if positive, clips every element of ∇f to
+	// [−GradClip, GradClip] before the update; State.Grad keeps the
+	// unclipped gradient. Zero means no clipping.
+	GradClip float64
+	// Min and Max, if Min < Max, clamp every coordinate to [Min, Max]
+	// after each update (and after the noise, with NoiseFirst), as for
+	// pixels in [−1, 1]. Either may be infinite. The zero value, Min =
+	// Max = 0, means no clamping.
+	Min, Max float64
+	// NoiseFirst adds the noise before the gradient step, as the UvA
+	// tutorial does: y = clamp(x + σξ), x ← clamp(y + (ε/2)·clip(∇f(y))).
+	// The gradient is then taken at the noised point y, and State.F and
+	// State.Grad hold f and ∇f at y rather than at X.
+	NoiseFirst bool
+}
+
+// TutorialLangevin returns the sampler of the UvA deep-learning tutorial
+// on energy-based models (P. Lippe, tutorial 8, after Du & Mordatch 2019)
+// with its "step size" λ and noise σ: per step, noise first, then the
+// gradient at the noised point, both clamped to [−1, 1], with the gradient
+// clipped to ±0.03:
+//
+//	y = clamp(x + σ·ξ, −1, 1);  x ← clamp(y + λ·clip(∇f(y), ±0.03), −1, 1)
+//
+// It is LangevinConfig{StepSize: 2λ, Noise: σ, GradClip: 0.03, Min: −1,
+// Max: 1, NoiseFirst: true}; the tutorial uses λ = 10, σ = 0.005, and 60
+// steps per batch.
+func TutorialLangevin(stepSize, noise float64) LangevinConfig {
+	return LangevinConfig{StepSize: 2 * stepSize, Noise: noise, GradClip: 0.03, Min: -1, Max: 1, NoiseFirst: true}
+}
+
+// Langevin is unadjusted Langevin dynamics (no Metropolis correction):
+// every transition moves every chain with one batched gradient
+// evaluation. It samples exp(f) only approximately, with a bias that
+// vanishes as the step size does; MALA corrects it. See LangevinConfig for
+// the update, and doc.go.
+//
+// A chain whose new position has a NaN or Inf energy or gradient keeps its
+// old position and is marked divergent (Info.AcceptProb 0). A Langevin is
+// not safe for concurrent use.
+type Langevin struct {
+	cfg        LangevinConfig
+	e          energy.Differentiable
+	d          int
+	noise      float64
+	clamp      bool
+	xp, gp, fp []float64
+	bad        []bool
+	info       infoBuffers
+}
+
+var _ Kernel = (*Langevin)(nil)
+
+// NewLangevin returns a Langevin dynamics kernel for e. It panics if e is
+// nil and returns an error for an invalid configuration.
+func NewLangevin(e energy.Differentiable, cfg LangevinConfig) (*Langevin, error) {
+	if e == nil {
+		panic("sampling: NewLangevin: nil energy")
+	}
+	switch {
+	case e.Dim() <= 0:
+		return nil, fmt.Errorf("sampling: NewLangevin: energy has dimension %d", e.Dim())
+	case !(cfg.StepSize > 0) || math.IsInf(cfg.StepSize, 0):
+		return nil, fmt.Errorf("sampling: NewLangevin: LangevinConfig.StepSize = %v, want positive and finite", cfg.StepSize)
+	case !(cfg.Noise >= 0) || math.IsInf(cfg.Noise, 0):
+		return nil, fmt.Errorf("sampling: NewLangevin: LangevinConfig.Noise = %v, want finite and ≥ 0", cfg.Noise)
+	case !(cfg.GradClip >= 0):
+		return nil, fmt.Errorf("sampling: NewLangevin: LangevinConfig.GradClip = %v is negative", cfg.GradClip)
+	case math.IsNaN(cfg.Min) || math.IsNaN(cfg.Max) || cfg.Min > cfg.Max || (cfg.Min == cfg.Max && cfg.Min != 0):
+		return nil, fmt.Errorf("sampling: NewLangevin: LangevinConfig clamps to [%v, %v]; want Min < Max, or both zero for no clamping", cfg.Min, cfg.Max)
+	}
+	k := &Langevin{cfg: cfg, e: e, d: e.Dim(), noise: cfg.Noise, clamp: cfg.Min < cfg.Max}
+	if k.noise == 0 {
+		k.noise = math.Sqrt(cfg.StepSize)
+	}
+	return k, nil
+}
+
+// NewULA returns the textbook unadjusted Langevin algorithm with step
+// size h, x ← x + h·∇f(x) + √(2h)·ξ: a Langevin kernel with StepSize 2h and
+// Noise √(2h).
+func NewULA(e energy.Differentiable, h float64) (*Langevin, error) {
+	return NewLangevin(e, LangevinConfig{StepSize: 2 * h, Noise: math.Sqrt(2 * h)})
+}
+
+// Config returns the kernel's configuration, with Noise resolved.
+func (k *Langevin) Config() LangevinConfig {
+	c := k.cfg
+	c.Noise = k.noise
+	return c
+}
+
+// Init evaluates f and ∇f at the n starting positions x. It returns an
+// error wrapping ErrDiverged if any chain starts where f or ∇f is not
+// finite.
+func (k *Langevin) Init(x []float64, n int) (State, error) { return initGrad("Langevin", k.e, x, n) }
+
+// Step moves every chain of s by one Langevin update.
+func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
+	checkKernelStep("Langevin", rng, s, k.d, true, true)
+	n, d := s.N, k.d
+	if len(k.fp) != n {
+		k.xp, k.gp = make([]float64, n*d), make([]float64, n*d)
+		k.fp, k.bad = make([]float64, n), make([]bool, n)
+	}
+	half := k.cfg.StepSize / 2
+	if k.cfg.NoiseFirst {
+		// y = clamp(x + σξ), evaluated; the drift is added afterwards.
+		for i, x := range s.X {
+			k.xp[i] = k.box(x + k.noise*rng.NormFloat64())
+		}
+	} else {
+		for i, x := range s.X {
+			k.xp[i] = k.box(x + half*k.clip(s.Grad[i]) + k.noise*rng.NormFloat64())
+		}
+	}
+	for c := 0; c < n; c++ {
+		row := k.xp[c*d : (c+1)*d]
+		k.bad[c] = !finiteRow(row)
+		if k.bad[c] {
+			copy(row, s.X[c*d:(c+1)*d]) // never evaluate the energy at Inf or NaN
+		}
+	}
+	if err := k.e.FGrad(k.fp, k.gp, k.xp); err != nil {
+		return s, Info{}, fmt.Errorf("sampling: Langevin: %w", err)
+	}
+	info := k.info.info(n, false)
+	for c := 0; c < n; c++ {
+		r := c * d
+		gp := k.gp[r : r+d]
+		if k.bad[c] || !isFiniteF(k.fp[c]) || !finiteRow(gp) {
+			info.Divergent[c] = true
+			continue
+		}
+		xp := k.xp[r : r+d]
+		if k.cfg.NoiseFirst {
+			for i := range xp {
+				xp[i] = k.box(xp[i] + half*k.clip(gp[i]))
+			}
+			if !finiteRow(xp) {
+				info.Divergent[c] = true
+				continue
+			}
+		}
+		info.AcceptProb[c] = 1
+		info.Accepted[c] = true
+		copy(s.X[r:r+d], xp)
+		copy(s.Grad[r:r+d], gp)
+		s.F[c] = k.fp[c]
+	}
+	info.GradEvals = 1
+	info.StepSize = k.cfg.StepSize
+	return s, info, nil
+}
+
+func (k *Langevin) clip(g float64) float64 {
+	if c := k.cfg.GradClip; c > 0 {
+		return math.Max(-c, math.Min(c, g))
+	}
+	return g
+}
+
+func (k *Langevin) box(x float64) float64 {
+	if k.clamp {
+		return math.Max(k.cfg.Min, math.Min(k.cfg.Max, x))
+	}
+	return x
+}
