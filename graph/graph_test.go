@@ -264,3 +264,12 @@ func TestRawLossWithAux(t *testing.T) {
 		}
 	}
 }
+// Scalar parameters read and write their single value.
+func TestScalarParam(t *testing.T) {
+	for _, p := range []*graph.Param{graph.NewParam("s", graph.Float32), graph.NewParam("s", graph.Float64)} {
+		p.SetFloat64s([]float64{2.5})
+		if v := p.Float64s(nil); len(v) != 1 || v[0] != 2.5 {
+			t.Errorf("%v scalar: got %v", p.Dtype(), v)
+		}
+	}
+}

@@ -53,6 +53,10 @@ func (p *Param) Float64s(dst []float64) []float64 {
 		for i, v := range d {
 			dst[i] = float64(v)
 		}
+	case float64: // a scalar parameter
+		dst[0] = d
+	case float32:
+		dst[0] = float64(d)
 	}
 	return dst
 }
@@ -70,6 +74,10 @@ func (p *Param) SetFloat64s(src []float64) {
 		for i, v := range src {
 			d[i] = float32(v)
 		}
+	case float64: // a scalar parameter
+		p.Value.Set(0, src[0])
+	case float32:
+		p.Value.Set(0, float32(src[0]))
 	}
 }
 
