@@ -264,6 +264,7 @@ func TestRawLossWithAux(t *testing.T) {
 		}
 	}
 }
+
 // Scalar parameters read and write their single value.
 func TestScalarParam(t *testing.T) {
 	for _, p := range []*graph.Param{graph.NewParam("s", graph.Float32), graph.NewParam("s", graph.Float64)} {
