@@ -63,11 +63,11 @@ type GibbsConfig struct {
 // every chain, a batch of N·K samples per update.
 //
 // All chains update the same variable at the same time (the energy's
-// SiteLogits works on one variable for the whole batch); under RandomScan
-// the chains therefore share their random sequence of variables, which
-// leaves each chain a valid random-scan sampler but makes chains dependent
-// through it. Use SystematicScan or PermutationScan where independent
-// chains matter (AIS weights, R̂ across chains).
+// SiteLogits works on one variable for the whole batch); under
+// PermutationScan and RandomScan the chains therefore share their random
+// order of variables, which leaves each chain a valid sampler but makes
+// chains dependent through it. Use SystematicScan where independent
+// chains matter (AIS weights and their standard error, R̂ across chains).
 //
 // State.F is kept equal to f(x): evaluated at Init and then updated with
 // the log-ratio of every accepted change. Info.Accepted reports whether a
