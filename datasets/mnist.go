@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +109,31 @@ func (m *MNIST) Binarized(dst []float64) []float64 {
 	}
 	for i, p := range m.Pixels {
 		dst[i] = float64(p >> 7) // 1 iff p ≥ 128, i.e. p/255 > 0.5
+	}
+	return dst
+}
+
+// SampleBinarized draws a stochastic binarisation of the images, the
+// binary MNIST of RBM and VAE papers: each value is 1 with probability
+// p/255, independently, else 0. It writes into dst, which must have length
+// N·Dim() or be nil (then it is allocated), using rng, which must not be
+// nil.
+func (m *MNIST) SampleBinarized(rng *rand.Rand, dst []float64) []float64 {
+	if rng == nil {
+		panic("datasets: MNIST.SampleBinarized: nil *rand.Rand")
+	}
+	if dst == nil {
+		dst = make([]float64, len(m.Pixels))
+	}
+	if len(dst) != len(m.Pixels) {
+		panic(fmt.Sprintf("datasets: MNIST.SampleBinarized: dst has %d values, want %d×%d = %d", len(dst), m.N, m.Dim(), len(m.Pixels)))
+	}
+	for i, p := range m.Pixels {
+		// P(u < p/255) = p/255 for u uniform on [0, 1); 0 and 255 are exact.
+		dst[i] = 0
+		if rng.Float64()*255 < float64(p) {
+			dst[i] = 1
+		}
 	}
 	return dst
 }

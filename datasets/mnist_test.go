@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,6 +129,33 @@ func TestMNISTScaling(t *testing.T) {
 	// About 13% of MNIST pixels are above half intensity.
 	if f := float64(ones) / float64(len(bin)); f < 0.08 || f > 0.2 {
 		t.Errorf("fraction of ones %.3f", f)
+	}
+}
+
+// Stochastic binarisation has the right mean: over 3 seeds, the fraction
+// of ones among pixels of each intensity band is within 5 standard errors
+// of the band's mean intensity, and pure black and white stay fixed.
+func TestMNISTSampleBinarized(t *testing.T) {
+	_, test := loadMNIST(t)
+	for _, seed := range []uint64{1, 2, 3} {
+		b := test.SampleBinarized(rand.New(rand.NewPCG(seed, 0)), nil)
+		var ones, n, psum [4]float64
+		for i, p := range test.Pixels {
+			if (p == 0 && b[i] != 0) || (p == 255 && b[i] != 1) || (b[i] != 0 && b[i] != 1) {
+				t.Fatalf("pixel %d: intensity %d gave %v", i, p, b[i])
+			}
+			k := int(p) / 64
+			ones[k] += b[i]
+			n[k]++
+			psum[k] += float64(p) / 255
+		}
+		for k := range n {
+			q := psum[k] / n[k]
+			se := math.Sqrt(q * (1 - q) / n[k])
+			if f := ones[k] / n[k]; math.Abs(f-q) > 5*se {
+				t.Errorf("seed %d band %d: %.5f ones, mean intensity %.5f (se %.5f)", seed, k, f, q, se)
+			}
+		}
 	}
 }
 
