@@ -76,6 +76,20 @@ func aisCheckEstimates(t *testing.T, name string, est, se []float64, exact float
 }
 
 func TestAISGaussian(t *testing.T) {
+	kernels := map[string]func(e energy.Energy, beta float64) (Kernel, error){
+		"RWMH (test's own)": func(e energy.Energy, beta float64) (Kernel, error) {
+			return &aisRWMH{e: e, scale: 1.2}, nil
+		},
+		"MALA": func(e energy.Energy, beta float64) (Kernel, error) {
+			return NewMALA(e.(energy.Differentiable), MALAConfig{StepSize: 0.4})
+		},
+	}
+	for name, kernel := range kernels {
+		t.Run(name, func(t *testing.T) { testAISGaussian(t, kernel) })
+	}
+}
+
+func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (Kernel, error)) {
 	base, err := energy.NewDiagGaussian([]float64{0, 0}, []float64{4, 4})
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +100,8 @@ func TestAISGaussian(t *testing.T) {
 	}
 	cfg := AISConfig{
 		Schedule: SigmoidSchedule(200, 4),
-		Kernel: func(e energy.Energy, beta float64) (Kernel, error) {
-			return &aisRWMH{e: e, scale: 1.2}, nil
-		},
-		Steps: 2,
+		Kernel:   kernel,
+		Steps:    2,
 	}
 	const seeds = 6
 	var fwd, fse, rev, rse []float64

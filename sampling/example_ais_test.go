@@ -79,3 +79,41 @@ func ExampleRBMAIS() {
 	// exact       28.712
 	// reverse AIS 28.711 ± 0.002
 }
+
+// The AIS sandwich on a correlated Gaussian, whose log Z is known: forward
+// AIS from a broad Gaussian base (a stochastic lower bound) and reverse AIS
+// from exact target draws (a stochastic upper bound), both moving with
+// MALA at each of 100 inverse temperatures.
+func ExampleReverseAIS() {
+	base, _ := energy.NewDiagGaussian([]float64{0, 0}, []float64{4, 4})
+	target, _ := energy.NewGaussian([]float64{1, -1}, []float64{1, 0.5, 0.5, 2})
+	cfg := sampling.AISConfig{
+		Schedule: sampling.SigmoidSchedule(100, 4),
+		Kernel: func(e energy.Energy, beta float64) (sampling.Kernel, error) {
+			// e is Anneal(base, target, beta), Differentiable like both.
+			return sampling.NewMALA(e.(energy.Differentiable), sampling.MALAConfig{StepSize: 0.4})
+		},
+		Steps: 2,
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 500
+	fwd, err := sampling.AIS(context.Background(), rng, base, target, n, cfg)
+	if err != nil {
+		panic(err)
+	}
+	draws := make([]float64, n*target.Dim())
+	if err := target.Sample(rng, draws); err != nil {
+		panic(err)
+	}
+	rev, err := sampling.ReverseAIS(context.Background(), rng, base, target, draws, cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("AIS         %.3f ± %.3f (weight ESS %.0f of %d, acceptance %.2f)\n", fwd.LogZ, fwd.StdErr, fwd.ESS, n, fwd.MeanAccept)
+	fmt.Printf("exact       %.3f\n", target.LogZ())
+	fmt.Printf("reverse AIS %.3f ± %.3f\n", rev.LogZ, rev.StdErr)
+	// Output:
+	// AIS         2.121 ± 0.015 (weight ESS 449 of 500, acceptance 0.95)
+	// exact       2.118
+	// reverse AIS 2.122 ± 0.016
+}
