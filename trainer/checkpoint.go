@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/ebmgo/ebm/internal/atomicfile"
 	"github.com/ebmgo/ebm/internal/safetensors"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
@@ -50,11 +50,7 @@ func (t *Trainer) checkpoint() error {
 }
 
 func atomicWrite(path string, b []byte) error {
-	err := safetensors.AtomicWriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, b); err != nil {
 		return fmt.Errorf("trainer: writing %s: %w", path, err)
 	}
 	return nil

@@ -6,8 +6,8 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/ebmgo/ebm/internal/atomicfile"
 )
 
 // WritePNG encodes img as PNG to w.
@@ -28,39 +28,9 @@ func SavePNG(path string, img image.Image) error {
 	return saveAtomic(path, func(w io.Writer) error { return WritePNG(w, img) })
 }
 
-func saveAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
+func saveAtomic(path string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("viz: %s: %w", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("viz: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ebmgo/ebm/internal/atomicfile"
 )
 
 // Tensor is a tensor to write: its name, dtype, shape and raw
@@ -203,46 +203,8 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	if _, _, err := Header(tensors, metadata); err != nil {
 		return err
 	}
-	return AtomicWriteFile(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
-}
-
-// AtomicWriteFile creates path with the content write produces, atomically
-// as WriteFile does. The file gets mode 0644.
-func AtomicWriteFile(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: sync %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	// Make the rename durable. Some file systems cannot sync a directory;
-	// the data itself is safe by then, so that is not an error.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) }); err != nil {
+		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
 	return nil
 }
