@@ -1,0 +1,116 @@
+//go:build torch
+
+package torch
+
+import (
+	"fmt"
+
+	lib "github.com/sugarme/gotch/libtch"
+)
+
+// Device is where tensors live and computations run: the CPU (the zero
+// value) or a CUDA device.
+type Device struct {
+	cuda  bool
+	index int
+}
+
+// CPU is the host processor.
+var CPU = Device{}
+
+// CUDA returns the CUDA device with the given index (0 for the first GPU).
+// It panics if index is negative.
+func CUDA(index int) Device {
+	if index < 0 {
+		panic(fmt.Sprintf("torch: CUDA(%d): negative device index", index))
+	}
+	return Device{cuda: true, index: index}
+}
+
+// IsCUDA reports whether d is a CUDA device.
+func (d Device) IsCUDA() bool { return d.cuda }
+
+func (d Device) String() string {
+	if d.cuda {
+		return fmt.Sprintf("cuda:%d", d.index)
+	}
+	return "cpu"
+}
+
+// c returns gotch's device number: -1 for the CPU, the index for CUDA.
+func (d Device) c() int {
+	if d.cuda {
+		return d.index
+	}
+	return -1
+}
+
+// CUDAAvailable reports whether libtorch was built with CUDA and sees at
+// least one GPU.
+func CUDAAvailable() bool {
+	defer lockThread()()
+	ok := lib.AtcCudaIsAvailable()
+	_ = lastErr()
+	return ok
+}
+
+// CUDADeviceCount returns the number of GPUs libtorch sees (0 without
+// CUDA).
+func CUDADeviceCount() int {
+	defer lockThread()()
+	n := int(lib.AtcCudaDeviceCount())
+	if lastErr() != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// DefaultDevice returns CUDA(0) when CUDA is available and CPU otherwise.
+func DefaultDevice() Device {
+	if CUDAAvailable() {
+		return CUDA(0)
+	}
+	return CPU
+}
+
+// check returns an error if d cannot be used.
+func (d Device) check() error {
+	if !d.cuda {
+		return nil
+	}
+	if n := CUDADeviceCount(); d.index >= n {
+		return fmt.Errorf("torch: device %v: libtorch sees %d CUDA devices (is this a CUDA build of libtorch? run scripts/torch/setup.sh against it)", d, n)
+	}
+	return nil
+}
+
+// ManualSeed seeds libtorch's default random generators (CPU and every
+// CUDA device), from which every sampler in this package draws its noise,
+// as torch.manual_seed does. Runs with the same seed, device, libtorch
+// build and thread count give the same results (on the CPU, bit for bit).
+// The generators are global to the process.
+func ManualSeed(seed int64) {
+	defer lockThread()()
+	lib.AtManualSeed(seed)
+	_ = lastErr()
+}
+
+// SetNumThreads sets the number of threads libtorch uses within an
+// operation on the CPU, as torch.set_num_threads does. n must be positive.
+func SetNumThreads(n int) {
+	if n <= 0 {
+		panic(fmt.Sprintf("torch: SetNumThreads(%d): need a positive count", n))
+	}
+	defer lockThread()()
+	lib.AtSetNumThreads(n)
+	_ = lastErr()
+}
+
+// NumThreads returns the number of threads libtorch uses within an
+// operation on the CPU.
+func NumThreads() int {
+	defer lockThread()()
+	n := lib.AtGetNumThreads()
+	_ = lastErr()
+	return n
+}

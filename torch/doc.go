@@ -1,0 +1,2 @@
+// Package torch is the libtorch backend.
+package torch

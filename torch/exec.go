@@ -1,0 +1,513 @@
+//go:build torch
+
+package torch
+
+// #include <stdlib.h>
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	lib "github.com/sugarme/gotch/libtch"
+)
+
+// ErrTorch is wrapped by every error that libtorch reported.
+var ErrTorch = errors.New("libtorch error")
+
+// torchError is an error raised inside libtorch (a C++ exception caught by
+// gotch's wrapper), with libtorch's message less its C++ backtrace.
+type torchError struct{ msg string }
+
+func (e *torchError) Error() string        { return e.msg }
+func (e *torchError) Is(target error) bool { return target == ErrTorch }
+
+// lastErr returns and clears libtorch's last error on this OS thread.
+func lastErr() error {
+	p := unsafe.Pointer(lib.GetAndResetLastErr())
+	if p == nil {
+		return nil
+	}
+	msg := C.GoString((*C.char)(p))
+	C.free(p)
+	// Keep libtorch's message, not the C++ backtrace that follows it.
+	if i := strings.Index(msg, "\nException raised from"); i >= 0 {
+		msg = msg[:i]
+	}
+	return &torchError{strings.TrimSpace(msg)}
+}
+
+// handle is a libtorch tensor: a C pointer to a heap torch::Tensor, which
+// must be freed with lib.AtFree exactly once.
+type handle = lib.Ctensor
+
+// exec runs a sequence of libtorch calls on one locked OS thread. Every
+// tensor a call returns is recorded and freed by release unless taken
+// (take) by a longer-lived owner; the first error stops all later calls,
+// so a computation is written without an error check per line and checked
+// once (e.err) at the end.
+type exec struct {
+	err     error
+	tmp     []handle
+	scalars []lib.Cscalar
+	// out is the output slot of the atg_* calls. It is a separate
+	// allocation holding only C pointers: cgo checks the whole object a
+	// pointer passed to C points into, and exec itself holds Go pointers.
+	out *[1]handle
+}
+
+func newExec() *exec { return &exec{out: new([1]handle)} }
+
+// lockThread pins the calling goroutine to its OS thread: libtorch's grad
+// mode and gotch's last error are thread-local. It returns the unlock.
+func lockThread() func() {
+	runtime.LockOSThread()
+	return runtime.UnlockOSThread
+}
+
+// result records the tensor an atg_* call wrote to e.out[0].
+func (e *exec) result(name string) handle {
+	t := e.out[0]
+	e.out[0] = nil
+	if err := lastErr(); err != nil {
+		if t != nil {
+			lib.AtFree(t)
+		}
+		if e.err == nil {
+			e.err = fmt.Errorf("torch: %s: %w", name, err)
+		}
+		return nil
+	}
+	if t == nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("torch: %s returned no tensor: %w", name, ErrTorch)
+		}
+		return nil
+	}
+	e.tmp = append(e.tmp, t)
+	return t
+}
+
+// check records a libtorch error from a call that returns no tensor.
+func (e *exec) check(name string) {
+	if err := lastErr(); err != nil && e.err == nil {
+		e.err = fmt.Errorf("torch: %s: %w", name, err)
+	}
+}
+
+// fail records err unless an earlier error is recorded.
+func (e *exec) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+// take removes t from the temporaries, so release leaves it alive; the
+// caller becomes its owner and frees it with free.
+func (e *exec) take(t handle) handle {
+	for i := len(e.tmp) - 1; i >= 0; i-- {
+		if e.tmp[i] == t {
+			e.tmp = append(e.tmp[:i], e.tmp[i+1:]...)
+			return t
+		}
+	}
+	return t
+}
+
+// release frees every temporary tensor.
+func (e *exec) release() {
+	for i, t := range e.tmp {
+		lib.AtFree(t)
+		e.tmp[i] = nil
+	}
+	e.tmp = e.tmp[:0]
+}
+
+// close frees the temporaries and the scalars.
+func (e *exec) close() {
+	e.release()
+	for _, s := range e.scalars {
+		lib.AtsFree(s)
+	}
+	e.scalars = nil
+}
+
+// free frees an owned tensor; nil is a no-op.
+func free(t handle) {
+	if t != nil {
+		lib.AtFree(t)
+	}
+}
+
+// scalar returns a libtorch scalar freed by close.
+func (e *exec) scalar(v float64) lib.Cscalar {
+	s := lib.AtsFloat(v)
+	e.scalars = append(e.scalars, s)
+	return s
+}
+
+// Tensor construction and transfer.
+
+// Element types, as c10::ScalarType numbers.
+const (
+	kindFloat32 = 6
+	kindFloat64 = 7
+	kindInt64   = 4
+	kindBool    = 11
+)
+
+// fromFloat64s returns a tensor of the given shape and kind (float32 or
+// float64) on device dev holding x.
+func (e *exec) fromFloat64s(x []float64, shape []int64, kind int, dev int) handle {
+	if e.err != nil {
+		return nil
+	}
+	var cpu handle
+	switch kind {
+	case kindFloat64:
+		cpu = lib.AtTensorOfData(unsafe.Pointer(&x[0]), shape, uint(len(shape)), 8, kindFloat64)
+	case kindFloat32:
+		buf := make([]float32, len(x))
+		for i, v := range x {
+			buf[i] = float32(v)
+		}
+		cpu = lib.AtTensorOfData(unsafe.Pointer(&buf[0]), shape, uint(len(shape)), 4, kindFloat32)
+		runtime.KeepAlive(buf)
+	default:
+		panic(fmt.Sprintf("torch: element kind %d", kind))
+	}
+	e.out[0] = cpu
+	t := e.result("tensor from Go data")
+	if dev < 0 || t == nil {
+		return t
+	}
+	return e.to(t, dev)
+}
+
+// fromFloat32s is fromFloat64s for float32 data.
+func (e *exec) fromFloat32s(x []float32, shape []int64, kind int, dev int) handle {
+	if e.err != nil {
+		return nil
+	}
+	if kind != kindFloat32 {
+		x64 := make([]float64, len(x))
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		return e.fromFloat64s(x64, shape, kind, dev)
+	}
+	e.out[0] = lib.AtTensorOfData(unsafe.Pointer(&x[0]), shape, uint(len(shape)), 4, kindFloat32)
+	t := e.result("tensor from Go data")
+	if dev < 0 || t == nil {
+		return t
+	}
+	return e.to(t, dev)
+}
+
+// toFloat64s copies the first len(dst) elements of t (of kind) to dst,
+// from any device.
+func (e *exec) toFloat64s(dst []float64, t handle, kind int) {
+	if e.err != nil || len(dst) == 0 {
+		return
+	}
+	switch kind {
+	case kindFloat64:
+		lib.AtCopyData(t, unsafe.Pointer(&dst[0]), uint(len(dst)), 8)
+	case kindFloat32:
+		buf := make([]float32, len(dst))
+		lib.AtCopyData(t, unsafe.Pointer(&buf[0]), uint(len(dst)), 4)
+		for i, v := range buf {
+			dst[i] = float64(v)
+		}
+	case kindInt64:
+		buf := make([]int64, len(dst))
+		lib.AtCopyData(t, unsafe.Pointer(&buf[0]), uint(len(dst)), 8)
+		for i, v := range buf {
+			dst[i] = float64(v)
+		}
+	default:
+		panic(fmt.Sprintf("torch: element kind %d", kind))
+	}
+	e.check("copy to Go")
+}
+
+// toFloat32s copies t (float32) to dst.
+func (e *exec) toFloat32s(dst []float32, t handle) {
+	if e.err != nil || len(dst) == 0 {
+		return
+	}
+	lib.AtCopyData(t, unsafe.Pointer(&dst[0]), uint(len(dst)), 4)
+	e.check("copy to Go")
+}
+
+func (e *exec) to(t handle, dev int) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgTo(&e.out[0], t, int32(dev))
+	return e.result("to device")
+}
+
+func (e *exec) toKind(t handle, dev, kind int) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgToDevice(&e.out[0], t, int32(dev), int32(kind), 0, 0)
+	return e.result("to dtype")
+}
+
+// shape returns t's shape.
+func (e *exec) shape(t handle) []int64 {
+	if e.err != nil {
+		return nil
+	}
+	n := lib.AtDim(t)
+	s := make([]int64, n)
+	if n > 0 {
+		lib.AtShape(t, unsafe.Pointer(&s[0]))
+	}
+	e.check("shape")
+	return s
+}
+
+// Layers.
+
+func (e *exec) linear(x, w, b handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgLinear(&e.out[0], x, w, b)
+	return e.result("linear")
+}
+
+var dilation1 = []int64{1, 1}
+
+func (e *exec) conv2d(x, w, b handle, stride, padding []int64) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgConv2d(&e.out[0], x, w, b, stride, 2, padding, 2, dilation1, 2, 1)
+	return e.result("conv2d")
+}
+
+func (e *exec) unary(name string, f func(*handle, handle), x handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	f(&e.out[0], x)
+	return e.result(name)
+}
+
+func (e *exec) binary(name string, f func(*handle, handle, handle), x, y handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	f(&e.out[0], x, y)
+	return e.result(name)
+}
+
+func (e *exec) withScalar(name string, f func(*handle, handle, lib.Cscalar), x handle, s lib.Cscalar) handle {
+	if e.err != nil {
+		return nil
+	}
+	f(&e.out[0], x, s)
+	return e.result(name)
+}
+
+func (e *exec) add(x, y handle) handle      { return e.binary("add", lib.AtgAdd, x, y) }
+func (e *exec) addIn(x, y handle) handle    { return e.binary("add_", lib.AtgAdd_, x, y) }
+func (e *exec) sub(x, y handle) handle      { return e.binary("sub", lib.AtgSub, x, y) }
+func (e *exec) mul(x, y handle) handle      { return e.binary("mul", lib.AtgMul, x, y) }
+func (e *exec) mulIn(x, y handle) handle    { return e.binary("mul_", lib.AtgMul_, x, y) }
+func (e *exec) div(x, y handle) handle      { return e.binary("div", lib.AtgDiv, x, y) }
+func (e *exec) and(x, y handle) handle      { return e.binary("logical_and", lib.AtgLogicalAnd, x, y) }
+func (e *exec) lessThan(x, y handle) handle { return e.binary("lt", lib.AtgLtTensor, x, y) }
+func (e *exec) minimum(x, y handle) handle  { return e.binary("minimum", lib.AtgMinimum, x, y) }
+
+func (e *exec) addS(x handle, s lib.Cscalar) handle {
+	return e.withScalar("add", lib.AtgAddScalar, x, s)
+}
+func (e *exec) mulS(x handle, s lib.Cscalar) handle {
+	return e.withScalar("mul", lib.AtgMulScalar, x, s)
+}
+func (e *exec) mulSIn(x handle, s lib.Cscalar) handle {
+	return e.withScalar("mul_", lib.AtgMulScalar_, x, s)
+}
+
+func (e *exec) silu(x handle) handle     { return e.unary("silu", lib.AtgSilu, x) }
+func (e *exec) sigmoid(x handle) handle  { return e.unary("sigmoid", lib.AtgSigmoid, x) }
+func (e *exec) tanh(x handle) handle     { return e.unary("tanh", lib.AtgTanh, x) }
+func (e *exec) softplus(x handle) handle { return e.unary("softplus", lib.AtgSoftplus, x) }
+func (e *exec) elu(x handle) handle      { return e.unary("elu", lib.AtgElu, x) }
+func (e *exec) relu(x handle) handle     { return e.unary("relu", lib.AtgRelu, x) }
+func (e *exec) exp(x handle) handle      { return e.unary("exp", lib.AtgExp, x) }
+func (e *exec) log(x handle) handle      { return e.unary("log", lib.AtgLog, x) }
+func (e *exec) sqrt(x handle) handle     { return e.unary("sqrt", lib.AtgSqrt, x) }
+func (e *exec) square(x handle) handle   { return e.unary("square", lib.AtgSquare, x) }
+func (e *exec) isfinite(x handle) handle { return e.unary("isfinite", lib.AtgIsfinite, x) }
+func (e *exec) detach(x handle) handle   { return e.unary("detach", lib.AtgDetach, x) }
+func (e *exec) randnLike(x handle) handle {
+	return e.unary("randn_like", lib.AtgRandnLike, x)
+}
+func (e *exec) randLike(x handle) handle { return e.unary("rand_like", lib.AtgRandLike, x) }
+func (e *exec) zerosLike(x handle) handle {
+	return e.unary("zeros_like", lib.AtgZerosLike, x)
+}
+
+// sum returns the sum of all elements of x, as a 0-d tensor.
+func (e *exec) sum(x handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgSum(&e.out[0], x, -1)
+	return e.result("sum")
+}
+
+// sumKind is sum with the accumulation and result in kind.
+func (e *exec) sumKind(x handle, kind int) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgSum(&e.out[0], x, int32(kind))
+	return e.result("sum")
+}
+
+func (e *exec) mean(x handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgMean(&e.out[0], x, -1)
+	return e.result("mean")
+}
+
+// sumRows returns the per-sample sums of x, over every dimension but the
+// first.
+func (e *exec) sumRows(x handle, rank int) handle {
+	if e.err != nil {
+		return nil
+	}
+	if rank == 1 {
+		return x
+	}
+	dims := make([]int64, rank-1)
+	for i := range dims {
+		dims[i] = int64(i + 1)
+	}
+	lib.AtgSumDimIntlist(&e.out[0], x, dims, len(dims), 0, -1)
+	return e.result("sum")
+}
+
+func (e *exec) reshape(x handle, shape []int64) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgReshape(&e.out[0], x, shape, len(shape))
+	return e.result("reshape")
+}
+
+func (e *exec) flatten(x handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgFlatten(&e.out[0], x, 1, -1)
+	return e.result("flatten")
+}
+
+func (e *exec) clamp(x handle, lo, hi lib.Cscalar) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgClamp(&e.out[0], x, lo, hi)
+	return e.result("clamp")
+}
+
+func (e *exec) clampIn(x handle, lo, hi lib.Cscalar) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgClamp_(&e.out[0], x, lo, hi)
+	return e.result("clamp_")
+}
+
+func (e *exec) normalIn(x handle, mean, std float64) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgNormal_(&e.out[0], x, mean, std)
+	return e.result("normal_")
+}
+
+func (e *exec) where(cond, x, y handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgWhereSelf(&e.out[0], cond, x, y)
+	return e.result("where")
+}
+
+// requiresGrad makes the leaf x require a gradient (in place).
+func (e *exec) requiresGrad(x handle, on bool) {
+	if e.err != nil {
+		return
+	}
+	r := 0
+	if on {
+		r = 1
+	}
+	lib.AtgRequiresGrad_(&e.out[0], x, int32(r))
+	e.result("requires_grad_")
+}
+
+// copyIn copies src into dst (in place, any devices).
+func (e *exec) copyIn(dst, src handle) {
+	if e.err != nil {
+		return
+	}
+	lib.AtCopy_(dst, src)
+	e.check("copy_")
+}
+
+// grad returns ∂(Σ outputs)/∂inputs[i] for each input, which must require
+// gradients, without accumulating into .grad. The graph is freed.
+func (e *exec) grad(outputs, inputs []handle) []handle {
+	if e.err != nil {
+		return nil
+	}
+	res := make([]handle, len(inputs))
+	lib.AtRunBackward(&outputs[0], len(outputs), &inputs[0], len(inputs), &res[0], 0, 0)
+	if err := lastErr(); err != nil {
+		for _, t := range res {
+			free(t)
+		}
+		e.fail(fmt.Errorf("torch: backward: %w", err))
+		return nil
+	}
+	e.tmp = append(e.tmp, res...)
+	return res
+}
+
+func (e *exec) grad1(output, input handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	o, i := [1]handle{output}, [1]handle{input}
+	var r [1]handle
+	lib.AtRunBackward(&o[0], 1, &i[0], 1, &r[0], 0, 0)
+	if err := lastErr(); err != nil {
+		free(r[0])
+		e.fail(fmt.Errorf("torch: backward: %w", err))
+		return nil
+	}
+	e.tmp = append(e.tmp, r[0])
+	return r[0]
+}
+
+// item returns the value of a one-element tensor.
+func (e *exec) item(t handle, kind int) float64 {
+	var v [1]float64
+	e.toFloat64s(v[:], t, kind)
+	return v[0]
+}
