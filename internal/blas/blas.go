@@ -106,7 +106,14 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		scale32(m, n, beta, c, ldc)
 		return
 	}
-	get().sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	be := get()
+	if p := splitWays(m, n, k); p > 1 {
+		split(tA, tB, m, n, p, a, lda, b, ldb, c, ldc, func(m, n int, a, b, c []float32) {
+			be.sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
+		return
+	}
+	be.sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Dgemm is Sgemm in float64.
@@ -119,7 +126,14 @@ func Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []fl
 		scale64(m, n, beta, c, ldc)
 		return
 	}
-	get().dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	be := get()
+	if p := splitWays(m, n, k); p > 1 {
+		split(tA, tB, m, n, p, a, lda, b, ldb, c, ldc, func(m, n int, a, b, c []float64) {
+			be.dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
+		return
+	}
+	be.dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func scale32(m, n int, beta float32, c []float32, ldc int) {

@@ -154,3 +154,45 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestSplitAgainstNaive checks products large enough to be split over
+// goroutines, in all four transpositions and both split directions.
+func TestSplitAgainstNaive(t *testing.T) {
+	if !IsNative() {
+		t.Skip("products are split only for a native library")
+	}
+	old := threads
+	threads = 3
+	defer func() { threads = old }()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][3]int{{70, 600, 64}, {600, 70, 64}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		if splitWays(m, n, k) < 2 {
+			t.Fatalf("%v not split", sz)
+		}
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				a := randSlice(rng, m*k)
+				b := randSlice(rng, k*n)
+				want := make([]float64, m*n)
+				naive(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, want, n)
+				got := make([]float32, m*n)
+				Sgemm(tA, tB, m, n, k, 1, to32(a), lda, to32(b), ldb, 0, got, n)
+				got64 := make([]float64, m*n)
+				Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, got64, n)
+				for i := range want {
+					if math.Abs(float64(got[i])-want[i]) > 1e-4 || math.Abs(got64[i]-want[i]) > 1e-10 {
+						t.Fatalf("%v tA=%v tB=%v: C[%d] = %v (s), %v (d), want %v", sz, tA, tB, i, got[i], got64[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

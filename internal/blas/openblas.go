@@ -78,7 +78,11 @@ func loadOpenBLAS(paths []string) (backend, error) {
 }
 
 func (nb *native) name() string {
-	s := fmt.Sprintf("openblas %s (%d threads)", nb.path, threads)
+	how := "goroutines"
+	if !goSplit {
+		how = "OpenBLAS threads"
+	}
+	s := fmt.Sprintf("openblas %s (%d %s)", nb.path, threads, how)
 	if nb.config != "" {
 		s += " " + strings.TrimSpace(nb.config)
 	}
@@ -86,6 +90,9 @@ func (nb *native) name() string {
 }
 
 func (nb *native) setThreads(n int) {
+	if goSplit {
+		n = 1 // this package splits products over goroutines itself
+	}
 	if nb.setNumThreads != 0 {
 		purego.SyscallN(nb.setNumThreads, uintptr(n))
 	}
