@@ -18,6 +18,8 @@ type Workload struct {
 	Desc  string // shapes and settings, as in the README table
 	Unit  string // what a user counts: "steps/s", "iters/s"
 	Units float64
+	// Torch says whether benchmarks/pytorch/bench.py implements it too.
+	Torch bool
 	Setup func(seed uint64) (op func() error, err error)
 }
 
@@ -56,28 +58,28 @@ func Lookup(name string) (Workload, bool) {
 
 func init() {
 	register(Workload{
-		Name: "langevin/toy2d", Desc: "MLP 2-128-128-1 SiLU, batch 1024", Unit: "steps/s", Units: 1,
+		Name: "langevin/toy2d", Desc: "MLP 2-128-128-1 SiLU, batch 1024", Unit: "steps/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := rand.New(rand.NewPCG(seed, 1))
 			return langevinOp(rng, nn.NewMLP(rng, nn.SiLU, 2, 128, 128, 1), []int{2}, 1024)
 		},
 	})
 	register(Workload{
-		Name: "langevin/mlp784", Desc: "MLP 784-256-256-1 SiLU, batch 128", Unit: "steps/s", Units: 1,
+		Name: "langevin/mlp784", Desc: "MLP 784-256-256-1 SiLU, batch 128", Unit: "steps/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := rand.New(rand.NewPCG(seed, 2))
 			return langevinOp(rng, nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1), []int{1, 28, 28}, 128)
 		},
 	})
 	register(Workload{
-		Name: "langevin/cnn", Desc: "MNIST CNN (hidden 32), batch 128", Unit: "steps/s", Units: 1,
+		Name: "langevin/cnn", Desc: "MNIST CNN (hidden 32), batch 128", Unit: "steps/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := rand.New(rand.NewPCG(seed, 3))
 			return langevinOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
 		},
 	})
 	register(Workload{
-		Name: "train/cnn", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128", Unit: "iters/s", Units: 1,
+		Name: "train/cnn", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128", Unit: "iters/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := rand.New(rand.NewPCG(seed, 4))
 			return trainOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
