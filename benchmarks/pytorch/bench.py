@@ -7,6 +7,11 @@ Same models, shapes, settings and dtype (float32) as the Go workloads:
   langevin/mlp784  MLP 784-256-256-1 SiLU on (N,1,28,28), batch 128
   langevin/cnn     the UvA MNIST CNN (hidden 32), batch 128
   train/cnn        60 Langevin steps + CD loss (alpha 0.1), backward, Adam
+  hmc/gauss100     one HMC transition (eps 0.08, 20 leapfrog steps, identity
+                   mass, Metropolis correction) of 16 chains on N(0, diag s^2),
+                   s = 0.1..1 in 100 dimensions, float64 as in Go
+  gibbs/rbm784x500 one block Gibbs sweep (h|v, v|h) of 100 chains of a binary
+                   RBM 784x500, W ~ N(0, 0.01^2), float64 as in Go
 
 A Langevin step is the UvA recipe: x += N(0, 0.005^2), clamp to [-1, 1],
 x += 10 * clamp(grad_x f, -0.03, 0.03), clamp to [-1, 1], with f the model
@@ -61,8 +66,56 @@ def langevin_step(model, x):
     return x.detach()
 
 
+def setup_hmc(device):
+    d, n, eps, steps = 100, 16, 0.08, 20
+    s = torch.linspace(0.1, 1.0, d, dtype=torch.float64, device=device)
+    prec = 1 / s**2
+
+    def f_grad(x):  # log-density and its gradient
+        return -0.5 * (x * x * prec).sum(1), -x * prec
+
+    state = {"x": torch.randn(n, d, dtype=torch.float64, device=device) * s}
+    fx, gx = f_grad(state["x"])
+    state["f"], state["g"] = fx, gx
+
+    def op():
+        x0, f0, g0 = state["x"], state["f"], state["g"]
+        p0 = torch.randn_like(x0)
+        x, g = x0, g0
+        p = p0 + 0.5 * eps * g
+        for i in range(steps):
+            x = x + eps * p
+            f, g = f_grad(x)
+            if i + 1 < steps:
+                p = p + eps * g
+        p = p + 0.5 * eps * g
+        log_acc = (f - 0.5 * (p * p).sum(1)) - (f0 - 0.5 * (p0 * p0).sum(1))
+        acc = torch.log(torch.rand(n, dtype=torch.float64, device=device)) < log_acc
+        state["x"] = torch.where(acc[:, None], x, x0)
+        state["f"] = torch.where(acc, f, f0)
+        state["g"] = torch.where(acc[:, None], g, g0)
+    return op
+
+
+def setup_gibbs(device):
+    nv, nh, n = 784, 500, 100
+    w = 0.01 * torch.randn(nv, nh, dtype=torch.float64, device=device)
+    b = torch.zeros(nv, dtype=torch.float64, device=device)
+    c = torch.zeros(nh, dtype=torch.float64, device=device)
+    state = {"v": torch.randint(0, 2, (n, nv), device=device).double()}
+
+    def op():
+        h = torch.bernoulli(torch.sigmoid(state["v"] @ w + c))
+        state["v"] = torch.bernoulli(torch.sigmoid(h @ w.t() + b))
+    return op
+
+
 def setup(name, device):
     torch.manual_seed(1)
+    if name == "hmc/gauss100":
+        return setup_hmc(device)
+    if name == "gibbs/rbm784x500":
+        return setup_gibbs(device)
     shape = {"langevin/toy2d": (1024, 2)}.get(name, (128, 1, 28, 28))
     if name == "langevin/toy2d":
         model = mlp(2, 128, 128, 1)
