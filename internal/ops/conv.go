@@ -64,8 +64,16 @@ func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
 
 // work holds an op's scratch slices of either dtype.
 type work struct {
-	f32 [2]scratch[float32]
-	f64 [2]scratch[float64]
+	f32 [3]scratch[float32]
+	f64 [3]scratch[float64]
+	tbl []int32 // convGeom.table, built on first use
+}
+
+func (w *work) table(g convGeom) []int32 {
+	if w.tbl == nil {
+		w.tbl = g.table()
+	}
+	return w.tbl
 }
 
 func workGet[T float](w *work, i, n int) []T {
@@ -76,77 +84,84 @@ func workGet[T float](w *work, i, n int) []T {
 	return any(w.f64[i].get(n)).([]T)
 }
 
-// validRange returns the output indices o in [0, n) whose input index
-// o·s − p + u lies in [0, size).
-func validRange(n, s, p, u, size int) (lo, hi int) {
-	off := u - p // input index = o·s + off
-	lo = 0
-	if off < 0 {
-		lo = (-off + s - 1) / s
+// table returns, for each filter offset (u, v) and output pixel (i, j),
+// the index of the input pixel it reads in the zero-padded image of size
+// (H+2p)×(W+2p): t[((u·K+v)·OH+i)·OW+j] = (i·s+u)·(W+2p) + j·s+v. With it,
+// im2col and col2im are flat gathers and scatters without bounds logic.
+func (g convGeom) table() []int32 {
+	pw := g.w + 2*g.p
+	t := make([]int32, g.k*g.k*g.pix())
+	for u := range g.k {
+		for v := range g.k {
+			base := (u*g.k + v) * g.pix()
+			for i := range g.oh {
+				for j := range g.ow {
+					t[base+i*g.ow+j] = int32((i*g.s+u)*pw + j*g.s + v)
+				}
+			}
+		}
 	}
-	hi = 0
-	if size-1-off >= 0 {
-		hi = (size-1-off)/s + 1
+	return t
+}
+
+func (g convGeom) padSize() int { return (g.h + 2*g.p) * (g.w + 2*g.p) }
+
+// padded returns channel xc (H×W) as a zero-padded image, written into pad
+// (padSize values), or xc itself when there is no padding.
+func padded[T float](g convGeom, xc, pad []T) []T {
+	if g.p == 0 {
+		return xc
 	}
-	return min(lo, n), min(max(hi, lo), n)
+	clear(pad)
+	pw := g.w + 2*g.p
+	for ih := range g.h {
+		copy(pad[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w], xc[ih*g.w:(ih+1)*g.w])
+	}
+	return pad
 }
 
 // im2col writes sample n of x into the columns n·pix … (n+1)·pix − 1 of
-// col (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v].
-func im2col[T float](g convGeom, x, col []T, n int) {
-	pix, ncol := g.pix(), g.cols()
-	xn := x[n*g.sampleSize() : (n+1)*g.sampleSize()]
+// col (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v],
+// zero outside the image. pad is padSize scratch values.
+func im2col[T float](g convGeom, tbl []int32, x, col, pad []T, n int) {
+	pix, ncol, hw, kk := g.pix(), g.cols(), g.h*g.w, g.k*g.k
 	for c := range g.c {
-		xc := xn[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := range g.k {
-			ilo, ihi := validRange(g.oh, g.s, g.p, u, g.h)
-			for v := range g.k {
-				jlo, jhi := validRange(g.ow, g.s, g.p, v, g.w)
-				row := (c*g.k+u)*g.k + v
-				dst := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
-				clear(dst[:ilo*g.ow])
-				clear(dst[ihi*g.ow:])
-				for i := ilo; i < ihi; i++ {
-					d := dst[i*g.ow : (i+1)*g.ow]
-					xr := xc[(i*g.s-g.p+u)*g.w:]
-					clear(d[:jlo])
-					clear(d[jhi:])
-					off := v - g.p
-					if g.s == 1 {
-						copy(d[jlo:jhi], xr[jlo+off:jhi+off])
-						continue
-					}
-					for j := jlo; j < jhi; j++ {
-						d[j] = xr[j*g.s+off]
-					}
-				}
+		src := padded(g, x[(n*g.c+c)*hw:(n*g.c+c+1)*hw], pad)
+		for uv := range kk {
+			row := c*kk + uv
+			dst := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
+			t := tbl[uv*pix : (uv+1)*pix]
+			for p, id := range t {
+				dst[p] = src[id]
 			}
 		}
 	}
 }
 
-// col2im adds the columns of sample n of col back into dx[n], the adjoint
-// of im2col; dx[n] is zeroed first.
-func col2im[T float](g convGeom, col, dx []T, n int) {
-	pix, ncol := g.pix(), g.cols()
-	dxn := dx[n*g.sampleSize() : (n+1)*g.sampleSize()]
-	clear(dxn)
+// col2im sets dx[n] to the adjoint of im2col applied to the columns of
+// sample n of col: every column value is added back to the pixel it was
+// read from. pad is padSize scratch values.
+func col2im[T float](g convGeom, tbl []int32, col, dx, pad []T, n int) {
+	pix, ncol, hw, kk := g.pix(), g.cols(), g.h*g.w, g.k*g.k
+	pw := g.w + 2*g.p
 	for c := range g.c {
-		xc := dxn[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := range g.k {
-			ilo, ihi := validRange(g.oh, g.s, g.p, u, g.h)
-			for v := range g.k {
-				jlo, jhi := validRange(g.ow, g.s, g.p, v, g.w)
-				row := (c*g.k+u)*g.k + v
-				src := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
-				off := v - g.p
-				for i := ilo; i < ihi; i++ {
-					s := src[i*g.ow : (i+1)*g.ow]
-					xr := xc[(i*g.s-g.p+u)*g.w:]
-					for j := jlo; j < jhi; j++ {
-						xr[j*g.s+off] += s[j]
-					}
-				}
+		dxc := dx[(n*g.c+c)*hw : (n*g.c+c+1)*hw]
+		acc := dxc
+		if g.p > 0 {
+			acc = pad[:g.padSize()]
+		}
+		clear(acc)
+		for uv := range kk {
+			row := c*kk + uv
+			src := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
+			t := tbl[uv*pix : (uv+1)*pix]
+			for p, id := range t {
+				acc[id] += src[p]
+			}
+		}
+		if g.p > 0 {
+			for ih := range g.h {
+				copy(dxc[ih*g.w:(ih+1)*g.w], acc[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w])
 			}
 		}
 	}
@@ -154,13 +169,15 @@ func col2im[T float](g convGeom, col, dx []T, n int) {
 
 // convForward sets y = conv(x, w) + b through col = im2col(x) and one GEMM
 // tmp (O × N·pix) = w (O × rows) · col, then writes tmp to NCHW with b.
-func convForward[T float](g convGeom, ws *work, y, x, w, b []T) {
+func convForward[T float](g convGeom, tbl []int32, ws *work, y, x, w, b []T) {
 	rows, ncol, pix := g.rows(), g.cols(), g.pix()
 	col := workGet[T](ws, 0, rows*ncol)
 	tmp := workGet[T](ws, 1, g.o*ncol)
-	parallelFor(g.n, func(_, lo, hi int) {
+	pads := workGet[T](ws, 2, Workers()*g.padSize())
+	parallelFor(g.n, func(wk, lo, hi int) {
+		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
 		for n := lo; n < hi; n++ {
-			im2col(g, x, col, n)
+			im2col(g, tbl, x, col, pad, n)
 		}
 	})
 	gemm(false, false, g.o, ncol, rows, 1, w, rows, col, ncol, 0, tmp, ncol)
@@ -195,28 +212,32 @@ func gatherCNHW[T float](g convGeom, t, gy []T) {
 }
 
 // convDx sets dx = col2im(wᵀ · gy).
-func convDx[T float](g convGeom, ws *work, dx, w, gy []T) {
+func convDx[T float](g convGeom, tbl []int32, ws *work, dx, w, gy []T) {
 	rows, ncol := g.rows(), g.cols()
 	t := workGet[T](ws, 0, g.o*ncol)
 	dcol := workGet[T](ws, 1, rows*ncol)
+	pads := workGet[T](ws, 2, Workers()*g.padSize())
 	gatherCNHW(g, t, gy)
 	gemm(true, false, rows, ncol, g.o, 1, w, rows, t, ncol, 0, dcol, ncol)
-	parallelFor(g.n, func(_, lo, hi int) {
+	parallelFor(g.n, func(wk, lo, hi int) {
+		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
 		for n := lo; n < hi; n++ {
-			col2im(g, dcol, dx, n)
+			col2im(g, tbl, dcol, dx, pad, n)
 		}
 	})
 }
 
 // convDw sets dw = gy · im2col(x)ᵀ.
-func convDw[T float](g convGeom, ws *work, dw, x, gy []T) {
+func convDw[T float](g convGeom, tbl []int32, ws *work, dw, x, gy []T) {
 	rows, ncol := g.rows(), g.cols()
 	t := workGet[T](ws, 0, g.o*ncol)
 	col := workGet[T](ws, 1, rows*ncol)
+	pads := workGet[T](ws, 2, Workers()*g.padSize())
 	gatherCNHW(g, t, gy)
-	parallelFor(g.n, func(_, lo, hi int) {
+	parallelFor(g.n, func(wk, lo, hi int) {
+		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
 		for n := lo; n < hi; n++ {
-			im2col(g, x, col, n)
+			im2col(g, tbl, x, col, pad, n)
 		}
 	})
 	gemm(false, true, g.o, rows, ncol, 1, t, ncol, col, ncol, 0, dw, rows)
@@ -267,9 +288,9 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	y := op.out.get(ts[0].Dtype(), op.g.yShape())
 	switch yd := y.Data().(type) {
 	case []float32:
-		convForward(op.g, &op.ws, yd, ts[0].Data().([]float32), ts[1].Data().([]float32), biasData[float32](ts, op.bias))
+		convForward(op.g, op.ws.table(op.g), &op.ws, yd, ts[0].Data().([]float32), ts[1].Data().([]float32), biasData[float32](ts, op.bias))
 	case []float64:
-		convForward(op.g, &op.ws, yd, ts[0].Data().([]float64), ts[1].Data().([]float64), biasData[float64](ts, op.bias))
+		convForward(op.g, op.ws.table(op.g), &op.ws, yd, ts[0].Data().([]float64), ts[1].Data().([]float64), biasData[float64](ts, op.bias))
 	}
 	return y, nil
 }
@@ -333,9 +354,9 @@ func (op *convDxOp) Do(in ...G.Value) (G.Value, error) {
 	gx := op.out.get(ts[0].Dtype(), op.g.xShape())
 	switch d := gx.Data().(type) {
 	case []float32:
-		convDx(op.g, &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+		convDx(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
 	case []float64:
-		convDx(op.g, &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+		convDx(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
 	}
 	return gx, nil
 }
@@ -373,9 +394,9 @@ func (op *convDwOp) Do(in ...G.Value) (G.Value, error) {
 	gw := op.out.get(ts[0].Dtype(), op.g.wShape())
 	switch d := gw.Data().(type) {
 	case []float32:
-		convDw(op.g, &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+		convDw(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
 	case []float64:
-		convDw(op.g, &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+		convDw(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
 	}
 	return gw, nil
 }
