@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/ebmgo/ebm/internal/blas"
 )
 
 // RBM is a binary restricted Boltzmann machine with visible units
@@ -336,15 +338,28 @@ func (r *RBM) HiddenProbs(p, v []float64) error {
 	if len(v)%r.nv != 0 || len(p) != len(v)/r.nv*r.nh {
 		return shapeErrorf("RBM.HiddenProbs: %d probabilities for %d visible values, want N×%d for N×%d", len(p), len(v), r.nh, r.nv)
 	}
-	for s := 0; s < len(v)/r.nv; s++ {
-		ps := p[s*r.nh : (s+1)*r.nh]
-		r.hiddenInput(ps, v[s*r.nv:(s+1)*r.nv])
-		for j, a := range ps {
-			ps[j] = sigmoid(a)
+	n := len(v) / r.nv
+	if r.useGEMM(n) {
+		// A = V·W + c for the whole batch in one matrix product.
+		for s := range n {
+			copy(p[s*r.nh:(s+1)*r.nh], r.c)
 		}
+		blas.Dgemm(false, false, n, r.nh, r.nv, 1, v, r.nv, r.w, r.nh, 1, p, r.nh)
+	} else {
+		for s := range n {
+			r.hiddenInput(p[s*r.nh:(s+1)*r.nh], v[s*r.nv:(s+1)*r.nv])
+		}
+	}
+	for j, a := range p {
+		p[j] = sigmoid(a)
 	}
 	return nil
 }
+
+// useGEMM reports whether a batch of n samples is large enough for the
+// conditionals to go through one matrix product (internal/blas, OpenBLAS
+// when present) rather than per-sample loops.
+func (r *RBM) useGEMM(n int) bool { return n*r.nv*r.nh >= 1<<16 }
 
 // VisibleProbs sets p[n*nv+i] = p(v_i = 1 | h_n) = σ(b_i + (W h_n)_i) for
 // the hidden batch h (N×nh); len(p) must be N·nv.
@@ -352,12 +367,20 @@ func (r *RBM) VisibleProbs(p, h []float64) error {
 	if len(h)%r.nh != 0 || len(p) != len(h)/r.nh*r.nv {
 		return shapeErrorf("RBM.VisibleProbs: %d probabilities for %d hidden values, want N×%d for N×%d", len(p), len(h), r.nv, r.nh)
 	}
-	for s := 0; s < len(h)/r.nh; s++ {
-		ps := p[s*r.nv : (s+1)*r.nv]
-		r.visibleInput(ps, h[s*r.nh:(s+1)*r.nh])
-		for i, a := range ps {
-			ps[i] = sigmoid(a)
+	n := len(h) / r.nh
+	if r.useGEMM(n) {
+		// A = H·Wᵀ + b.
+		for s := range n {
+			copy(p[s*r.nv:(s+1)*r.nv], r.b)
 		}
+		blas.Dgemm(false, true, n, r.nv, r.nh, 1, h, r.nh, r.w, r.nh, 1, p, r.nv)
+	} else {
+		for s := range n {
+			r.visibleInput(p[s*r.nv:(s+1)*r.nv], h[s*r.nh:(s+1)*r.nh])
+		}
+	}
+	for i, a := range p {
+		p[i] = sigmoid(a)
 	}
 	return nil
 }
