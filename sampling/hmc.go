@@ -21,8 +21,12 @@ type HMCConfig struct {
 	// TrajectoryLength, if positive, fixes the integration time T instead
 	// of the number of steps: each transition takes max(1, ⌊T/ε⌋) steps,
 	// so that trajectories keep their length while ε adapts (Stan's
-	// int_time).
+	// int_time), but at most MaxSteps.
 	TrajectoryLength float64
+	// MaxSteps caps the number of steps TrajectoryLength asks for, lest a
+	// step size driven down by divergences (walls, NaN regions) make a
+	// transition endless. Zero means 1023, the most NUTS takes by default.
+	MaxSteps int
 	// Jitter, in [0, 1), draws each transition's step size uniformly from
 	// [ε(1−Jitter), ε(1+Jitter)], the same for all chains of the batch, to
 	// break periodic trajectories. Zero means no jitter.
@@ -74,8 +78,8 @@ func NewHMC(e energy.Differentiable, cfg HMCConfig) (*HMC, error) {
 		return nil, err
 	}
 	switch {
-	case cfg.NumSteps < 0:
-		return nil, fmt.Errorf("sampling: NewHMC: HMCConfig.NumSteps = %d is negative", cfg.NumSteps)
+	case cfg.NumSteps < 0 || cfg.MaxSteps < 0:
+		return nil, fmt.Errorf("sampling: NewHMC: HMCConfig.NumSteps = %d, MaxSteps = %d: negative", cfg.NumSteps, cfg.MaxSteps)
 	case !(cfg.TrajectoryLength >= 0) || math.IsInf(cfg.TrajectoryLength, 0):
 		return nil, fmt.Errorf("sampling: NewHMC: HMCConfig.TrajectoryLength = %v, want a finite value ≥ 0", cfg.TrajectoryLength)
 	case !(cfg.Jitter >= 0 && cfg.Jitter < 1):
@@ -83,6 +87,9 @@ func NewHMC(e energy.Differentiable, cfg HMCConfig) (*HMC, error) {
 	}
 	if cfg.NumSteps == 0 {
 		cfg.NumSteps = 10
+	}
+	if cfg.MaxSteps == 0 {
+		cfg.MaxSteps = 1023
 	}
 	k := &HMC{cfg: cfg, e: e, d: d}
 	k.p = Params{StepSize: defaultIfZero(cfg.StepSize, 1), InvMass: cloneOrNil(cfg.InvMass)}
@@ -122,7 +129,7 @@ func (k *HMC) targetAccept() float64 { return 0.8 }
 // size eps takes.
 func (k *HMC) NumSteps(eps float64) int {
 	if k.cfg.TrajectoryLength > 0 {
-		return max(1, int(math.Min(k.cfg.TrajectoryLength/eps, 1<<30)))
+		return max(1, int(math.Min(k.cfg.TrajectoryLength/eps, float64(k.cfg.MaxSteps))))
 	}
 	return k.cfg.NumSteps
 }

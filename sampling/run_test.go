@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -327,4 +328,390 @@ func (g contIsoGaussian) FGrad(dst, grad, x []float64) error {
 		dst[n] = f
 	}
 	return nil
+}
+
+// contAllKernels returns a constructor for every continuous kernel, with
+// settings fit for a standard normal.
+func contAllKernels() []contKernel {
+	ks := contExactKernels()
+	ks = append(ks, contKernel{"Langevin", func(e energy.Differentiable) (Kernel, error) { return NewULA(e, 0.05) }, 2000, 1})
+	return ks
+}
+
+// contNaNRegion is the standard normal in d dimensions, except that f
+// (or, with gradOnly, ∇f alone) is NaN where x₀ > 1. It records whether
+// it was ever asked to evaluate a non-finite position.
+type contNaNRegion struct {
+	d           int
+	gradOnly    bool
+	sawNonFinit *bool
+}
+
+func (e contNaNRegion) Dim() int { return e.d }
+func (e contNaNRegion) F(dst, x []float64) error {
+	return e.FGrad(dst, make([]float64, len(x)), x)
+}
+func (e contNaNRegion) FGrad(dst, grad, x []float64) error {
+	if err := (contIsoGaussian{d: e.d}).FGrad(dst, grad, x); err != nil {
+		return err
+	}
+	if !finiteRow(x) {
+		*e.sawNonFinit = true
+	}
+	for n := range dst {
+		if x[n*e.d] > 1 {
+			if e.gradOnly {
+				grad[n*e.d] = math.NaN()
+			} else {
+				dst[n] = math.NaN()
+			}
+		}
+	}
+	return nil
+}
+
+// TestDivergencesNeverCorruptChains runs every kernel on a standard normal
+// whose energy is NaN for x₀ > 1: divergences must be counted, no NaN may
+// enter a chain, no chain may enter the region, the energy must never be
+// asked about a non-finite position, and the exact kernels must sample the
+// normal truncated to x₀ ≤ 1 (E[x₀] = −φ(1)/Φ(1), E[x₀²] = 1 − φ(1)/Φ(1)).
+func TestDivergencesNeverCorruptChains(t *testing.T) {
+	const lambda = 0.24197072451914337 / 0.8413447460685429 // φ(1)/Φ(1)
+	for _, gradOnly := range []bool{false, true} {
+		for _, kc := range contAllKernels() {
+			if gradOnly && kc.name == "RWMH" {
+				continue // RWMH never asks for ∇f
+			}
+			if kc.name == "HMC" {
+				// A fixed trajectory length T = 3 crosses the wall from
+				// most points near it whatever ε, so adaptation drives ε
+				// down until ⌊T/ε⌋ hits MaxSteps; a fixed L suits walls.
+				kc.new = func(e energy.Differentiable) (Kernel, error) { return NewHMC(e, HMCConfig{Jitter: 0.5}) }
+			}
+			name := kc.name + "/f"
+			if gradOnly {
+				name = kc.name + "/grad"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				var saw bool
+				e := contNaNRegion{d: 2, gradOnly: gradOnly, sawNonFinit: &saw}
+				for _, seed := range contSeeds[:2] {
+					k, err := kc.new(e)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := contRun(t, k, seed, 8, []float64{-1, 0}, RunConfig{Warmup: 1000, Draws: kc.draws, Thin: kc.thin})
+					if res.Divergences+res.WarmupDivergences == 0 {
+						t.Errorf("seed %d: no divergence counted", seed)
+					}
+					for i, v := range res.Trace.X {
+						if !isFiniteF(v) || (i%2 == 0 && v > 1) {
+							t.Fatalf("seed %d: draw value %v at %d", seed, v, i)
+						}
+					}
+					for _, f := range res.Trace.F {
+						if !isFiniteF(f) {
+							t.Fatalf("seed %d: f = %v in the trace", seed, f)
+						}
+					}
+					if kc.name != "Langevin" {
+						contCheckExpect(t, "E[x₀]", &res.Trace, func(x []float64) float64 { return x[0] }, -lambda)
+						contCheckExpect(t, "E[x₀²]", &res.Trace, func(x []float64) float64 { return x[0] * x[0] }, 1-lambda)
+					}
+				}
+				if saw {
+					t.Error("the energy was evaluated at a non-finite position")
+				}
+			})
+		}
+	}
+}
+
+// TestInitDiverged checks that a chain starting where f or ∇f is NaN is an
+// error wrapping ErrDiverged, and a wrong number of values one wrapping
+// energy.ErrShape.
+func TestInitDiverged(t *testing.T) {
+	for _, gradOnly := range []bool{false, true} {
+		var saw bool
+		e := contNaNRegion{d: 2, gradOnly: gradOnly, sawNonFinit: &saw}
+		for _, kc := range contAllKernels() {
+			if gradOnly && kc.name == "RWMH" {
+				continue
+			}
+			k, err := kc.new(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Init([]float64{0, 0, 2, 0}, 2); !errors.Is(err, ErrDiverged) {
+				t.Errorf("%s: Init at a NaN point: %v, want ErrDiverged", kc.name, err)
+			}
+			if _, err := k.Init([]float64{0, 0, 0}, 2); !errors.Is(err, energy.ErrShape) {
+				t.Errorf("%s: Init with 3 values: %v, want ErrShape", kc.name, err)
+			}
+			rng := rand.New(rand.NewPCG(1, 1))
+			if _, err := Run(context.Background(), rng, k, []float64{2, 0}, 1, RunConfig{Draws: 1}); !errors.Is(err, ErrDiverged) {
+				t.Errorf("%s: Run from a NaN point: %v, want ErrDiverged", kc.name, err)
+			}
+		}
+	}
+}
+
+// TestKernelsDeterministic checks that a run, warm-up adaptation
+// included, is a function of the seed.
+func TestKernelsDeterministic(t *testing.T) {
+	g := contGaussians(t)["5-D"]
+	for _, kc := range contAllKernels() {
+		run := func(seed uint64) Result {
+			k, err := kc.new(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return contRun(t, k, seed, 4, g.Mean(), RunConfig{Warmup: 200, Draws: 50})
+		}
+		a, b, c := run(7), run(7), run(8)
+		same := func(x, y []float64) bool {
+			for i := range x {
+				if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+					return false
+				}
+			}
+			return len(x) == len(y)
+		}
+		if !same(a.Trace.X, b.Trace.X) || !same(a.Trace.F, b.Trace.F) || a.Params.StepSize != b.Params.StepSize || a.GradEvals != b.GradEvals {
+			t.Errorf("%s: two runs with seed 7 differ", kc.name)
+		}
+		if same(a.Trace.X, c.Trace.X) {
+			t.Errorf("%s: seeds 7 and 8 give the same draws", kc.name)
+		}
+	}
+}
+
+// TestKernelsDoNotAllocate checks that steps allocate nothing once the
+// kernel's buffers exist.
+func TestKernelsDoNotAllocate(t *testing.T) {
+	e := contIsoGaussian{d: 3}
+	for _, kc := range contAllKernels() {
+		k, err := kc.new(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := k.(Adaptive); ok {
+			p := a.Params()
+			p.StepSize = 0.5
+			a.(interface{ SetParams(Params) }).SetParams(p)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		s, err := k.Init(contStart(rng, 4, make([]float64, 3)), 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 300 {
+			if s, _, err = k.Step(rng, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := testing.AllocsPerRun(200, func() { s, _, _ = k.Step(rng, s) }); n != 0 {
+			t.Errorf("%s: %v allocations per step", kc.name, n)
+		}
+	}
+}
+
+// contCounter is a deterministic kernel for testing Run: every step adds
+// 1 to every coordinate, sets F to the first coordinate, accepts with
+// probability ½, costs 2 gradient evaluations and marks chain 0
+// divergent.
+type contCounter struct{ d int }
+
+func (k contCounter) Init(x []float64, n int) (State, error) {
+	if len(x) != n*k.d {
+		return State{}, energy.ErrShape
+	}
+	s := State{N: n, D: k.d, X: append([]float64(nil), x...), F: make([]float64, n)}
+	for c := range s.F {
+		s.F[c] = s.X[c*k.d]
+	}
+	return s, nil
+}
+
+func (k contCounter) Step(rng *rand.Rand, s State) (State, Info, error) {
+	info := Info{AcceptProb: make([]float64, s.N), Accepted: make([]bool, s.N), Divergent: make([]bool, s.N), GradEvals: 2}
+	for i := range s.X {
+		s.X[i]++
+	}
+	for c := range s.F {
+		s.F[c] = s.X[c*k.d]
+		info.AcceptProb[c], info.Accepted[c] = 0.5, true
+	}
+	info.Divergent[0] = true
+	return s, info, nil
+}
+
+func TestRunTraceAndCounts(t *testing.T) {
+	x0 := []float64{0, 10, 100, 1000}
+	var iters []int
+	rng := rand.New(rand.NewPCG(1, 1))
+	res, err := Run(context.Background(), rng, contCounter{d: 2}, x0, 2, RunConfig{Warmup: 5, Draws: 4, Thin: 3,
+		Callback: func(it int, s State, info Info) error {
+			iters = append(iters, it)
+			if s.X[0] != float64(it+1) {
+				t.Errorf("callback %d sees x = %v", it, s.X[0])
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(iters) != 17 || iters[0] != 0 || iters[16] != 16 {
+		t.Errorf("callback iterations %v, want 0…16", iters)
+	}
+	tr := res.Trace
+	if tr.Draws != 4 || tr.Chains != 2 || tr.Dim != 2 || len(tr.X) != 16 || len(tr.F) != 8 {
+		t.Fatalf("trace %d×%d×%d with %d values and %d f", tr.Draws, tr.Chains, tr.Dim, len(tr.X), len(tr.F))
+	}
+	// Draws are kept after sampling transitions 3, 6, 9, 12: 8, 11, 14 and
+	// 17 transitions in all.
+	for d, n := range []float64{8, 11, 14, 17} {
+		for c := 0; c < 2; c++ {
+			for i := 0; i < 2; i++ {
+				if got, want := tr.At(d, c)[i], x0[c*2+i]+n; got != want {
+					t.Errorf("draw %d chain %d [%d] = %v, want %v", d, c, i, got, want)
+				}
+			}
+		}
+	}
+	if s := tr.Series(1); len(s) != 2 || len(s[1]) != 4 || s[1][0] != 1008 || s[0][3] != 27 {
+		t.Errorf("Series(1) = %v", s)
+	}
+	if f := tr.FSeries(); f[1][2] != 114 || f[0][0] != 8 {
+		t.Errorf("FSeries = %v", f)
+	}
+	if m := tr.Mean(); m[0] != (12.5+112.5)/2 {
+		t.Errorf("Mean = %v", m)
+	}
+	// Cov of x₀ over {8, 11, 14, 17, 108, 111, 114, 117}: mean 62.5.
+	var want float64
+	for _, v := range []float64{8, 11, 14, 17, 108, 111, 114, 117} {
+		want += (v - 62.5) * (v - 62.5) / 7
+	}
+	if c := tr.Cov(); math.Abs(c[0]-want) > 1e-9 || c[1] != c[2] {
+		t.Errorf("Cov = %v, want [0][0] = %v", c, want)
+	}
+	if res.Iterations != 17 || res.GradEvals != 34 || res.Accepted != 24 || res.MeanAccept != 0.5 ||
+		res.Divergences != 12 || res.WarmupDivergences != 5 {
+		t.Errorf("Result %+v", res)
+	}
+	if res.Final.X[3] != 1017 {
+		t.Errorf("Final = %v", res.Final.X)
+	}
+}
+
+func TestRunStops(t *testing.T) {
+	x0 := []float64{0, 0}
+	rng := rand.New(rand.NewPCG(1, 1))
+	stopAt := func(at int, err error) RunConfig {
+		return RunConfig{Warmup: 5, Draws: 10, Callback: func(it int, s State, info Info) error {
+			if it == at {
+				return err
+			}
+			return nil
+		}}
+	}
+	// ErrStop: no error, the draws so far.
+	res, err := Run(context.Background(), rng, contCounter{d: 2}, x0, 1, stopAt(8, ErrStop))
+	if err != nil || res.Trace.Draws != 4 || res.Iterations != 9 {
+		t.Errorf("ErrStop at 8: %v, %d draws, %d iterations", err, res.Trace.Draws, res.Iterations)
+	}
+	// Another error is returned wrapped, with the draws so far.
+	boom := errors.New("boom")
+	res, err = Run(context.Background(), rng, contCounter{d: 2}, x0, 1, stopAt(2, boom))
+	if !errors.Is(err, boom) || res.Trace.Draws != 0 || res.Final.X[0] != 3 {
+		t.Errorf("error at 2: %v, %d draws, final %v", err, res.Trace.Draws, res.Final.X)
+	}
+	// Cancellation is noticed before the next transition.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := stopAt(-1, nil)
+	cfg.Callback = func(it int, s State, info Info) error {
+		if it == 9 {
+			cancel()
+		}
+		return nil
+	}
+	res, err = Run(ctx, rng, contCounter{d: 2}, x0, 1, cfg)
+	if !errors.Is(err, context.Canceled) || res.Trace.Draws != 5 || res.Iterations != 10 {
+		t.Errorf("cancel at 9: %v, %d draws, %d iterations", err, res.Trace.Draws, res.Iterations)
+	}
+	// No draws kept: Final is where the chains ended.
+	res, err = Run(context.Background(), rng, contCounter{d: 2}, x0, 1, RunConfig{Warmup: 60})
+	if err != nil || res.Trace.Draws != 0 || res.Final.X[1] != 60 {
+		t.Errorf("Warmup only: %v, %d draws, final %v", err, res.Trace.Draws, res.Final.X)
+	}
+}
+
+// TestRunAdaptation checks that Run adapts Adaptive kernels, stops doing
+// so with NoAdapt, reports the parameters, and leaves adapted parameters
+// in the kernel when a run is cancelled during warm-up.
+func TestRunAdaptation(t *testing.T) {
+	g := contGaussians(t)["2-D"]
+	k, err := NewNUTS(g, NUTSConfig{StepSize: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := contRun(t, k, 1, 4, g.Mean(), RunConfig{Warmup: 200, NoAdapt: true})
+	if res.Params.StepSize != 0.3 || res.Params.InvMass != nil {
+		t.Errorf("NoAdapt: parameters %+v changed", res.Params)
+	}
+	res = contRun(t, k, 1, 4, g.Mean(), RunConfig{Warmup: 200})
+	if res.Params.StepSize == 0.3 || len(res.Params.InvMass) != 2 {
+		t.Errorf("adapted parameters %+v", res.Params)
+	}
+	if p := k.Params(); p.StepSize != res.Params.StepSize || p.InvMass[1] != res.Params.InvMass[1] {
+		t.Errorf("kernel parameters %+v, Result.Params %+v", p, res.Params)
+	}
+	k.SetParams(Params{StepSize: 0.3})
+	ctx, cancel := context.WithCancel(context.Background())
+	rng := rand.New(rand.NewPCG(1, 1))
+	res, err = Run(ctx, rng, k, make([]float64, 8), 4, RunConfig{Warmup: 200, Draws: 10, Callback: func(it int, s State, info Info) error {
+		if it == 50 {
+			cancel()
+		}
+		return nil
+	}})
+	if !errors.Is(err, context.Canceled) || res.Params.StepSize == 0.3 || k.Params().StepSize != res.Params.StepSize {
+		t.Errorf("cancelled warm-up: %v, Result.Params %+v, kernel %+v", err, res.Params, k.Params())
+	}
+}
+
+func TestRunPanics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	k := contCounter{d: 1}
+	for name, f := range map[string]func(){
+		"nil rng":        func() { Run(context.Background(), nil, k, []float64{0}, 1, RunConfig{}) },
+		"nil kernel":     func() { Run(context.Background(), rng, nil, []float64{0}, 1, RunConfig{}) },
+		"no chains":      func() { Run(context.Background(), rng, k, nil, 0, RunConfig{}) },
+		"negative draws": func() { Run(context.Background(), rng, k, []float64{0}, 1, RunConfig{Draws: -1}) },
+		"nil rng Step": func() {
+			h, _ := NewHMC(contIsoGaussian{d: 1}, HMCConfig{})
+			s, _ := h.Init([]float64{0}, 1)
+			h.Step(nil, s)
+		},
+		"bad params": func() {
+			h, _ := NewHMC(contIsoGaussian{d: 1}, HMCConfig{})
+			h.SetParams(Params{StepSize: 1, InvMass: []float64{1, 2}})
+		},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if s, ok := r.(string); !ok || len(s) < 10 || s[:10] != "sampling: " {
+					t.Errorf("%s: recovered %v, want a \"sampling: …\" panic", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+	if _, err := Run(context.Background(), rng, k, []float64{0, 0}, 1, RunConfig{}); !errors.Is(err, energy.ErrShape) {
+		t.Errorf("Init error: %v, want it wrapped", err)
+	}
 }
