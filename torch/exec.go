@@ -57,6 +57,8 @@ type exec struct {
 	// allocation holding only C pointers: cgo checks the whole object a
 	// pointer passed to C points into, and exec itself holds Go pointers.
 	out *[1]handle
+	// zero is the scalar 0, made on first use.
+	zero lib.Cscalar
 }
 
 func newExec() *exec { return &exec{out: new([1]handle)} }
@@ -133,6 +135,15 @@ func (e *exec) close() {
 		lib.AtsFree(s)
 	}
 	e.scalars = nil
+	e.zero = nil
+}
+
+// zeroScalar returns the scalar 0, freed by close.
+func (e *exec) zeroScalar() lib.Cscalar {
+	if e.zero == nil {
+		e.zero = e.scalar(0)
+	}
+	return e.zero
 }
 
 // free frees an owned tensor; nil is a no-op.

@@ -10,6 +10,7 @@ import (
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
+	lib "github.com/sugarme/gotch/libtch"
 	"gorgonia.org/tensor"
 )
 
@@ -42,6 +43,9 @@ type op struct {
 	stride  []int64
 	padding []int64
 	alpha   float64 // ELU's α, LeakyReLU's slope
+	// sa, sb are the scalars α and 1−α of ELU and LeakyReLU, made by
+	// upload and freed by Close.
+	sa, sb lib.Cscalar
 }
 
 // Model is a graph.Model translated to libtorch: the same layers, with the
@@ -279,6 +283,11 @@ func (mod *Model) upload() error {
 	if e.err != nil {
 		return fmt.Errorf("torch: copying the parameters to %v: %w", mod.dev, e.err)
 	}
+	for i := range mod.ops {
+		if o := &mod.ops[i]; o.kind == opELU || o.kind == opLeakyReLU {
+			o.sa, o.sb = lib.AtsFloat(o.alpha), lib.AtsFloat(1-o.alpha)
+		}
+	}
 	return nil
 }
 
@@ -303,6 +312,13 @@ func (mod *Model) Close() error {
 	for i := range mod.pd {
 		free(mod.pd[i])
 		mod.pd[i] = nil
+	}
+	for i := range mod.ops {
+		if o := &mod.ops[i]; o.sa != nil {
+			lib.AtsFree(o.sa)
+			lib.AtsFree(o.sb)
+			o.sa, o.sb = nil, nil
+		}
 	}
 	return nil
 }
@@ -366,13 +382,13 @@ func (mod *Model) forward(e *exec, x handle, ps []handle, n int) handle {
 			// ELU_α(x) = (1−α)·relu(x) + α·ELU_1(x): x for x > 0 and
 			// α(eˣ − 1) otherwise, with the same derivative everywhere
 			// (α at 0, as the Go kernel has it).
-			r := e.mulS(e.relu(x), e.scalar(1-o.alpha))
-			x = e.addIn(e.mulS(e.elu(x), e.scalar(o.alpha)), r)
+			r := e.mulS(e.relu(x), o.sb)
+			x = e.addIn(e.mulS(e.elu(x), o.sa), r)
 		case opLeakyReLU:
 			// s·x + (1−s)·relu(x): x for x > 0 and s·x otherwise, with
 			// derivative s at 0, as the Go kernel has it.
-			r := e.mulS(e.relu(x), e.scalar(1-o.alpha))
-			x = e.addIn(e.mulS(x, e.scalar(o.alpha)), r)
+			r := e.mulS(e.relu(x), o.sb)
+			x = e.addIn(e.mulS(x, o.sa), r)
 		}
 		if e.err != nil {
 			e.err = fmt.Errorf("%s: %w", o.name, e.err)
@@ -498,17 +514,3 @@ func (mod *Model) SyncToGraph() error {
 	}
 	return nil
 }
-
-// finiteRows returns a bool tensor of shape (n): whether f[i] and every
-// element of row i of each of the tensors in rows (of rank `rank`) are
-// finite. One sum per tensor stands in for an all(): a row's sum is finite
-// exactly when its elements are, barring an overflow of the sum itself
-// (values near the dtype's maximum), which then counts as non-finite.
-func (e *exec) finiteRows(f handle, rank int, rows ...handle) handle {
-	s := f
-	for _, r := range rows {
-		s = e.add(s, e.sumRows(r, rank))
-	}
-	return e.isfinite(s)
-}
-

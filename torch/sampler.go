@@ -1,0 +1,392 @@
+//go:build torch
+
+package torch
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/sampling"
+	lib "github.com/sugarme/gotch/libtch"
+)
+
+// SampleStats summarises a sampling run on the device.
+type SampleStats struct {
+	// Steps is the number of transitions run.
+	Steps int
+	// MeanAccept is the mean Metropolis acceptance probability over chains
+	// and transitions (for Langevin dynamics, the fraction of transitions
+	// that did not diverge).
+	MeanAccept float64
+	// Accepted is the number of accepted chain transitions.
+	Accepted int
+	// Divergences is the number of divergent chain transitions: a NaN or
+	// Inf position, energy or gradient, or (HMC) an energy error above
+	// the bound. A divergent chain keeps its position.
+	Divergences int
+	// GradEvals is the number of gradient evaluations per chain, not
+	// counting the one at the start (as sampling.Info counts them).
+	GradEvals int
+	// F holds f at the final positions, one value per chain (for
+	// Langevin with NoiseFirst, f at the last noised point, as
+	// sampling.State.F).
+	F []float64
+}
+
+// chains is the state of a batch of chains on the device: positions,
+// energies and gradients, owned tensors.
+type chains struct {
+	n, rank int
+	x, f, g handle
+	okShape []int64 // (n, 1, 1, ...): a per-chain mask broadcast over a sample
+}
+
+func (c *chains) free() {
+	free(c.x)
+	free(c.f)
+	free(c.g)
+	c.x, c.f, c.g = nil, nil, nil
+}
+
+// set replaces the state's tensors with x, f, g (temporaries of e, which
+// it takes), freeing the old ones.
+func (c *chains) set(e *exec, x, f, g handle) {
+	if e.err != nil {
+		return
+	}
+	if x != c.x {
+		free(c.x)
+		c.x = e.take(x)
+	}
+	if f != c.f {
+		free(c.f)
+		c.f = e.take(f)
+	}
+	if g != c.g {
+		free(c.g)
+		c.g = e.take(g)
+	}
+}
+
+// fgrad returns f(x) and ∇x Σf, detached from autograd, for a batch x
+// that does not require gradients (it differentiates an alias of x).
+func (mod *Model) fgradDetached(e *exec, x handle, n int) (f, g handle) {
+	xin := e.detach(x)
+	e.requiresGrad(xin, true)
+	f = mod.forward(e, xin, mod.pd, n)
+	g = e.grad1(f, xin)
+	return e.detach(f), g
+}
+
+// startChains copies x to the device and evaluates f and ∇f there. It
+// returns an error wrapping sampling.ErrDiverged, as sampling's Init does,
+// if a chain starts where f or ∇f is not finite.
+func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains, error) {
+	if mod.closed {
+		return nil, ErrClosed
+	}
+	if n <= 0 {
+		panic(fmt.Sprintf("torch: %s: %d chains", name, n))
+	}
+	if len(x) != n*mod.dim {
+		return nil, fmt.Errorf("torch: %s: %d starting values for %d chains of dimension %d, want %d: %w",
+			name, len(x), n, mod.dim, n*mod.dim, energy.ErrShape)
+	}
+	c := &chains{n: n, rank: len(mod.shape) + 1}
+	c.okShape = make([]int64, c.rank)
+	for i := range c.okShape {
+		c.okShape[i] = 1
+	}
+	c.okShape[0] = int64(n)
+	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
+	f, g := mod.fgradDetached(e, xt, n)
+	c.set(e, xt, f, g)
+	ok := e.finiteRows(c.f, c.rank, c.g)
+	okv := make([]float64, n)
+	e.toFloat64s(okv, e.toKind(ok, -1, kindFloat64), kindFloat64)
+	if e.err != nil {
+		c.free()
+		return nil, e.err
+	}
+	fv := make([]float64, n)
+	e.toFloat64s(fv, c.f, mod.kind)
+	for i, v := range okv {
+		if v == 0 {
+			c.free()
+			if math.IsNaN(fv[i]) || math.IsInf(fv[i], 0) {
+				return nil, fmt.Errorf("torch: %s: chain %d starts where f = %v: %w", name, i, fv[i], sampling.ErrDiverged)
+			}
+			return nil, fmt.Errorf("torch: %s: chain %d starts where ∇f is not finite: %w", name, i, sampling.ErrDiverged)
+		}
+	}
+	e.release()
+	return c, e.err
+}
+
+// finish copies the positions back to x and the energies to st.F.
+func (mod *Model) finish(e *exec, c *chains, x []float64, st *SampleStats) {
+	e.toFloat64s(x, c.x, mod.kind)
+	st.F = make([]float64, c.n)
+	e.toFloat64s(st.F, c.f, mod.kind)
+}
+
+// finiteRows returns a bool tensor of shape (n): whether f[i] and row i of
+// each tensor in rows (of rank `rank`) are all finite. As sampling's
+// finiteRow it sums x·0, which is 0 for finite x and NaN otherwise, so no
+// sum can overflow.
+func (e *exec) finiteRows(f handle, rank int, rows ...handle) handle {
+	if len(rows) == 0 {
+		return e.isfinite(f)
+	}
+	zero := e.zeroScalar()
+	s := f
+	for _, r := range rows {
+		s = e.add(s, e.sumRows(e.mulS(r, zero), rank))
+	}
+	return e.isfinite(s)
+}
+
+// counter accumulates a per-step count on the device, so that the loop
+// never waits for the device; it is read once at the end.
+type counter struct{ t handle }
+
+func (k *counter) add(e *exec, v handle) {
+	if e.err != nil {
+		return
+	}
+	s := e.sumKind(v, kindFloat64)
+	if k.t == nil {
+		k.t = e.take(s)
+		return
+	}
+	e.addIn(k.t, s)
+}
+
+func (k *counter) value(e *exec) float64 {
+	if k.t == nil || e.err != nil {
+		return 0
+	}
+	return e.item(k.t, kindFloat64)
+}
+
+func (k *counter) free() { free(k.t); k.t = nil }
+
+// Langevin runs `steps` transitions of Langevin dynamics on the n chains
+// stored row-major in x, entirely on the device: x is copied there once
+// and the final positions are copied back into x. The update is the one
+// of sampling.Langevin for the same configuration (validated and
+// defaulted by sampling.NewLangevin):
+//
+//	x ← clamp(x + (ε/2)·clip(∇f(x)) + σ·ξ)                     (default)
+//	y = clamp(x + σ·ξ);  x ← clamp(y + (ε/2)·clip(∇f(y)))       (NoiseFirst)
+//
+// and a chain whose new position, energy or gradient is not finite keeps
+// its old position and counts as a divergence. The noise ξ comes from
+// libtorch's generator (see ManualSeed), not from a Go rng. It returns an
+// error wrapping sampling.ErrDiverged if a chain starts where f or ∇f is
+// not finite, and ctx's error if ctx is cancelled (x then holds the
+// starting positions).
+func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling.LangevinConfig, steps int) (SampleStats, error) {
+	var st SampleStats
+	k, err := sampling.NewLangevin(mod, cfg)
+	if err != nil {
+		return st, fmt.Errorf("torch: %w", err)
+	}
+	cfg = k.Config() // Noise resolved
+	if steps < 0 {
+		panic(fmt.Sprintf("torch: Langevin: %d steps", steps))
+	}
+	defer lockThread()()
+	e := newExec()
+	defer e.close()
+	c, err := mod.startChains(e, "Langevin", x, n)
+	if err != nil {
+		return st, err
+	}
+	defer c.free()
+	var accepted counter
+	defer accepted.free()
+
+	half := e.scalar(cfg.StepSize / 2)
+	clip := cfg.GradClip > 0
+	lo, hi := e.scalar(-cfg.GradClip), e.scalar(cfg.GradClip)
+	box := cfg.Min < cfg.Max
+	bmin, bmax := e.scalar(cfg.Min), e.scalar(cfg.Max)
+	noise := e.take(e.zerosLike(c.x))
+	defer free(noise)
+	drift := func(g handle) handle {
+		if clip {
+			g = e.clamp(g, lo, hi)
+		}
+		return e.mulS(g, half)
+	}
+	clamp := func(x handle) handle {
+		if box {
+			return e.clampIn(x, bmin, bmax)
+		}
+		return x
+	}
+	for i := 0; i < steps; i++ {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		e.normalIn(noise, 0, cfg.Noise)
+		var xp, fp, gp handle
+		if cfg.NoiseFirst {
+			y := e.add(c.x, noise)
+			clamp(y)
+			fp, gp = mod.fgradDetached(e, y, n)
+			xp = e.add(y, drift(gp))
+			clamp(xp)
+		} else {
+			xp = e.add(e.add(c.x, drift(c.g)), noise)
+			clamp(xp)
+			fp, gp = mod.fgradDetached(e, xp, n)
+		}
+		ok := e.finiteRows(fp, c.rank, gp, xp)
+		okv := e.reshape(ok, c.okShape)
+		c.set(e, e.where(okv, xp, c.x), e.where(ok, fp, c.f), e.where(okv, gp, c.g))
+		accepted.add(e, ok)
+		e.release()
+		if e.err != nil {
+			return st, fmt.Errorf("torch: Langevin step %d: %w", i, e.err)
+		}
+	}
+	st.Steps, st.GradEvals = steps, steps
+	acc := accepted.value(e)
+	mod.finish(e, c, x, &st)
+	if e.err != nil {
+		return st, fmt.Errorf("torch: Langevin: %w", e.err)
+	}
+	st.Accepted = int(acc)
+	st.Divergences = n*steps - st.Accepted
+	if steps > 0 {
+		st.MeanAccept = acc / float64(n*steps)
+	}
+	return st, nil
+}
+
+// invMass returns M⁻¹ as a tensor of the sample's shape with a leading
+// 1, or nil for the identity.
+func (mod *Model) invMass(e *exec, invM []float64) handle {
+	if invM == nil {
+		return nil
+	}
+	s := append([]int64{1}, mod.batchShape(1)[1:]...)
+	return e.fromFloat64s(invM, s, mod.kind, mod.dev.c())
+}
+
+// mulInvM returns t·M⁻¹ (t itself for the identity).
+func (e *exec) mulInvM(t, invM handle) handle {
+	if invM == nil {
+		return t
+	}
+	return e.mul(t, invM)
+}
+
+// MALA runs `steps` transitions of the Metropolis-adjusted Langevin
+// algorithm on the n chains in x, entirely on the device, as
+// sampling.MALA.StepWith does with the configuration's step size h and
+// preconditioner M⁻¹ (no adaptation: tune them with sampling.Run in Go, or
+// set them): propose x' ~ N(x + h·M⁻¹∇f(x), 2h·M⁻¹), accept with
+// probability min(1, exp(f(x') − f(x)) q(x | x') / q(x' | x)). Noise and
+// uniforms come from libtorch's generator. Errors as for Langevin.
+func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MALAConfig, steps int) (SampleStats, error) {
+	var st SampleStats
+	k, err := sampling.NewMALA(mod, cfg)
+	if err != nil {
+		return st, fmt.Errorf("torch: %w", err)
+	}
+	p := k.Params()
+	if steps < 0 {
+		panic(fmt.Sprintf("torch: MALA: %d steps", steps))
+	}
+	defer lockThread()()
+	e := newExec()
+	defer e.close()
+	c, err := mod.startChains(e, "MALA", x, n)
+	if err != nil {
+		return st, err
+	}
+	defer c.free()
+	var accepted, acceptProb, finite counter
+	defer accepted.free()
+	defer acceptProb.free()
+	defer finite.free()
+	invM := e.take(mod.invMass(e, p.InvMass))
+	defer free(invM)
+	// √(2h·M⁻¹) as a tensor, or a scalar for the identity.
+	var scaleT handle
+	var scaleS lib.Cscalar
+	if invM != nil {
+		scaleT = e.take(e.sqrt(e.mulS(invM, e.scalar(2*p.StepSize))))
+		defer free(scaleT)
+	} else {
+		scaleS = e.scalar(math.Sqrt(2 * p.StepSize))
+	}
+	hS := e.scalar(p.StepSize)
+	inv4h := e.scalar(1 / (4 * p.StepSize))
+	one, zero := e.scalar(1), e.scalar(0)
+	noise := e.take(e.zerosLike(c.x))
+	defer free(noise)
+	zeros := e.take(e.zerosLike(c.f))
+	defer free(zeros)
+	for i := 0; i < steps; i++ {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		e.normalIn(noise, 0, 1)
+		var sn handle
+		if invM != nil {
+			sn = e.mul(noise, scaleT)
+		} else {
+			sn = e.mulS(noise, scaleS)
+		}
+		drift := e.mulS(e.mulInvM(c.g, invM), hS)
+		xp := e.add(e.add(c.x, drift), sn)
+		fp, gp := mod.fgradDetached(e, xp, n)
+		// log q(x'|x) − log q(x|x') = (Σ b²/M⁻¹ − Σ a²/M⁻¹)/(4h) with
+		// a = x' − x − hM⁻¹∇f(x), b = x − x' − hM⁻¹∇f(x').
+		a := e.sub(e.sub(xp, c.x), drift)
+		b := e.sub(e.sub(c.x, xp), e.mulS(e.mulInvM(gp, invM), hS))
+		a2, b2 := e.square(a), e.square(b)
+		if invM != nil {
+			a2, b2 = e.div(a2, invM), e.div(b2, invM)
+		}
+		fwd, bwd := e.sumRows(a2, c.rank), e.sumRows(b2, c.rank)
+		logA := e.add(e.sub(fp, c.f), e.mulS(e.sub(fwd, bwd), inv4h))
+		u := e.randLike(c.f)
+		ok := e.finiteRows(logA, c.rank, gp, xp)
+		prob := e.where(ok, e.clamp(e.exp(logA), zero, one), zeros)
+		acc := e.and(ok, e.lessThan(u, prob))
+		accv := e.reshape(acc, c.okShape)
+		c.set(e, e.where(accv, xp, c.x), e.where(acc, fp, c.f), e.where(accv, gp, c.g))
+		accepted.add(e, acc)
+		acceptProb.add(e, prob)
+		finite.add(e, ok)
+		e.release()
+		if e.err != nil {
+			return st, fmt.Errorf("torch: MALA step %d: %w", i, e.err)
+		}
+	}
+	return mod.metropolisStats(e, c, x, n, steps, steps, &accepted, &acceptProb, &finite)
+}
+
+// metropolisStats reads the counters, copies the chains back and fills
+// the stats; finite counts the chain transitions that did not diverge.
+func (mod *Model) metropolisStats(e *exec, c *chains, x []float64, n, steps, evals int, accepted, prob, finite *counter) (SampleStats, error) {
+	st := SampleStats{Steps: steps, GradEvals: evals}
+	acc, pr, fin := accepted.value(e), prob.value(e), finite.value(e)
+	mod.finish(e, c, x, &st)
+	if e.err != nil {
+		return st, fmt.Errorf("torch: %w", e.err)
+	}
+	st.Accepted = int(acc)
+	st.Divergences = n*steps - int(fin)
+	if steps > 0 {
+		st.MeanAccept = pr / float64(n*steps)
+	}
+	return st, nil
+}
