@@ -34,8 +34,9 @@ const evalBatch = 500
 // fit of its penultimate features on the MNIST test digits that the
 // Fréchet distance compares samples with.
 //
-// The methods of a Classifier are safe for concurrent use; inference calls
-// are serialised on one compiled graph.
+// Run, Accuracy and Score may be called from several goroutines at once:
+// they are serialised on one compiled graph. Train and SetReference change
+// the classifier and must not run concurrently with anything else on it.
 type Classifier struct {
 	// Net is the network, an nn.Sequential of 8 layers ending in the
 	// Linear(64→10) head. Training updates its parameters in place.
