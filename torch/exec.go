@@ -341,6 +341,22 @@ func (e *exec) minimum(x, y handle) handle  { return e.binary("minimum", lib.Atg
 func (e *exec) addS(x handle, s lib.Cscalar) handle {
 	return e.withScalar("add", lib.AtgAddScalar, x, s)
 }
+func (e *exec) le(x handle, s lib.Cscalar) handle {
+	return e.withScalar("le", lib.AtgLe, x, s)
+}
+func (e *exec) fullLike(x handle, s lib.Cscalar) handle {
+	return e.withScalar("full_like", lib.AtgFullLike, x, s)
+}
+
+// rand returns n draws from U(0, 1) on device dev, in float64.
+func (e *exec) rand(n int, dev int) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgRand(&e.out[0], []int64{int64(n)}, 1, kindFloat64, int32(dev))
+	return e.result("rand")
+}
+
 func (e *exec) mulS(x handle, s lib.Cscalar) handle {
 	return e.withScalar("mul", lib.AtgMulScalar, x, s)
 }

@@ -390,3 +390,120 @@ func (mod *Model) metropolisStats(e *exec, c *chains, x []float64, n, steps, eva
 	}
 	return st, nil
 }
+
+// HMC runs `steps` transitions of Hamiltonian Monte Carlo on the n chains
+// in x, entirely on the device, as sampling.HMC.StepWith does with the
+// configuration's step size ε, inverse mass M⁻¹ and number of leapfrog
+// steps L (HMC.NumSteps; no adaptation): momenta p ~ N(0, M), L leapfrog
+// steps p += ε/2·∇f, q += ε·M⁻¹p, p += ε/2·∇f, and acceptance with
+// probability min(1, exp(H₀ − H₁)) for H = −f + ½pᵀM⁻¹p. A chain whose
+// energy error exceeds MaxEnergyError (default 1000), or whose position,
+// energy or gradient stops being finite, is divergent: it stops there and
+// its transition is rejected. With Jitter, each transition's ε is drawn
+// uniformly from [ε(1−J), ε(1+J)], the same for all chains. Every chain
+// takes all L leapfrog steps' gradient evaluations (a diverged chain
+// stands still). Noise comes from libtorch's generator. Errors as for
+// Langevin.
+func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCConfig, steps int) (SampleStats, error) {
+	var st SampleStats
+	k, err := sampling.NewHMC(mod, cfg)
+	if err != nil {
+		return st, fmt.Errorf("torch: %w", err)
+	}
+	p := k.Params()
+	leapfrogs := k.NumSteps(p.StepSize)
+	maxErr := cfg.MaxEnergyError
+	if maxErr == 0 {
+		maxErr = 1000
+	}
+	if steps < 0 {
+		panic(fmt.Sprintf("torch: HMC: %d steps", steps))
+	}
+	defer lockThread()()
+	e := newExec()
+	defer e.close()
+	c, err := mod.startChains(e, "HMC", x, n)
+	if err != nil {
+		return st, err
+	}
+	defer c.free()
+	var accepted, acceptProb, finite counter
+	defer accepted.free()
+	defer acceptProb.free()
+	defer finite.free()
+	invM := e.take(mod.invMass(e, p.InvMass))
+	defer free(invM)
+	var sqrtInvM handle
+	if invM != nil {
+		sqrtInvM = e.take(e.sqrt(invM))
+		defer free(sqrtInvM)
+	}
+	// The jittered step sizes of all transitions, drawn at once.
+	eps := make([]float64, steps)
+	for i := range eps {
+		eps[i] = p.StepSize
+	}
+	if cfg.Jitter > 0 && steps > 0 {
+		u := make([]float64, steps)
+		e.toFloat64s(u, e.rand(steps, mod.dev.c()), kindFloat64)
+		for i := range eps {
+			eps[i] *= 1 + cfg.Jitter*(2*u[i]-1)
+		}
+	}
+	e.release()
+	half, one, zero := e.scalar(0.5), e.scalar(1), e.scalar(0)
+	maxErrS := e.scalar(maxErr)
+	noise := e.take(e.zerosLike(c.x))
+	defer free(noise)
+	zeros := e.take(e.zerosLike(c.f))
+	defer free(zeros)
+	nan := e.take(e.fullLike(c.f, e.scalar(math.NaN())))
+	defer free(nan)
+	kinetic := func(mom handle) handle {
+		return e.mulS(e.sumRows(e.mulInvM(e.square(mom), invM), c.rank), half)
+	}
+	for i := 0; i < steps; i++ {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		e.normalIn(noise, 0, 1)
+		mom := noise
+		if invM != nil {
+			mom = e.div(noise, sqrtInvM)
+		}
+		h0 := e.sub(kinetic(mom), c.f)
+		h1 := h0
+		q, fq, gq := c.x, c.f, c.g
+		active := e.isfinite(h0) // all true: the chains start finite
+		epsS := lib.AtsFloat(eps[i]) // freed below: one per transition
+		for l := 0; l < leapfrogs; l++ {
+			epsv := e.reshape(e.mulS(e.toKind(active, mod.dev.c(), mod.kind), epsS), c.okShape)
+			halfEps := e.mulS(epsv, half)
+			mom = e.add(mom, e.mul(halfEps, gq))
+			q = e.add(q, e.mulInvM(e.mul(epsv, mom), invM))
+			ok := e.isfinite(e.sumRows(e.mulS(q, zero), c.rank))
+			okv := e.reshape(ok, c.okShape)
+			q = e.where(okv, q, c.x)
+			fq, gq = mod.fgradDetached(e, q, n)
+			mom = e.where(okv, e.add(mom, e.mul(halfEps, gq)), mom)
+			fq = e.where(ok, fq, nan)
+			h1 = e.where(active, e.sub(kinetic(mom), fq), h1)
+			stillOK := e.and(active, e.le(e.sub(h1, h0), maxErrS))
+			q = e.where(e.reshape(stillOK, c.okShape), q, c.x)
+			active = stillOK
+		}
+		prob := e.where(active, e.clamp(e.exp(e.sub(h0, h1)), zero, one), zeros)
+		acc := e.and(active, e.lessThan(e.randLike(c.f), prob))
+		accv := e.reshape(acc, c.okShape)
+		c.set(e, e.where(accv, q, c.x), e.where(acc, fq, c.f), e.where(accv, gq, c.g))
+		accepted.add(e, acc)
+		acceptProb.add(e, prob)
+		finite.add(e, active)
+		e.release()
+		lib.AtsFree(epsS)
+		if e.err != nil {
+			return st, fmt.Errorf("torch: HMC transition %d: %w", i, e.err)
+		}
+	}
+	return mod.metropolisStats(e, c, x, n, steps, steps*leapfrogs, &accepted, &acceptProb, &finite)
+}

@@ -135,7 +135,7 @@ func startNormal(seed int64, n int) []float64 {
 }
 
 func TestLangevinLogisticMoments(t *testing.T) {
-	const d, n = 2, 1000
+	const d, n = 2, 4000
 	tm, err := NewModel(logistic(d), []int{d}, CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestLangevinLogisticMoments(t *testing.T) {
 }
 
 func TestMALALogisticMoments(t *testing.T) {
-	const d, n = 2, 1000
+	const d, n = 2, 4000
 	tm, err := NewModel(logistic(d), []int{d}, CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +176,48 @@ func TestMALALogisticMoments(t *testing.T) {
 		}
 		return x
 	})
+}
+
+func TestHMCLogisticMoments(t *testing.T) {
+	const d, n = 2, 4000
+	tm, err := NewModel(logistic(d), []int{d}, CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	momentCheck(t, "HMC", func(seed int64) []float64 {
+		ManualSeed(seed)
+		x := startNormal(seed, n*d)
+		st, err := tm.HMC(context.Background(), x, n, sampling.HMCConfig{StepSize: 0.6, NumSteps: 5, Jitter: 0.2, InvMass: []float64{3, 3}}, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.MeanAccept < 0.5 || st.Divergences != 0 || st.GradEvals != 300 {
+			t.Fatalf("stats: mean accept %.3f, %d divergences, %d gradient evaluations", st.MeanAccept, st.Divergences, st.GradEvals)
+		}
+		return x
+	})
+}
+
+// TestHMCDivergence: with a huge step the energy error exceeds the bound
+// at once: every transition is divergent and no chain moves.
+func TestHMCDivergence(t *testing.T) {
+	tm, err := NewModel(logistic(2), []int{2}, CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	x := []float64{0.5, -0.5, 1, 2}
+	st, err := tm.HMC(context.Background(), x, 2, sampling.HMCConfig{StepSize: 1e6, NumSteps: 3}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Divergences != 10 || st.Accepted != 0 {
+		t.Errorf("stats %+v, want 10 divergences", st)
+	}
+	if x[0] != 0.5 || x[3] != 2 {
+		t.Errorf("divergent chains moved: %v", x)
+	}
 }
 
 func TestSamplerErrors(t *testing.T) {
