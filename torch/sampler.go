@@ -474,7 +474,7 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 		h0 := e.sub(kinetic(mom), c.f)
 		h1 := h0
 		q, fq, gq := c.x, c.f, c.g
-		active := e.isfinite(h0) // all true: the chains start finite
+		active := e.isfinite(h0)     // all true: the chains start finite
 		epsS := lib.AtsFloat(eps[i]) // freed below: one per transition
 		for l := 0; l < leapfrogs; l++ {
 			epsv := e.reshape(e.mulS(e.toKind(active, mod.dev.c(), mod.kind), epsS), c.okShape)
