@@ -21,7 +21,11 @@
 //
 // Continuous kernels: Langevin (unadjusted Langevin dynamics as EBM
 // training uses it, and the textbook ULA), MALA, HMC, NUTS and RWMH.
-// Discrete kernels: Gibbs and Gibbs-with-Gradients.
+// Discrete kernels: Gibbs, BlockGibbs and Gibbs-with-Gradients (GWG), whose
+// types document their updates. AIS and ReverseAIS estimate log Z by
+// annealed importance sampling along Anneal's geometric path
+// f_β = (1 − β)f₀ + βf₁, with log w = Σ_k (β_k − β_{k−1})(f₁ − f₀)(x_{k−1})
+// and log Ẑ₁ = log Z₀ + log mean(w).
 //
 // # Langevin dynamics
 //
@@ -137,6 +141,24 @@
 // chains then share the adapted parameters, as Stan's chains would if
 // they pooled their warm-up. Pooling early, before the chains have mixed,
 // overestimates the variance, which errs on the safe side.
+//
+// # Convergence diagnostics
+//
+// ESS, ESSMean, ESSTail, ESSQuantile, MCSE and SplitRHat take one scalar
+// quantity as chains × draws (Trace.Series) and follow Vehtari, Gelman,
+// Simpson, Carpenter & Bürkner (2021). Chains are split in halves, giving
+// M chains of N draws. With W the mean within-chain variance, B/N the
+// variance of the chain means and var⁺ = (N−1)/N·W + B/N,
+//
+//	R̂ = √(var⁺/W),   ESS = MN / τ̂,   τ̂ = −1 + 2 Σ_t ρ̂_t,   ρ̂_t = 1 − (W − γ̂_t)/var⁺,
+//
+// where γ̂_t is the mean over chains of the lag-t autocovariance and the
+// sum runs over Geyer's initial positive sequence of pairs ρ̂_{2k} + ρ̂_{2k+1},
+// made monotone. ESS (bulk) and R̂ are computed on rank-normalised draws,
+// Φ⁻¹((r − 3/8)/(S + 1/4)) for rank r among all S draws; SplitRHat is the
+// larger of that R̂ and the R̂ of the rank-normalised folded draws
+// |x − median|; ESSMean uses the draws as they are, and
+// MCSE = sd/√ESSMean is the Monte Carlo standard error of their mean.
 //
 // # Divergences
 //
