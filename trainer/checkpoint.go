@@ -265,3 +265,33 @@ func (t *Trainer) decode(b []byte) error {
 	t.iter, t.rollbacks, t.lrScale = iter, rollbacks, lrScale
 	return nil
 }
+
+// ReadBuffer returns the replay buffer stored in the checkpoint of a run
+// folder, newest sample first (n×dim row-major), and the sample size dim.
+func ReadBuffer(dir string) (samples []float64, dim int, err error) {
+	path := filepath.Join(dir, checkpointFile)
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("trainer: %w", err)
+	}
+	defer f.Close()
+	info, ok := f.Info("buffer")
+	if !ok || len(info.Shape) != 2 {
+		return nil, 0, fmt.Errorf("trainer: %s holds no replay buffer: %w", path, ErrCheckpoint)
+	}
+	next, err := strconv.Atoi(f.Metadata()["buffer_next"])
+	if err != nil {
+		return nil, 0, fmt.Errorf("trainer: %s: metadata buffer_next: %w", path, ErrCheckpoint)
+	}
+	data, err := f.Float32s("buffer", nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("trainer: %w", err)
+	}
+	n, dim := info.Shape[0], info.Shape[1]
+	capacity, _ := strconv.Atoi(f.Metadata()["buffer_cap"])
+	b := &ReplayBuffer{dim: dim, capacity: max(capacity, n), data: data, size: n, next: next}
+	if n < b.capacity {
+		b.data = append(data, make([]float32, (b.capacity-n)*dim)...)
+	}
+	return b.Samples(n), dim, nil
+}

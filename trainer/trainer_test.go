@@ -274,3 +274,28 @@ func TestReplayBuffer(t *testing.T) {
 		t.Errorf("reinit 1: %d fresh", fresh)
 	}
 }
+
+func TestReadBuffer(t *testing.T) {
+	dir := t.TempDir()
+	s := newSetup(t, dir, 5, trainer.Replay)
+	tr, err := s.run(t, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, dim, err := trainer.ReadBuffer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tr.Buffer().Samples(tr.Buffer().Len())
+	if dim != 2 || len(got) != len(want) {
+		t.Fatalf("read %d values of dim %d, want %d of dim 2", len(got), dim, len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("value %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	if _, _, err := trainer.ReadBuffer(t.TempDir()); err == nil {
+		t.Error("no error for a folder without a checkpoint")
+	}
+}

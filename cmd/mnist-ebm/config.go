@@ -1,0 +1,205 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a run. Flags, a JSON config file (-config) and
+// presets (-preset) all set these fields; the JSON keys are the flag names.
+type Config struct {
+	Dir    string `json:"dir"`    // run folder
+	Data   string `json:"data"`   // MNIST IDX folder; empty: the Go module cache
+	Seed   uint64 `json:"seed"`   // random seed
+	Hidden int    `json:"hidden"` // CNN width: channels hidden/2, hidden, 2·hidden
+
+	Iterations int           `json:"iterations"` // parameter updates
+	Duration   time.Duration `json:"duration"`   // stop (with a checkpoint) after this long; 0: no limit
+	Batch      int           `json:"batch"`
+	LR         float64       `json:"lr"`
+	Beta1      float64       `json:"beta1"`
+	Beta2      float64       `json:"beta2"`
+	Alpha      float64       `json:"alpha"` // energy regulariser
+	ClipNorm   float64       `json:"clip-norm"`
+	Schedule   string        `json:"schedule"`   // optim.ParseSchedule syntax
+	DataNoise  float64       `json:"data-noise"` // Gaussian noise on data batches
+
+	Steps    int     `json:"steps"`     // Langevin steps per iteration
+	StepSize float64 `json:"step-size"` // Langevin step size λ (x += λ·∇f)
+	Noise    float64 `json:"noise"`     // Langevin noise σ
+	GradClip float64 `json:"grad-clip"` // per-pixel gradient clip
+	Buffer   int     `json:"buffer"`    // replay buffer capacity
+	Reinit   float64 `json:"reinit"`    // fresh-noise probability
+
+	CheckpointEvery int    `json:"checkpoint-every"`
+	SampleEvery     int    `json:"sample-every"`
+	Backend         string `json:"backend"` // go or torch
+	Device          string `json:"device"`  // torch device: auto, cpu, cuda
+
+	// sample and eval
+	Model       string `json:"model"`        // parameters to load; empty: DIR/model.safetensors
+	SampleSteps int    `json:"sample-steps"` // Langevin steps from noise
+	NumSamples  int    `json:"num-samples"`
+	Out         string `json:"out"` // sample: PNG path
+	Samples     string `json:"samples"`
+}
+
+// presets are named starting points; flags and config files override them.
+var presets = map[string]Config{
+	// default: the published MNIST EBM recipe (UvA deep-learning tutorial
+	// 8 after Du & Mordatch 2019), sized to about 10 minutes on 2 cores.
+	"default": {
+		Dir: "runs/mnist", Seed: 1, Hidden: 32,
+		Iterations: 600, Batch: 128, LR: 1e-4, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
+		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
+		CheckpointEvery: 50, SampleEvery: 50, Backend: "go", Device: "auto",
+		SampleSteps: 256, NumSamples: 64,
+	},
+}
+
+func init() {
+	long := presets["default"]
+	long.Dir, long.Iterations, long.CheckpointEvery, long.SampleEvery = "runs/mnist-long", 6000, 250, 250
+	presets["long"] = long
+	quick := presets["default"]
+	quick.Dir, quick.Iterations, quick.Steps, quick.Hidden, quick.Buffer = "runs/mnist-quick", 20, 10, 8, 512
+	quick.CheckpointEvery, quick.SampleEvery, quick.SampleSteps, quick.NumSamples = 10, 10, 20, 16
+	presets["quick"] = quick
+}
+
+func presetNames() string {
+	var n []string
+	for k := range presets {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return strings.Join(n, ", ")
+}
+
+// bind registers a flag for every Config field, pointing into c.
+func bind(fs *flag.FlagSet, c *Config) {
+	help := map[string]string{
+		"dir": "run folder: checkpoints, metrics, pictures (a run resumes from it)", "data": "folder with the MNIST IDX files (default: the Go module cache)",
+		"seed": "random seed", "hidden": "CNN width (channels hidden/2, hidden, 2·hidden)",
+		"iterations": "parameter updates", "duration": "stop with a checkpoint after this long, e.g. 10m (0: no limit)",
+		"batch": "batch size", "lr": "Adam learning rate", "beta1": "Adam β1", "beta2": "Adam β2",
+		"alpha": "energy regulariser α", "clip-norm": "clip the gradient norm (0: off)",
+		"schedule":   "learning-rate schedule: constant, step:EVERY:GAMMA, exp:GAMMA, cosine:TOTAL[:MIN][,warmup:N]",
+		"data-noise": "Gaussian noise added to data batches", "steps": "Langevin steps per iteration",
+		"step-size": "Langevin step size λ (x ← x + λ·clip(∇f) + σ·ξ)", "noise": "Langevin noise σ",
+		"grad-clip": "clip ∇f per pixel to ±this", "buffer": "replay buffer capacity", "reinit": "probability a chain restarts from noise",
+		"checkpoint-every": "iterations between checkpoints", "sample-every": "iterations between sample grids",
+		"backend": "go (Gorgonia, pure Go) or torch (libtorch; needs a build with -tags torch)", "device": "torch device: auto, cpu or cuda",
+		"model":        "parameters to load (default: DIR/model.safetensors)",
+		"sample-steps": "Langevin steps from noise when sampling", "num-samples": "number of samples to draw",
+		"out": "sample: PNG file to write (default: DIR/samples.png)", "samples": "eval: score samples from this safetensors file (tensor \"samples\", N×1×28×28) instead of drawing them",
+	}
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("json")
+		p := v.Field(i).Addr().Interface()
+		switch p := p.(type) {
+		case *string:
+			fs.StringVar(p, name, *p, help[name])
+		case *int:
+			fs.IntVar(p, name, *p, help[name])
+		case *uint64:
+			fs.Uint64Var(p, name, *p, help[name])
+		case *float64:
+			fs.Float64Var(p, name, *p, help[name])
+		case *time.Duration:
+			fs.DurationVar(p, name, *p, help[name])
+		default:
+			panic(fmt.Sprintf("config field %s has unsupported type %T", name, p))
+		}
+	}
+}
+
+// loadConfigFile reads a JSON config; unknown keys are errors so that a
+// typo does not pass silently. Durations are strings such as "10m".
+func loadConfigFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("-config: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("-config %s: %w", path, err)
+	}
+	if d, ok := raw["duration"]; ok {
+		var s string
+		if err := json.Unmarshal(d, &s); err != nil {
+			return fmt.Errorf("-config %s: duration must be a string such as \"10m\"", path)
+		}
+		dur, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("-config %s: duration: %w", path, err)
+		}
+		c.Duration = dur
+		delete(raw, "duration")
+	}
+	rest, _ := json.Marshal(raw)
+	dec := json.NewDecoder(strings.NewReader(string(rest)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("-config %s: %w", path, err)
+	}
+	return nil
+}
+
+// MarshalJSON writes Duration as a string, as loadConfigFile reads it.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	b, err := json.Marshal(plain(c))
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	m["duration"] = c.Duration.String()
+	return json.MarshalIndent(m, "", "  ")
+}
+
+func (c *Config) validate(mode string) error {
+	type check struct {
+		bad  bool
+		flag string
+		msg  string
+	}
+	for _, k := range []check{
+		{c.Hidden < 2, "hidden", "must be at least 2"},
+		{c.Iterations <= 0, "iterations", "must be positive"},
+		{c.Duration < 0, "duration", "must not be negative"},
+		{c.Batch <= 0, "batch", "must be positive"},
+		{!(c.LR > 0), "lr", "must be positive"},
+		{c.Beta1 < 0 || c.Beta1 >= 1, "beta1", "must be in [0, 1)"},
+		{c.Beta2 <= 0 || c.Beta2 >= 1, "beta2", "must be in (0, 1)"},
+		{c.Alpha < 0, "alpha", "must not be negative"},
+		{c.ClipNorm < 0, "clip-norm", "must not be negative"},
+		{c.DataNoise < 0, "data-noise", "must not be negative"},
+		{c.Steps <= 0, "steps", "must be positive"},
+		{!(c.StepSize > 0), "step-size", "must be positive"},
+		{c.Noise < 0, "noise", "must not be negative"},
+		{c.GradClip < 0, "grad-clip", "must not be negative"},
+		{c.Buffer <= 0, "buffer", "must be positive"},
+		{c.Reinit < 0 || c.Reinit > 1, "reinit", "must be in [0, 1]"},
+		{c.CheckpointEvery <= 0, "checkpoint-every", "must be positive"},
+		{c.SampleSteps <= 0, "sample-steps", "must be positive"},
+		{c.NumSamples <= 0, "num-samples", "must be positive"},
+		{c.Backend != "go" && c.Backend != "torch", "backend", "must be go or torch"},
+		{c.Device != "auto" && c.Device != "cpu" && c.Device != "cuda", "device", "must be auto, cpu or cuda"},
+		{c.Dir == "", "dir", "must not be empty"},
+	} {
+		if k.bad {
+			return fmt.Errorf("-%s %s", k.flag, k.msg)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/graph"
+)
+
+// auroc returns the area under the ROC curve for telling pos from neg by
+// score (higher means "positive"): the probability that a random positive
+// scores above a random negative, ties counting half (Mann–Whitney U).
+func auroc(pos, neg []float64) float64 {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	all := make([]item, 0, len(pos)+len(neg))
+	for _, s := range pos {
+		all = append(all, item{s, true})
+	}
+	for _, s := range neg {
+		all = append(all, item{s, false})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	var rankSum float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].s == all[i].s {
+			j++
+		}
+		mid := float64(i+j+1) / 2 // mean of ranks i+1..j
+		for k := i; k < j; k++ {
+			if all[k].pos {
+				rankSum += mid
+			}
+		}
+		i = j
+	}
+	np, nn := float64(len(pos)), float64(len(neg))
+	return (rankSum - np*(np+1)/2) / (np * nn)
+}
+
+// energies returns f of every image in x.
+func energies(e *graph.Energy, x []float64) ([]float64, error) {
+	const batch = 500
+	n := len(x) / 784
+	out := make([]float64, n)
+	for i := 0; i < n; i += batch {
+		j := min(n, i+batch)
+		if err := e.F(out[i:j], x[i*784:j*784]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// outOfDistribution returns the test digits' contrasts: uniform noise,
+// digits with Gaussian pixel noise, digits with 30% of pixels replaced by
+// noise, digits shifted 4 pixels right and down, and upside-down digits.
+func outOfDistribution(rng *rand.Rand, test []float64) map[string][]float64 {
+	n := len(test) / 784
+	clamp := func(v float64) float64 { return math.Max(-1, math.Min(1, v)) }
+	sets := map[string][]float64{}
+	noise := make([]float64, len(test))
+	for i := range noise {
+		noise[i] = 2*rng.Float64() - 1
+	}
+	sets["uniform noise"] = noise
+	gauss := make([]float64, len(test))
+	for i, v := range test {
+		gauss[i] = clamp(v + 0.3*rng.NormFloat64())
+	}
+	sets["Gaussian-noised digits (σ=0.3)"] = gauss
+	salt := make([]float64, len(test))
+	for i, v := range test {
+		if rng.Float64() < 0.3 {
+			v = 2*rng.Float64() - 1
+		}
+		salt[i] = v
+	}
+	sets["digits with 30% pixels replaced"] = salt
+	shift := make([]float64, len(test))
+	flip := make([]float64, len(test))
+	for k := range n {
+		img, s, f := test[k*784:(k+1)*784], shift[k*784:(k+1)*784], flip[k*784:(k+1)*784]
+		for r := range 28 {
+			for c := range 28 {
+				s[r*28+c] = -1
+				if r >= 4 && c >= 4 {
+					s[r*28+c] = img[(r-4)*28+c-4]
+				}
+				f[r*28+c] = img[(27-r)*28+c]
+			}
+		}
+	}
+	sets["digits shifted by (4, 4) pixels"] = shift
+	sets["upside-down digits"] = flip
+	return sets
+}
+
+func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	m, path, err := loadModel(cfg)
+	if err != nil {
+		return err
+	}
+	test, err := datasets.LoadMNIST(ctx, datasets.Test, datasets.MNISTConfig{Dir: cfg.Data})
+	if err != nil {
+		return err
+	}
+	e, err := graph.NewEnergy(m, graph.Config{Shape: imageShape})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mnist-ebm: evaluating %s on %d test digits\n", path, test.N)
+	fTest, err := energies(e, test.Images)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nOut-of-distribution detection by energy (AUROC: P(f(test digit) > f(other)); 0.5 is chance)\n")
+	fmt.Fprintf(stdout, "  %-34s %10s %8s\n", "test digits against", "mean f", "AUROC")
+	fmt.Fprintf(stdout, "  %-34s %10.4f %8s\n", "(test digits themselves)", mean(fTest), "")
+	sets := outOfDistribution(rand.New(rand.NewPCG(cfg.Seed, 3)), test.Images)
+	names := make([]string, 0, len(sets))
+	for k := range sets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f, err := energies(e, sets[name])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  %-34s %10.4f %8.4f\n", name, mean(f), auroc(fTest, f))
+	}
+	return evalQuality(ctx, cfg, m, stdout)
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}

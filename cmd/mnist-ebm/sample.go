@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/nn"
+	"github.com/ebmgo/ebm/sampling"
+	"github.com/ebmgo/ebm/trainer"
+	"github.com/ebmgo/ebm/viz"
+)
+
+// loadModel builds the run's network and loads its trained parameters.
+func loadModel(cfg Config) (*nn.Sequential, string, error) {
+	path := cfg.Model
+	if path == "" {
+		path = filepath.Join(cfg.Dir, "model.safetensors")
+	}
+	m := cfg.newModel()
+	if err := nn.LoadFile(path, m); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, path, fmt.Errorf("no trained model at %s: train one first (go run ./cmd/mnist-ebm -dir %s) or give -model", path, cfg.Dir)
+		}
+		return nil, path, fmt.Errorf("loading %s (built with -hidden %d): %w", path, cfg.Hidden, err)
+	}
+	return m, path, nil
+}
+
+// drawSamples runs the run's Langevin sampler on n chains from uniform
+// noise for steps steps, in batches of at most 128 chains. snap, if not
+// nil, is called with the first batch's chains every snapEvery steps.
+func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, snapEvery int, snap func(step int, x []float64)) ([]float64, error) {
+	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
+	batch := min(n, 128)
+	e, err := graph.NewEnergy(m, graph.Config{Shape: imageShape, Batch: batch})
+	if err != nil {
+		return nil, err
+	}
+	k, err := sampling.NewLangevin(e, cfg.langevin())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, 0, n*784)
+	x := make([]float64, batch*784)
+	for done := 0; done < n; done += batch {
+		b := min(batch, n-done)
+		trainer.UniformNoise(rng, x[:b*784])
+		if b != batch { // the last, smaller batch compiles its own machines once
+			x = x[:b*784]
+		}
+		s, err := k.Init(x, b)
+		if err != nil {
+			return nil, err
+		}
+		if snap != nil && done == 0 {
+			snap(0, s.X)
+		}
+		for step := 1; step <= steps; step++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if s, _, err = k.Step(rng, s); err != nil {
+				return nil, err
+			}
+			if snap != nil && done == 0 && snapEvery > 0 && step%snapEvery == 0 {
+				snap(step, s.X)
+			}
+		}
+		out = append(out, s.X...)
+	}
+	return out, nil
+}
+
+func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	m, path, err := loadModel(cfg)
+	if err != nil {
+		return err
+	}
+	out := cfg.Out
+	if out == "" {
+		out = filepath.Join(cfg.Dir, "samples.png")
+	}
+	if err := checkWritable(filepath.Dir(out)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mnist-ebm: %d samples from %s, %d Langevin steps from uniform noise\n", cfg.NumSamples, path, cfg.SampleSteps)
+	// The chain figure: 8 chains (rows) at 9 moments (columns).
+	const chains, cols = 8, 9
+	every := max(1, cfg.SampleSteps/(cols-1))
+	evolution := make([]float64, chains*cols*784)
+	record := func(col int, x []float64) {
+		for c := range min(chains, len(x)/784) {
+			copy(evolution[(c*cols+col)*784:][:784], x[c*784:(c+1)*784])
+		}
+	}
+	x, err := drawSamples(ctx, cfg, m, cfg.NumSamples, cfg.SampleSteps, every, func(step int, x []float64) {
+		if col := step / every; col < cols {
+			record(col, x)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	grid := viz.GridConfig{Low: -1, High: 1, Scale: 2}
+	if err := viz.SaveImageGrid(out, x, imageShape, grid); err != nil {
+		return err
+	}
+	chainPath := filepath.Join(filepath.Dir(out), "sample_chains.png")
+	grid.Cols = cols
+	if err := viz.SaveImageGrid(chainPath, evolution, imageShape, grid); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  wrote %s and %s (8 chains, left to right: steps 0, %d, %d, ...)\n", out, chainPath, every, 2*every)
+	return nil
+}

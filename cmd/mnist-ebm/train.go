@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/graph"
+	"github.com/ebmgo/ebm/internal/atomicfile"
+	"github.com/ebmgo/ebm/nn"
+	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/sampling"
+	"github.com/ebmgo/ebm/trainer"
+	"github.com/ebmgo/ebm/viz"
+)
+
+var imageShape = []int{1, 28, 28}
+
+// langevin is the sampler of the run: the UvA tutorial's Langevin dynamics
+// with the run's step size, noise and gradient clip.
+func (c Config) langevin() sampling.LangevinConfig {
+	l := sampling.TutorialLangevin(c.StepSize, c.Noise)
+	l.GradClip = c.GradClip
+	return l
+}
+
+// newModel builds the run's network with its initial parameters.
+func (c Config) newModel() *nn.Sequential {
+	return nn.NewMNISTCNN(rand.New(rand.NewPCG(c.Seed, 1)), c.Hidden)
+}
+
+// checkWritable makes dir and checks a file can be written in it, so that
+// a run fails at once rather than at its first checkpoint.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create run folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test*")
+	if err != nil {
+		return fmt.Errorf("cannot write to run folder %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	if err := checkWritable(cfg.Dir); err != nil {
+		return err
+	}
+	sched, err := optim.ParseSchedule(cfg.Schedule)
+	if err != nil {
+		return fmt.Errorf("-schedule: %v: %w", err, errUsage)
+	}
+	backend, err := newBackend(cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	mnist, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{Dir: cfg.Data})
+	if err != nil {
+		return err
+	}
+	model := cfg.newModel()
+	data := datasets.NewBatches(mnist.Images, mnist.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	lcfg := cfg.langevin()
+	bar := newProgressBar(stderr)
+	tcfg := trainer.Config{
+		Shape: imageShape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
+		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2},
+		ClipGradNorm: cfg.ClipNorm, Schedule: sched,
+		Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
+		Kernel: func(e energy.Differentiable) (sampling.Kernel, error) {
+			return sampling.NewLangevin(e, lcfg)
+		},
+		DataNoise: cfg.DataNoise, DataMin: -1, DataMax: 1,
+		Dir: cfg.Dir, CheckpointEvery: cfg.CheckpointEvery, SampleEvery: cfg.SampleEvery,
+		Seed: cfg.Seed, Backend: backend, Progress: bar.update,
+	}
+	tr, err := trainer.New(model, data, tcfg)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	if err := writeConfig(cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d MNIST digits\n", model, graph.NumParams(model), mnist.N)
+	fmt.Fprintf(stdout, "  backend %s, %s, %d threads; run folder %s\n", cfg.Backend, computeInfo(), runtime.GOMAXPROCS(0), cfg.Dir)
+	fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
+		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
+	if r := tr.Resumed(); r > 0 {
+		fmt.Fprintf(stdout, "  resuming from the checkpoint at iteration %d\n", r)
+	}
+	if tr.Iteration() >= cfg.Iterations {
+		fmt.Fprintf(stdout, "  already trained for %d iterations; raise -iterations to go on\n", tr.Iteration())
+	}
+	runCtx := ctx
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	err = tr.Run(runCtx)
+	bar.finish()
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		fmt.Fprintf(stdout, "mnist-ebm: stopped at iteration %d; checkpoint saved in %s — run the same command to resume\n", tr.Iteration(), cfg.Dir)
+		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(stdout, "mnist-ebm: -duration %s reached at iteration %d; checkpoint saved (raise -duration or rerun to go on)\n", cfg.Duration, tr.Iteration())
+	default:
+		return err
+	}
+	elapsed := time.Since(start)
+	// Final pictures: the last batch of chains and the buffer.
+	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), tr.Buffer().Samples(64), imageShape,
+		viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mnist-ebm: trained to iteration %d in %s; wrote %s\n", tr.Iteration(), elapsed.Round(time.Second), cfg.Dir)
+	h := tr.History()
+	if len(h) > 0 {
+		m := h[len(h)-1]
+		fmt.Fprintf(stdout, "  last iteration: f(data) %+.4f, f(samples) %+.4f, gap %+.4f, loss %+.4f\n", m.FPos, m.FNeg, m.Gap, m.Loss)
+	}
+	return scoreRun(ctx, cfg, model, tr.Buffer().Samples(tr.Buffer().Len()), stdout)
+}
+
+// reinit maps the flag's 0 ("never") to the trainer's "never".
+func reinit(p float64) float64 {
+	if p == 0 {
+		return -1
+	}
+	return p
+}
+
+func writeConfig(cfg Config) error {
+	b, err := cfg.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(cfg.Dir, "config.json"), append(b, '\n'))
+}
