@@ -146,7 +146,9 @@ func (k *NUTS) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) 
 		err = k.transition(rng, s, 0, n, p.StepSize, invM)
 	}
 	if err != nil {
-		// s is untouched: transitions write to it only at their end.
+		// A transition writes to s only at its end: chains whose
+		// transition failed are untouched (in per-chain mode, those
+		// before have moved), so every chain's state stays valid.
 		return s, info, fmt.Errorf("sampling: NUTS: %w", err)
 	}
 	maxLeap := 0
