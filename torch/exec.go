@@ -348,6 +348,15 @@ func (e *exec) fullLike(x handle, s lib.Cscalar) handle {
 	return e.withScalar("full_like", lib.AtgFullLike, x, s)
 }
 
+// stack stacks tensors of one shape along a new first dimension.
+func (e *exec) stack(ts []handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgStack(&e.out[0], ts, len(ts), 0)
+	return e.result("stack")
+}
+
 // rand returns n draws from U(0, 1) on device dev, in float64.
 func (e *exec) rand(n int, dev int) handle {
 	if e.err != nil {
