@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
@@ -56,28 +57,33 @@ func Lookup(name string) (Workload, bool) {
 	return w, ok
 }
 
+// LangevinModels are the models of the langevin/* workloads, with their
+// sample shapes and batch sizes.
+var LangevinModels = []struct {
+	Name  string
+	Desc  string
+	Shape []int
+	Batch int
+	New   func(rng *rand.Rand) graph.Model
+}{
+	{"toy2d", "MLP 2-128-128-1 SiLU, batch 1024", []int{2}, 1024,
+		func(rng *rand.Rand) graph.Model { return nn.NewMLP(rng, nn.SiLU, 2, 128, 128, 1) }},
+	{"mlp784", "MLP 784-256-256-1 SiLU, batch 128", []int{1, 28, 28}, 128,
+		func(rng *rand.Rand) graph.Model { return nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1) }},
+	{"cnn", "MNIST CNN (hidden 32), batch 128", []int{1, 28, 28}, 128,
+		func(rng *rand.Rand) graph.Model { return nn.NewMNISTCNN(rng, 32) }},
+}
+
 func init() {
-	register(Workload{
-		Name: "langevin/toy2d", Desc: "MLP 2-128-128-1 SiLU, batch 1024", Unit: "steps/s", Units: 1, Torch: true,
-		Setup: func(seed uint64) (func() error, error) {
-			rng := rand.New(rand.NewPCG(seed, 1))
-			return langevinOp(rng, nn.NewMLP(rng, nn.SiLU, 2, 128, 128, 1), []int{2}, 1024)
-		},
-	})
-	register(Workload{
-		Name: "langevin/mlp784", Desc: "MLP 784-256-256-1 SiLU, batch 128", Unit: "steps/s", Units: 1, Torch: true,
-		Setup: func(seed uint64) (func() error, error) {
-			rng := rand.New(rand.NewPCG(seed, 2))
-			return langevinOp(rng, nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1), []int{1, 28, 28}, 128)
-		},
-	})
-	register(Workload{
-		Name: "langevin/cnn", Desc: "MNIST CNN (hidden 32), batch 128", Unit: "steps/s", Units: 1, Torch: true,
-		Setup: func(seed uint64) (func() error, error) {
-			rng := rand.New(rand.NewPCG(seed, 3))
-			return langevinOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
-		},
-	})
+	for i, lm := range LangevinModels {
+		register(Workload{
+			Name: "langevin/" + lm.Name, Desc: lm.Desc, Unit: "steps/s", Units: 1, Torch: true,
+			Setup: func(seed uint64) (func() error, error) {
+				rng := rand.New(rand.NewPCG(seed, uint64(i+1)))
+				return langevinOp(rng, lm.New(rng), lm.Shape, lm.Batch)
+			},
+		})
+	}
 	register(Workload{
 		Name: "train/cnn", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128", Unit: "iters/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
@@ -87,16 +93,17 @@ func init() {
 	})
 }
 
-// Langevin is the sampler loop of the UvA recipe on a compiled energy.
+// Langevin is the sampler loop of the UvA recipe on a differentiable
+// energy: a compiled graph.Energy, or a libtorch model with the torch tag.
 type Langevin struct {
-	E          *graph.Energy
+	E          energy.Differentiable
 	N          int
 	X, F, Grad []float64
 	rng        *rand.Rand
 }
 
 // NewLangevin returns n chains of e started uniformly on [−1, 1].
-func NewLangevin(rng *rand.Rand, e *graph.Energy, n int) *Langevin {
+func NewLangevin(rng *rand.Rand, e energy.Differentiable, n int) *Langevin {
 	l := &Langevin{E: e, N: n, rng: rng,
 		X: make([]float64, n*e.Dim()), F: make([]float64, n), Grad: make([]float64, n*e.Dim())}
 	for i := range l.X {

@@ -108,7 +108,9 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 			ours = append(ours, m)
 			if python != "" && w.Torch {
 				env := []string{"OMP_WAIT_POLICY=PASSIVE", fmt.Sprintf("OMP_NUM_THREADS=%d", threads), fmt.Sprintf("MKL_NUM_THREADS=%d", threads)}
-				m := runChild(python, env, script, w.Name, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(threads), "--device", device)
+				// langevin/cnn@torch is compared with PyTorch's langevin/cnn.
+				name := strings.TrimSuffix(w.Name, "@torch")
+				m := runChild(python, env, script, name, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(threads), "--device", device)
 				if m.Torch != "" {
 					torchVersion = m.Torch
 				}

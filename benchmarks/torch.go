@@ -1,0 +1,29 @@
+//go:build torch
+
+package benchmarks
+
+import (
+	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/torch"
+)
+
+// With the torch tag every langevin/* workload also runs on the libtorch
+// backend (package torch, on torch.DefaultDevice(): the GPU when there is
+// one) as langevin/NAME@torch: the same model, weights and Langevin loop,
+// with f and ∇x f computed by libtorch through torch.Model.FGrad.
+func init() {
+	for i, lm := range LangevinModels {
+		register(Workload{
+			Name: "langevin/" + lm.Name + "@torch", Desc: lm.Desc + ", libtorch backend", Unit: "steps/s", Units: 1, Torch: true,
+			Setup: func(seed uint64) (func() error, error) {
+				rng := rand.New(rand.NewPCG(seed, uint64(i+1)))
+				tm, err := torch.NewModel(lm.New(rng), lm.Shape, torch.DefaultDevice())
+				if err != nil {
+					return nil, err
+				}
+				return NewLangevin(rng, tm, lm.Batch).Step, nil
+			},
+		})
+	}
+}
