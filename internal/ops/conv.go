@@ -64,16 +64,17 @@ func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
 
 // work holds an op's scratch slices of either dtype.
 type work struct {
-	f32 [3]scratch[float32]
-	f64 [3]scratch[float64]
-	tbl []int32 // convGeom.table, built on first use
+	f32  [3]scratch[float32]
+	f64  [3]scratch[float64]
+	plan *convPlan // built on first use
 }
 
-func (w *work) table(g convGeom) []int32 {
-	if w.tbl == nil {
-		w.tbl = g.table()
+func (w *work) convPlan(g convGeom) convPlan {
+	if w.plan == nil {
+		p := g.plan()
+		w.plan = &p
 	}
-	return w.tbl
+	return *w.plan
 }
 
 func workGet[T float](w *work, i, n int) []T {
@@ -84,84 +85,124 @@ func workGet[T float](w *work, i, n int) []T {
 	return any(w.f64[i].get(n)).([]T)
 }
 
-// table returns, for each filter offset (u, v) and output pixel (i, j),
-// the index of the input pixel it reads in the zero-padded image of size
-// (H+2p)×(W+2p): t[((u·K+v)·OH+i)·OW+j] = (i·s+u)·(W+2p) + j·s+v. With it,
-// im2col and col2im are flat gathers and scatters without bounds logic.
-func (g convGeom) table() []int32 {
-	pw := g.w + 2*g.p
-	t := make([]int32, g.k*g.k*g.pix())
+// A plan drives im2col and col2im as flat gathers and scatters through a
+// table of offsets into zero-padded images, so the loops have no bounds
+// logic. Samples are handled in chunks of b, with one table entry per
+// (filter offset, sample of the chunk, output pixel): on the small late
+// layers (2×2 outputs) the inner loops then still run over hundreds of
+// elements.
+type convPlan struct {
+	b   int     // samples per chunk
+	tbl []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
+}
+
+func (g convGeom) padHW() int  { return (g.h + 2*g.p) * (g.w + 2*g.p) }
+func (g convGeom) padded() int { return g.c * g.padHW() } // one padded sample
+
+func (g convGeom) plan() convPlan {
+	pix, pw := g.pix(), g.w+2*g.p
+	b := max(1, min(256/pix, (1<<16)/g.padded(), g.n))
+	t := make([]int32, g.k*g.k*b*pix)
 	for u := range g.k {
 		for v := range g.k {
-			base := (u*g.k + v) * g.pix()
-			for i := range g.oh {
-				for j := range g.ow {
-					t[base+i*g.ow+j] = int32((i*g.s+u)*pw + j*g.s + v)
+			for s := range b {
+				base := ((u*g.k+v)*b + s) * pix
+				for i := range g.oh {
+					for j := range g.ow {
+						t[base+i*g.ow+j] = int32(s*g.padded() + (i*g.s+u)*pw + j*g.s + v)
+					}
 				}
 			}
 		}
 	}
-	return t
+	return convPlan{b: b, tbl: t}
 }
 
-func (g convGeom) padSize() int { return (g.h + 2*g.p) * (g.w + 2*g.p) }
+// chunks runs fn over the plan's sample chunks, split over GOMAXPROCS
+// goroutines; fn gets the worker index, the first sample and the count.
+func (pl convPlan) chunks(n int, fn func(wk, n0, nb int)) {
+	parallelFor((n+pl.b-1)/pl.b, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			n0 := c * pl.b
+			fn(wk, n0, min(pl.b, n-n0))
+		}
+	})
+}
 
-// padded returns channel xc (H×W) as a zero-padded image, written into pad
-// (padSize values), or xc itself when there is no padding.
-func padded[T float](g convGeom, xc, pad []T) []T {
+// padChunk returns samples n0 … n0+nb−1 of x as zero-padded images, written
+// into pad, or x itself from n0 on when there is no padding.
+func padChunk[T float](g convGeom, x, pad []T, n0, nb int) []T {
 	if g.p == 0 {
-		return xc
+		return x[n0*g.padded():]
 	}
+	pad = pad[:nb*g.padded()]
 	clear(pad)
-	pw := g.w + 2*g.p
-	for ih := range g.h {
-		copy(pad[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w], xc[ih*g.w:(ih+1)*g.w])
+	pw, hw := g.w+2*g.p, g.h*g.w
+	for s := range nb {
+		for c := range g.c {
+			xc := x[((n0+s)*g.c+c)*hw:]
+			pc := pad[(s*g.c+c)*g.padHW():]
+			for ih := range g.h {
+				copy(pc[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w], xc[ih*g.w:(ih+1)*g.w])
+			}
+		}
 	}
 	return pad
 }
 
-// im2col writes sample n of x into the columns n·pix … (n+1)·pix − 1 of
-// col (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v],
-// zero outside the image. pad is padSize scratch values.
-func im2col[T float](g convGeom, tbl []int32, x, col, pad []T, n int) {
-	pix, ncol, hw, kk := g.pix(), g.cols(), g.h*g.w, g.k*g.k
+// im2col writes samples n0 … n0+nb−1 of x into their columns of col
+// (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v],
+// zero outside the image. pad holds b·padded() scratch values.
+func im2col[T float](g convGeom, pl convPlan, x, col, pad []T, n0, nb int) {
+	pix, ncol, kk, phw := g.pix(), g.cols(), g.k*g.k, g.padHW()
+	src := padChunk(g, x, pad, n0, nb)
+	m := nb * pix
 	for c := range g.c {
-		src := padded(g, x[(n*g.c+c)*hw:(n*g.c+c+1)*hw], pad)
+		sc := src[c*phw:]
 		for uv := range kk {
 			row := c*kk + uv
-			dst := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
-			t := tbl[uv*pix : (uv+1)*pix]
-			for p, id := range t {
-				dst[p] = src[id]
+			dst := col[row*ncol+n0*pix : row*ncol+n0*pix+m]
+			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
+			for q, id := range t {
+				dst[q] = sc[id]
 			}
 		}
 	}
 }
 
-// col2im sets dx[n] to the adjoint of im2col applied to the columns of
-// sample n of col: every column value is added back to the pixel it was
-// read from. pad is padSize scratch values.
-func col2im[T float](g convGeom, tbl []int32, col, dx, pad []T, n int) {
-	pix, ncol, hw, kk := g.pix(), g.cols(), g.h*g.w, g.k*g.k
-	pw := g.w + 2*g.p
+// col2im sets samples n0 … n0+nb−1 of dx to the adjoint of im2col applied
+// to their columns of col: every column value is added back to the pixel
+// it was read from. pad holds b·padded() scratch values.
+func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
+	pix, ncol, kk, phw, hw := g.pix(), g.cols(), g.k*g.k, g.padHW(), g.h*g.w
+	var acc []T
+	if g.p == 0 {
+		acc = dx[n0*g.padded() : (n0+nb)*g.padded()]
+	} else {
+		acc = pad[:nb*g.padded()]
+	}
+	clear(acc)
+	m := nb * pix
 	for c := range g.c {
-		dxc := dx[(n*g.c+c)*hw : (n*g.c+c+1)*hw]
-		acc := dxc
-		if g.p > 0 {
-			acc = pad[:g.padSize()]
-		}
-		clear(acc)
+		ac := acc[c*phw:]
 		for uv := range kk {
 			row := c*kk + uv
-			src := col[row*ncol+n*pix : row*ncol+(n+1)*pix]
-			t := tbl[uv*pix : (uv+1)*pix]
-			for p, id := range t {
-				acc[id] += src[p]
+			src := col[row*ncol+n0*pix : row*ncol+n0*pix+m]
+			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
+			for q, id := range t {
+				ac[id] += src[q]
 			}
 		}
-		if g.p > 0 {
-			for ih := range g.h {
-				copy(dxc[ih*g.w:(ih+1)*g.w], acc[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w])
+	}
+	if g.p > 0 {
+		pw := g.w + 2*g.p
+		for s := range nb {
+			for c := range g.c {
+				dxc := dx[((n0+s)*g.c+c)*hw:]
+				pc := acc[(s*g.c+c)*phw:]
+				for ih := range g.h {
+					copy(dxc[ih*g.w:(ih+1)*g.w], pc[(ih+g.p)*pw+g.p:(ih+g.p)*pw+g.p+g.w])
+				}
 			}
 		}
 	}
@@ -169,16 +210,14 @@ func col2im[T float](g convGeom, tbl []int32, col, dx, pad []T, n int) {
 
 // convForward sets y = conv(x, w) + b through col = im2col(x) and one GEMM
 // tmp (O × N·pix) = w (O × rows) · col, then writes tmp to NCHW with b.
-func convForward[T float](g convGeom, tbl []int32, ws *work, y, x, w, b []T) {
+func convForward[T float](g convGeom, pl convPlan, ws *work, y, x, w, b []T) {
 	rows, ncol, pix := g.rows(), g.cols(), g.pix()
 	col := workGet[T](ws, 0, rows*ncol)
 	tmp := workGet[T](ws, 1, g.o*ncol)
-	pads := workGet[T](ws, 2, Workers()*g.padSize())
-	parallelFor(g.n, func(wk, lo, hi int) {
-		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
-		for n := lo; n < hi; n++ {
-			im2col(g, tbl, x, col, pad, n)
-		}
+	ps := pl.b * g.padded()
+	pads := workGet[T](ws, 2, Workers()*ps)
+	pl.chunks(g.n, func(wk, n0, nb int) {
+		im2col(g, pl, x, col, pads[wk*ps:(wk+1)*ps], n0, nb)
 	})
 	gemm(false, false, g.o, ncol, rows, 1, w, rows, col, ncol, 0, tmp, ncol)
 	parallelFor(g.n, func(_, lo, hi int) {
@@ -212,33 +251,29 @@ func gatherCNHW[T float](g convGeom, t, gy []T) {
 }
 
 // convDx sets dx = col2im(wᵀ · gy).
-func convDx[T float](g convGeom, tbl []int32, ws *work, dx, w, gy []T) {
+func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
 	rows, ncol := g.rows(), g.cols()
 	t := workGet[T](ws, 0, g.o*ncol)
 	dcol := workGet[T](ws, 1, rows*ncol)
-	pads := workGet[T](ws, 2, Workers()*g.padSize())
+	ps := pl.b * g.padded()
+	pads := workGet[T](ws, 2, Workers()*ps)
 	gatherCNHW(g, t, gy)
 	gemm(true, false, rows, ncol, g.o, 1, w, rows, t, ncol, 0, dcol, ncol)
-	parallelFor(g.n, func(wk, lo, hi int) {
-		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
-		for n := lo; n < hi; n++ {
-			col2im(g, tbl, dcol, dx, pad, n)
-		}
+	pl.chunks(g.n, func(wk, n0, nb int) {
+		col2im(g, pl, dcol, dx, pads[wk*ps:(wk+1)*ps], n0, nb)
 	})
 }
 
 // convDw sets dw = gy · im2col(x)ᵀ.
-func convDw[T float](g convGeom, tbl []int32, ws *work, dw, x, gy []T) {
+func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
 	rows, ncol := g.rows(), g.cols()
 	t := workGet[T](ws, 0, g.o*ncol)
 	col := workGet[T](ws, 1, rows*ncol)
-	pads := workGet[T](ws, 2, Workers()*g.padSize())
+	ps := pl.b * g.padded()
+	pads := workGet[T](ws, 2, Workers()*ps)
 	gatherCNHW(g, t, gy)
-	parallelFor(g.n, func(wk, lo, hi int) {
-		pad := pads[wk*g.padSize() : (wk+1)*g.padSize()]
-		for n := lo; n < hi; n++ {
-			im2col(g, tbl, x, col, pad, n)
-		}
+	pl.chunks(g.n, func(wk, n0, nb int) {
+		im2col(g, pl, x, col, pads[wk*ps:(wk+1)*ps], n0, nb)
 	})
 	gemm(false, true, g.o, rows, ncol, 1, t, ncol, col, ncol, 0, dw, rows)
 }
@@ -288,9 +323,9 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	y := op.out.get(ts[0].Dtype(), op.g.yShape())
 	switch yd := y.Data().(type) {
 	case []float32:
-		convForward(op.g, op.ws.table(op.g), &op.ws, yd, ts[0].Data().([]float32), ts[1].Data().([]float32), biasData[float32](ts, op.bias))
+		convForward(op.g, op.ws.convPlan(op.g), &op.ws, yd, ts[0].Data().([]float32), ts[1].Data().([]float32), biasData[float32](ts, op.bias))
 	case []float64:
-		convForward(op.g, op.ws.table(op.g), &op.ws, yd, ts[0].Data().([]float64), ts[1].Data().([]float64), biasData[float64](ts, op.bias))
+		convForward(op.g, op.ws.convPlan(op.g), &op.ws, yd, ts[0].Data().([]float64), ts[1].Data().([]float64), biasData[float64](ts, op.bias))
 	}
 	return y, nil
 }
@@ -354,9 +389,9 @@ func (op *convDxOp) Do(in ...G.Value) (G.Value, error) {
 	gx := op.out.get(ts[0].Dtype(), op.g.xShape())
 	switch d := gx.Data().(type) {
 	case []float32:
-		convDx(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+		convDx(op.g, op.ws.convPlan(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
 	case []float64:
-		convDx(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+		convDx(op.g, op.ws.convPlan(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
 	}
 	return gx, nil
 }
@@ -394,9 +429,9 @@ func (op *convDwOp) Do(in ...G.Value) (G.Value, error) {
 	gw := op.out.get(ts[0].Dtype(), op.g.wShape())
 	switch d := gw.Data().(type) {
 	case []float32:
-		convDw(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
+		convDw(op.g, op.ws.convPlan(op.g), &op.ws, d, ts[0].Data().([]float32), ts[1].Data().([]float32))
 	case []float64:
-		convDw(op.g, op.ws.table(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
+		convDw(op.g, op.ws.convPlan(op.g), &op.ws, d, ts[0].Data().([]float64), ts[1].Data().([]float64))
 	}
 	return gw, nil
 }
