@@ -101,8 +101,12 @@
 // Info.Leapfrogs. That is the right choice for neural energies, whose cost
 // per call hardly depends on the batch size. NUTSConfig.PerChain instead
 // builds the trees one chain at a time with single-sample energy calls,
-// paying exactly Σ Leapfrogs, which is cheaper for analytic energies;
-// sampling_test's BenchmarkNUTS* measure both.
+// paying exactly Σ Leapfrogs, which is cheaper for analytic energies, whose
+// cost is linear in the batch. BenchmarkStepNUTSLockStep/PerChain and
+// BenchmarkESSNUTS/NUTSPerChain measure both: on the rotated 100-d
+// Gaussian of condition number 100 with 8 chains, lock-step evaluates
+// ~12% more rows per transition (279 against 248) for the same time per
+// row, and per-chain gave ~20% more ESS per second (2365 against 1979).
 //
 // # Random-walk Metropolis–Hastings
 //
