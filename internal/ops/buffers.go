@@ -114,6 +114,18 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 }
 
+// gemmSerial is gemm on the calling goroutine only (see blas.SgemmSerial),
+// for products inside parallel loops. gonum's implementation has no
+// serial entry, so it may still fan out on large products.
+func gemmSerial[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		blas.SgemmSerial(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blas.DgemmSerial(tA, tB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
 // BLAS names the matrix-multiply implementation the ops use (see package
 // internal/blas): for a command to print at start-up.
 func BLAS() string { return blas.Name() }

@@ -85,23 +85,35 @@ func workGet[T float](w *work, i, n int) []T {
 	return any(w.f64[i].get(n)).([]T)
 }
 
-// A plan drives im2col and col2im as flat gathers and scatters through a
-// table of offsets into zero-padded images, so the loops have no bounds
-// logic. Samples are handled in chunks of b, with one table entry per
-// (filter offset, sample of the chunk, output pixel): on the small late
-// layers (2×2 outputs) the inner loops then still run over hundreds of
-// elements.
+// The batch is processed in chunks of b samples, each on one goroutine:
+// im2col of the chunk into a column block small enough to stay in the
+// core's cache, one single-threaded GEMM on it, and the result written to
+// NCHW (forward) or back through col2im (∂x). The column matrix of the
+// whole batch (4.7 MB for the MNIST CNN's second layer) never goes to
+// memory.
+//
+// im2col and col2im are flat gathers and scatters through a table of
+// offsets into the chunk's zero-padded images, with one entry per (filter
+// offset, sample of the chunk, output pixel), so the loops have no bounds
+// logic and run long even on 2×2 outputs.
 type convPlan struct {
 	b   int     // samples per chunk
 	tbl []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
 }
+
+// chunkFloats is the target size of a chunk's column block: 64k values,
+// 256 KiB in float32, within a core's L2 cache.
+const chunkFloats = 1 << 16
 
 func (g convGeom) padHW() int  { return (g.h + 2*g.p) * (g.w + 2*g.p) }
 func (g convGeom) padded() int { return g.c * g.padHW() } // one padded sample
 
 func (g convGeom) plan() convPlan {
 	pix, pw := g.pix(), g.w+2*g.p
-	b := max(1, min(256/pix, (1<<16)/g.padded(), g.n))
+	b := max(1, min(chunkFloats/(g.rows()*pix), g.n))
+	// Keep every core busy: at least two chunks per goroutine when the
+	// batch allows.
+	b = max(1, min(b, g.n/(2*Workers())))
 	t := make([]int32, g.k*g.k*b*pix)
 	for u := range g.k {
 		for v := range g.k {
@@ -150,18 +162,18 @@ func padChunk[T float](g convGeom, x, pad []T, n0, nb int) []T {
 	return pad
 }
 
-// im2col writes samples n0 … n0+nb−1 of x into their columns of col
-// (rows × cols): col[(c·K+u)·K+v, n·pix + i·OW + j] = x[n, c, i·s−p+u, j·s−p+v],
+// im2col writes samples n0 … n0+nb−1 of x into the column block col
+// (rows × nb·pix): col[(c·K+u)·K+v, s·pix + i·OW + j] = x[n0+s, c, i·s−p+u, j·s−p+v],
 // zero outside the image. pad holds b·padded() scratch values.
 func im2col[T float](g convGeom, pl convPlan, x, col, pad []T, n0, nb int) {
-	pix, ncol, kk, phw := g.pix(), g.cols(), g.k*g.k, g.padHW()
+	pix, kk, phw := g.pix(), g.k*g.k, g.padHW()
 	src := padChunk(g, x, pad, n0, nb)
 	m := nb * pix
 	for c := range g.c {
 		sc := src[c*phw:]
 		for uv := range kk {
 			row := c*kk + uv
-			dst := col[row*ncol+n0*pix : row*ncol+n0*pix+m]
+			dst := col[row*m : (row+1)*m]
 			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
 			for q, id := range t {
 				dst[q] = sc[id]
@@ -171,10 +183,10 @@ func im2col[T float](g convGeom, pl convPlan, x, col, pad []T, n0, nb int) {
 }
 
 // col2im sets samples n0 … n0+nb−1 of dx to the adjoint of im2col applied
-// to their columns of col: every column value is added back to the pixel
-// it was read from. pad holds b·padded() scratch values.
+// to the column block col: every value is added back to the pixel it was
+// read from. pad holds b·padded() scratch values.
 func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
-	pix, ncol, kk, phw, hw := g.pix(), g.cols(), g.k*g.k, g.padHW(), g.h*g.w
+	pix, kk, phw, hw := g.pix(), g.k*g.k, g.padHW(), g.h*g.w
 	var acc []T
 	if g.p == 0 {
 		acc = dx[n0*g.padded() : (n0+nb)*g.padded()]
@@ -187,7 +199,7 @@ func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 		ac := acc[c*phw:]
 		for uv := range kk {
 			row := c*kk + uv
-			src := col[row*ncol+n0*pix : row*ncol+n0*pix+m]
+			src := col[row*m : (row+1)*m]
 			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
 			for q, id := range t {
 				ac[id] += src[q]
@@ -208,23 +220,29 @@ func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 	}
 }
 
-// convForward sets y = conv(x, w) + b through col = im2col(x) and one GEMM
-// tmp (O × N·pix) = w (O × rows) · col, then writes tmp to NCHW with b.
+// chunkBufs returns worker wk's scratch: a column block, an O × b·pix
+// block and the padded images.
+func chunkBufs[T float](g convGeom, pl convPlan, ws *work, wk int) (col, t, pad []T) {
+	nc, nt, np := g.rows()*pl.b*g.pix(), g.o*pl.b*g.pix(), pl.b*g.padded()
+	per := nc + nt + np
+	all := workGet[T](ws, 0, Workers()*per)[wk*per : (wk+1)*per]
+	return all[:nc], all[nc : nc+nt], all[nc+nt:]
+}
+
+// convForward sets y = conv(x, w) + b chunk by chunk: col = im2col(chunk),
+// t (O × nb·pix) = w (O × rows) · col, y[n, o, :] = t[o, s·pix : (s+1)·pix] + b[o].
 func convForward[T float](g convGeom, pl convPlan, ws *work, y, x, w, b []T) {
-	rows, ncol, pix := g.rows(), g.cols(), g.pix()
-	col := workGet[T](ws, 0, rows*ncol)
-	tmp := workGet[T](ws, 1, g.o*ncol)
-	ps := pl.b * g.padded()
-	pads := workGet[T](ws, 2, Workers()*ps)
+	rows, pix := g.rows(), g.pix()
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		im2col(g, pl, x, col, pads[wk*ps:(wk+1)*ps], n0, nb)
-	})
-	gemm(false, false, g.o, ncol, rows, 1, w, rows, col, ncol, 0, tmp, ncol)
-	parallelFor(g.n, func(_, lo, hi int) {
-		for n := lo; n < hi; n++ {
+		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		m := nb * pix
+		im2col(g, pl, x, col, pad, n0, nb)
+		gemmSerial(false, false, g.o, m, rows, 1, w, rows, col, m, 0, t, m)
+		for s := range nb {
+			n := n0 + s
 			for o := range g.o {
 				dst := y[(n*g.o+o)*pix : (n*g.o+o+1)*pix]
-				src := tmp[o*ncol+n*pix : o*ncol+(n+1)*pix]
+				src := t[o*m+s*pix : o*m+(s+1)*pix]
 				if b == nil {
 					copy(dst, src)
 					continue
@@ -238,44 +256,50 @@ func convForward[T float](g convGeom, pl convPlan, ws *work, y, x, w, b []T) {
 	})
 }
 
-// gatherCNHW copies gy (N, O, pix) into t (O, N·pix).
-func gatherCNHW[T float](g convGeom, t, gy []T) {
-	pix, ncol := g.pix(), g.cols()
-	parallelFor(g.n, func(_, lo, hi int) {
-		for n := lo; n < hi; n++ {
-			for o := range g.o {
-				copy(t[o*ncol+n*pix:o*ncol+(n+1)*pix], gy[(n*g.o+o)*pix:(n*g.o+o+1)*pix])
-			}
+// gatherChunk copies samples n0 … n0+nb−1 of gy (N, O, pix) into t
+// (O, nb·pix).
+func gatherChunk[T float](g convGeom, t, gy []T, n0, nb int) {
+	pix := g.pix()
+	m := nb * pix
+	for s := range nb {
+		n := n0 + s
+		for o := range g.o {
+			copy(t[o*m+s*pix:o*m+(s+1)*pix], gy[(n*g.o+o)*pix:(n*g.o+o+1)*pix])
 		}
-	})
+	}
 }
 
-// convDx sets dx = col2im(wᵀ · gy).
+// convDx sets dx = col2im(wᵀ · gy) chunk by chunk.
 func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
-	rows, ncol := g.rows(), g.cols()
-	t := workGet[T](ws, 0, g.o*ncol)
-	dcol := workGet[T](ws, 1, rows*ncol)
-	ps := pl.b * g.padded()
-	pads := workGet[T](ws, 2, Workers()*ps)
-	gatherCNHW(g, t, gy)
-	gemm(true, false, rows, ncol, g.o, 1, w, rows, t, ncol, 0, dcol, ncol)
+	rows, pix := g.rows(), g.pix()
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		col2im(g, pl, dcol, dx, pads[wk*ps:(wk+1)*ps], n0, nb)
+		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		m := nb * pix
+		gatherChunk(g, t, gy, n0, nb)
+		gemmSerial(true, false, rows, m, g.o, 1, w, rows, t, m, 0, col, m)
+		col2im(g, pl, col, dx, pad, n0, nb)
 	})
 }
 
-// convDw sets dw = gy · im2col(x)ᵀ.
+// convDw sets dw = Σ over chunks of gy · im2col(x)ᵀ: each goroutine sums
+// its chunks into its own block, and the blocks are added at the end.
 func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
-	rows, ncol := g.rows(), g.cols()
-	t := workGet[T](ws, 0, g.o*ncol)
-	col := workGet[T](ws, 1, rows*ncol)
-	ps := pl.b * g.padded()
-	pads := workGet[T](ws, 2, Workers()*ps)
-	gatherCNHW(g, t, gy)
+	rows, pix, size := g.rows(), g.pix(), g.o*g.rows()
+	parts := workGet[T](ws, 1, Workers()*size)
+	clear(parts)
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		im2col(g, pl, x, col, pads[wk*ps:(wk+1)*ps], n0, nb)
+		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		m := nb * pix
+		gatherChunk(g, t, gy, n0, nb)
+		im2col(g, pl, x, col, pad, n0, nb)
+		gemmSerial(false, true, g.o, rows, m, 1, t, m, col, m, 1, parts[wk*size:(wk+1)*size], rows)
 	})
-	gemm(false, true, g.o, rows, ncol, 1, t, ncol, col, ncol, 0, dw, rows)
+	copy(dw, parts[:size])
+	for wk := 1; wk < Workers(); wk++ {
+		for i, v := range parts[wk*size : (wk+1)*size] {
+			dw[i] += v
+		}
+	}
 }
 
 // convOp is y = conv(x, w) (+ b).

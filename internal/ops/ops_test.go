@@ -196,7 +196,8 @@ func TestConv2d(t *testing.T) {
 		{3, 1, 6, 6, 2, 5, 2, 4},   // the MNIST CNN's first layer, padding ≥ kernel/2
 		{1, 4, 4, 3, 2, 1, 1, 0},   // 1×1 filters
 		{2, 2, 4, 4, 3, 3, 3, 2},   // stride larger than the overlap
-		{5, 2, 10, 10, 3, 3, 1, 1}, // chunks of 2 samples, the last one short
+		{5, 2, 10, 10, 3, 3, 1, 1}, // more samples than goroutines
+		{11, 1, 4, 4, 2, 3, 1, 1},  // several samples per chunk, the last chunk short
 	} {
 		for _, bias := range []bool{true, false} {
 			name := fmt.Sprintf("%+v/bias=%v", tc, bias)
