@@ -1,0 +1,26 @@
+package benchmarks_test
+
+import (
+	"fmt"
+
+	"github.com/ebmgo/ebm/benchmarks"
+)
+
+// The workloads that go test -bench and the compare command measure.
+func ExampleWorkloads() {
+	for _, w := range benchmarks.Workloads() {
+		if w.Torch {
+			fmt.Printf("%-18s %s (PyTorch reference)\n", w.Name, w.Unit)
+		} else {
+			fmt.Printf("%-18s %s\n", w.Name, w.Unit)
+		}
+	}
+	// Output:
+	// gibbs/rbm784x500   sweeps/s (PyTorch reference)
+	// hmc/gauss100       transitions/s (PyTorch reference)
+	// langevin/cnn       steps/s (PyTorch reference)
+	// langevin/mlp784    steps/s (PyTorch reference)
+	// langevin/toy2d     steps/s (PyTorch reference)
+	// nuts/gauss100      transitions/s
+	// train/cnn          iters/s (PyTorch reference)
+}
