@@ -11,6 +11,9 @@ type Result struct {
 	Ops      int     `json:"ops"`
 	Seconds  float64 `json:"seconds"`
 	MsPerOp  float64 `json:"ms_per_op"`
+	// CPUMsPerOp is the process's CPU time (all threads) per operation:
+	// on a busy machine it varies less than the wall-clock time.
+	CPUMsPerOp float64 `json:"cpu_ms_per_op"`
 }
 
 // PerSecond returns the workload's units per second.
@@ -35,14 +38,15 @@ func Measure(w Workload, seed uint64, d time.Duration) (Result, error) {
 		}
 	}
 	n := 0
-	start = time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for {
 		if err := op(); err != nil {
 			return Result{}, fmt.Errorf("benchmarks: %s: %w", w.Name, err)
 		}
 		n++
 		if el := time.Since(start); el >= d && n >= 3 {
-			return Result{Workload: w.Name, Ops: n, Seconds: el.Seconds(), MsPerOp: el.Seconds() * 1e3 / float64(n)}, nil
+			return Result{Workload: w.Name, Ops: n, Seconds: el.Seconds(), MsPerOp: el.Seconds() * 1e3 / float64(n),
+				CPUMsPerOp: (cpuSeconds() - cpu0) * 1e3 / float64(n)}, nil
 		}
 	}
 }

@@ -18,7 +18,8 @@ x += 10 * clamp(grad_x f, -0.03, 0.03), clamp to [-1, 1], with f the model
 output (unnormalised log-density).
 
 Usage: bench.py WORKLOAD [--seconds S] [--threads T] [--device cpu|cuda]
-Prints one JSON object: workload, ops, seconds, ms_per_op, device, threads.
+Prints one JSON object: workload, ops, seconds, ms_per_op, cpu_ms_per_op
+(process CPU time, all threads), device, threads.
 Run it with OMP_WAIT_POLICY=PASSIVE (the Go runner does): without it torch's
 spinning OpenMP threads make timings swing tenfold on small machines.
 """
@@ -175,7 +176,7 @@ def main():
         sync()
         if time.perf_counter() - t0 > min(1.0, a.seconds / 3):
             break
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         op()
         n += 1
@@ -183,7 +184,9 @@ def main():
         el = time.perf_counter() - t0
         if el >= a.seconds and n >= 3:
             break
+    cpu = time.process_time() - c0
     json.dump({"workload": a.workload, "ops": n, "seconds": el, "ms_per_op": el * 1e3 / n,
+               "cpu_ms_per_op": cpu * 1e3 / n,
                "device": a.device, "threads": torch.get_num_threads(),
                "torch": torch.__version__}, sys.stdout)
     print()

@@ -1,7 +1,8 @@
 // Command compare runs ebm's benchmark workloads and the PyTorch reference
 // of the same workloads in the same run, each workload in its own process,
 // and prints one Markdown table: time per operation for both, the ratio
-// ours/PyTorch (below 1 means ebm is faster) and each process's peak
+// ours/PyTorch (below 1 means ebm is faster) in wall-clock time and in CPU
+// time (all threads; steadier on a busy machine), and each process's peak
 // resident memory.
 //
 //	go run ./benchmarks/cmd/compare                  # all workloads, 3 s each
@@ -118,7 +119,7 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 			}
 		}
 		o, t := median(ours), median(theirs)
-		row := []string{w.Name, w.Desc, cell(o, w), cell(t, w), ratio(o, t), rss(o), rss(t)}
+		row := []string{w.Name, w.Desc, cell(o, w), cell(t, w), ratio(o, t), cpuRatio(o, t), rss(o), rss(t)}
 		rows = append(rows, row)
 		fmt.Fprintf(os.Stderr, "%-16s ours %s  pytorch %s\n", w.Name, row[2], row[3])
 	}
@@ -126,8 +127,8 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 		fmt.Printf("pytorch: %s on %s, %d threads, OMP_WAIT_POLICY=PASSIVE\n", torchVersion, device, threads)
 	}
 	fmt.Println()
-	fmt.Println("| workload | setting | ebm | PyTorch | ratio (time ebm/PyTorch) | peak RSS ebm | peak RSS PyTorch |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| workload | setting | ebm | PyTorch | time ratio ebm/PyTorch | CPU-time ratio | peak RSS ebm | peak RSS PyTorch |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
@@ -192,7 +193,7 @@ func cell(m *measurement, w benchmarks.Workload) string {
 	case m.Err != "":
 		return "error: " + m.Err
 	}
-	return fmt.Sprintf("%.3g %s (%.3g ms)", w.Units*1e3/m.MsPerOp, w.Unit, m.MsPerOp)
+	return fmt.Sprintf("%.3g %s (%.3g ms, %.3g CPU-ms)", w.Units*1e3/m.MsPerOp, w.Unit, m.MsPerOp, m.CPUMsPerOp)
 }
 
 func ratio(o, t *measurement) string {
@@ -200,6 +201,15 @@ func ratio(o, t *measurement) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f×", o.MsPerOp/t.MsPerOp)
+}
+
+// cpuRatio compares CPU time (all threads) per operation: less sensitive
+// than wall time to other load on the machine.
+func cpuRatio(o, t *measurement) string {
+	if o == nil || t == nil || o.Err != "" || t.Err != "" || o.CPUMsPerOp == 0 || t.CPUMsPerOp == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", o.CPUMsPerOp/t.CPUMsPerOp)
 }
 
 func rss(m *measurement) string {
