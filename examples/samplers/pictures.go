@@ -33,8 +33,12 @@ func scatter(path string, t *target, runs []*runOutput, res int) error {
 			x, y := t.PlotXY(tr.X[k*tr.Dim : (k+1)*tr.Dim])
 			pts = append(pts, x, y)
 		}
+		title := fmt.Sprintf("%s on %s: %d draws, %d divergent", strings.ToUpper(r.Sampler), t.Name, len(pts)/2, r.Divergences)
+		if r.Sampler == "exact" {
+			title = fmt.Sprintf("%s: %d exact independent draws", t.Name, len(pts)/2)
+		}
 		img, err := viz.Heatmap(field, viz.HeatmapConfig{
-			Title:  fmt.Sprintf("%s on %s: %d draws, %d divergent", strings.ToUpper(r.Sampler), t.Name, len(pts)/2, r.Divergences),
+			Title:  title,
 			XLabel: t.XLabel, YLabel: t.YLabel, Width: 420, Height: 380,
 			// Log-density over 14 nats below the mode, so the funnel's
 			// neck and the tails both show.
@@ -55,6 +59,9 @@ func scatter(path string, t *target, runs []*runOutput, res int) error {
 func traces(path string, t *target, runs []*runOutput, dim int, name string, budget float64) error {
 	var series []viz.Series
 	for _, r := range runs {
+		if len(r.gradAt) == 0 {
+			continue // exact draws cost no gradients
+		}
 		tr := &r.trace
 		var xs, ys []float64
 		for k := 0; k < tr.Draws && k < len(r.gradAt); k++ {
@@ -109,7 +116,7 @@ func pictures(out string, targets []*target, runs map[string][]*runOutput, res i
 		// The budget: what HMC or NUTS spent on 300 draws.
 		budget := 0.0
 		for _, r := range rs {
-			if r.Sampler != "mala" && len(r.gradAt) > 0 {
+			if (r.Sampler == "hmc" || r.Sampler == "nuts") && len(r.gradAt) > 0 {
 				budget = math.Max(budget, r.gradAt[min(299, len(r.gradAt)-1)])
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -42,16 +44,34 @@ func (r *report) markdown(w io.Writer) {
 				continue
 			}
 			s := strings.ToUpper(x.Sampler)
+			steps := jf(x.StepsPerIter)
+			if x.Sampler == "exact" {
+				s, steps = "exact draws", jf(math.Inf(1))
+			}
 			if c.Reps > 1 {
 				s += fmt.Sprintf(" #%d", x.Rep+1)
 			}
-			fmt.Fprintf(w, "| %s | %.0f | %.1f | %.2f | %.0f | %.0f | %.2f | %.2f | %.3f | %.1f | %.1f | %.2f, %.2f | %d (+%d) | %.2f |\n",
-				s, x.Grads, x.StepsPerIter, x.MeanAccept, x.MinESSBulk, x.MinESSTail,
-				1000*x.BulkPerGrad, 1000*x.TailPerGrad, x.MaxRHat, x.MaxZMean, x.MaxZVar,
-				x.RMSZMean, x.RMSZVar, x.Divergences, x.WarmupDivergences, x.WarmupSec+x.SampleSec)
+			fmt.Fprintf(w, "| %s | %.0f | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s, %s | %d (+%d) | %.2f |\n",
+				s, x.Grads, cell(steps, 1), x.MeanAccept, cell(x.MinESSBulk, 0), cell(x.MinESSTail, 0),
+				cell(1000*x.BulkPerGrad, 2), cell(1000*x.TailPerGrad, 2), cell(x.MaxRHat, 3), cell(x.MaxZMean, 1), cell(x.MaxZVar, 1),
+				cell(x.RMSZMean, 2), cell(x.RMSZVar, 2), x.Divergences, x.WarmupDivergences, x.WarmupSec+x.SampleSec)
 		}
 	}
 	fmt.Fprintf(w, "\nDivergent: transitions after warm-up (+ during warm-up), over all chains. Wall time %.0f s, CPU time %.0f s (%d CPUs).\n", r.WallSec, r.CPUSec, r.CPUs)
+}
+
+// cell formats a number with prec decimals: "—" where it is infinite or
+// zero-cost (exact draws), "NaN" where a diagnostic is undefined (a chain
+// that never crossed a quantile).
+func cell(x jf, prec int) string {
+	v := float64(x)
+	switch {
+	case math.IsInf(v, 0):
+		return "—"
+	case math.IsNaN(v):
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
 // targetNameOrder lists the targets of the results in their first order.

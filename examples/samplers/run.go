@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
 )
 
@@ -29,7 +30,10 @@ type config struct {
 	Res      int // heatmap cells per axis
 }
 
-var samplerNames = []string{"hmc", "nuts", "mala"}
+// samplerNames are the samplers the study knows. "exact" is no sampler but
+// independent exact draws (energy.ExactSampler) put through the same
+// diagnostics: the yardstick that shows what a perfect sampler scores.
+var samplerNames = []string{"hmc", "nuts", "mala", "exact"}
 
 // dimStats are the diagnostics of one coordinate.
 type dimStats struct {
@@ -118,6 +122,9 @@ func newKernel(name string, t *target, cfg config) (sampling.Adaptive, error) {
 // in [−2, 2]^d (Stan's default initialisation), Stan's windowed warm-up,
 // then the draws.
 func runOne(ctx context.Context, t *target, sampler string, rep int, cfg config) (*runOutput, error) {
+	if sampler == "exact" {
+		return exactDraws(t, rep, cfg)
+	}
 	k, err := newKernel(sampler, t, cfg)
 	if err != nil {
 		return nil, err
@@ -181,6 +188,27 @@ func runOne(ctx context.Context, t *target, sampler string, rep int, cfg config)
 	}
 	out.trace = res.Trace
 	r.diagnose(&res.Trace, t)
+	return out, nil
+}
+
+// exactDraws puts Chains × Draws independent exact draws of t through the
+// diagnostics.
+func exactDraws(t *target, rep int, cfg config) (*runOutput, error) {
+	ex, ok := t.E.(energy.ExactSampler)
+	if !ok {
+		return nil, fmt.Errorf("%s has no exact sampler", t.Name)
+	}
+	start := time.Now()
+	d, n := t.E.Dim(), cfg.Chains
+	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(rep)*1_000_003, hashName(t.Name+"/exact")))
+	tr := sampling.Trace{Draws: cfg.Draws, Chains: n, Dim: d, X: make([]float64, cfg.Draws*n*d)}
+	if err := ex.Sample(rng, tr.X); err != nil {
+		return nil, err
+	}
+	out := &runOutput{trace: tr}
+	out.runResult = runResult{Target: t.Name, Sampler: "exact", Rep: rep, Chains: n, Draws: cfg.Draws,
+		MeanAccept: 1, SampleSec: since(start)}
+	out.diagnose(&out.trace, t)
 	return out, nil
 }
 

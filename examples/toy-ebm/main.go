@@ -49,25 +49,27 @@ func defaults() config {
 		Out:        filepath.Join("runs", "toy-ebm"),
 		Data:       datasets.ToyNames(),
 		Hidden:     128,
-		Iterations: 3000,
+		InitScale:  4,
+		Iterations: 10000,
 		Batch:      256,
-		Steps:      20,
-		Sampler:    "mala",
-		StepSize:   0.01,
-		Accept:     0.574,
+		Steps:      4,
+		Sampler:    "hmc",
+		StepSize:   0.05,
+		Accept:     0.8,
 		Leapfrogs:  5,
-		LR:         1e-3,
+		LR:         3e-3,
 		MinLR:      1e-4,
 		Beta1:      0.9,
-		Alpha:      0,
+		Alpha:      0.01,
 		Buffer:     10000,
-		Reinit:     0.02,
+		Reinit:     0.05,
+		Restart:    "data",
 		Train:      50000,
 		Seed:       1,
 		Test:       20480,
 		Grid:       512,
 		Chains:     2000,
-		EvalSteps:  500,
+		EvalSteps:  100,
 		PictureRes: 200,
 		Jobs:       runtime.GOMAXPROCS(0),
 	}
@@ -80,6 +82,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	data := fs.String("data", strings.Join(cfg.Data, ","), "comma-separated toy data sets")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
 	fs.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "width of the MLP's two hidden layers")
+	fs.Float64Var(&cfg.InitScale, "init-scale", cfg.InitScale, "factor on the first layer's initial weights and biases")
 	fs.IntVar(&cfg.Iterations, "iters", cfg.Iterations, "training iterations per data set")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size (data and model samples)")
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "sampler steps per iteration")
@@ -92,8 +95,10 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.MinLR, "min-lr", cfg.MinLR, "final learning rate of the cosine schedule (0: constant rate)")
 	fs.Float64Var(&cfg.Beta1, "beta1", cfg.Beta1, "Adam β1")
 	fs.Float64Var(&cfg.Alpha, "alpha", cfg.Alpha, "energy regulariser α·mean(f(x⁺)² + f(x⁻)²)")
+	fs.Float64Var(&cfg.ClipGrad, "clip-grad", cfg.ClipGrad, "clip the parameters' gradient norm to this (0: no clipping)")
 	fs.IntVar(&cfg.Buffer, "buffer", cfg.Buffer, "replay-buffer capacity")
 	fs.Float64Var(&cfg.Reinit, "reinit", cfg.Reinit, "probability that a chain restarts from uniform noise over the box")
+	fs.StringVar(&cfg.Restart, "restart", cfg.Restart, "where restarted chains begin: uniform (over the box), data (training points) or mixed")
 	fs.IntVar(&cfg.Train, "train", cfg.Train, "training points")
 	fs.IntVar(&cfg.Test, "test", cfg.Test, "test points")
 	fs.IntVar(&cfg.Grid, "grid", cfg.Grid, "quadrature intervals per axis (even)")
@@ -132,6 +137,8 @@ func (c config) validate() error {
 		return errors.New("-data: no data set")
 	case c.Sampler != "mala" && c.Sampler != "hmc" && c.Sampler != "langevin":
 		return fmt.Errorf("-sampler %q: want mala, hmc or langevin", c.Sampler)
+	case c.Restart != "uniform" && c.Restart != "data" && c.Restart != "mixed":
+		return fmt.Errorf("-restart %q: want uniform, data or mixed", c.Restart)
 	case c.Hidden < 1 || c.Iterations < 1 || c.Batch < 1 || c.Steps < 1:
 		return errors.New("-hidden, -iters, -batch and -steps must be positive")
 	case c.StepSize <= 0 || c.LR <= 0:

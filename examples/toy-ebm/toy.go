@@ -27,6 +27,7 @@ type config struct {
 
 	// Model and training.
 	Hidden     int     // width of the two hidden layers of the MLP 2-H-H-1 (SiLU)
+	InitScale  float64 // factor on the first layer's initial weights and biases
 	Iterations int     // parameter updates per data set
 	Batch      int     // data and sample batch size
 	Steps      int     // sampler transitions per iteration
@@ -39,8 +40,10 @@ type config struct {
 	MinLR      float64 // cosine schedule's final learning rate
 	Beta1      float64 // Adam's β1
 	Alpha      float64 // energy regulariser α
+	ClipGrad   float64 // gradient-norm clip (0: none)
 	Buffer     int     // replay-buffer capacity
-	Reinit     float64 // probability that a chain restarts from uniform noise
+	Reinit     float64 // probability that a chain restarts
+	Restart    string  // where chains restart: "uniform" over the box, "data" points, or "mixed" (half each)
 	Train      int     // training points drawn from the toy
 	Seed       uint64
 
@@ -201,6 +204,35 @@ func uniformIn(b datasets.Box) func(rng *rand.Rand, x []float64) {
 	}
 }
 
+// restartFunc returns where restarted chains begin: uniform noise over the
+// box, a training point, or either with probability ½.
+func restartFunc(kind string, b datasets.Box, train []float64) func(rng *rand.Rand, x []float64) {
+	uniform := uniformIn(b)
+	data := func(rng *rand.Rand, p []float64) {
+		i := rng.IntN(len(train) / 2)
+		copy(p, train[2*i:2*i+2])
+	}
+	switch kind {
+	case "data":
+		return func(rng *rand.Rand, x []float64) {
+			for i := 0; i+1 < len(x); i += 2 {
+				data(rng, x[i:i+2])
+			}
+		}
+	case "mixed":
+		return func(rng *rand.Rand, x []float64) {
+			for i := 0; i+1 < len(x); i += 2 {
+				if rng.IntN(2) == 0 {
+					data(rng, x[i:i+2])
+				} else {
+					uniform(rng, x[i:i+2])
+				}
+			}
+		}
+	}
+	return uniform
+}
+
 // seedFor gives each data set its own seed stream, so results do not depend
 // on which data sets run or in what order.
 func seedFor(seed uint64, name string) uint64 {
@@ -209,6 +241,27 @@ func seedFor(seed uint64, name string) uint64 {
 		h = (h ^ uint64(name[i])) * 1099511628211
 	}
 	return seed ^ h
+}
+
+// newModel returns the MLP 2-H-H-1 with SiLU activations, initialised as
+// PyTorch does except that the first layer's weights and biases are
+// multiplied by cfg.InitScale: features that vary faster over the data,
+// which the sharp toy densities need and gradient descent is slow to grow.
+func newModel(rng *rand.Rand, cfg config) *nn.Sequential {
+	m := nn.NewMLP(rng, nn.SiLU, 2, cfg.Hidden, cfg.Hidden, 1)
+	if cfg.InitScale > 0 && cfg.InitScale != 1 {
+		for _, p := range m.Params() {
+			if p.Name != "0.weight" && p.Name != "0.bias" {
+				continue
+			}
+			v := p.Float64s(nil)
+			for i := range v {
+				v[i] *= cfg.InitScale
+			}
+			p.SetFloat64s(v)
+		}
+	}
+	return m
 }
 
 // toyRun is one data set's training and evaluation.
@@ -223,6 +276,17 @@ type toyRun struct {
 	kernel   *adaptive // the training sampler when it is MALA or HMC
 }
 
+// newKernel returns the sampler of cfg.Sampler on e with step size eps.
+// Langevin dynamics is clamped to a square holding the toy's box.
+func (r *toyRun) newKernel(e energy.Differentiable, eps float64) (sampling.Kernel, error) {
+	if r.cfg.Sampler == "langevin" {
+		b := r.toy.Bounds()
+		lo, hi := math.Min(b.XMin, b.YMin), math.Max(b.XMax, b.YMax)
+		return sampling.NewLangevin(e, sampling.LangevinConfig{StepSize: eps, GradClip: r.cfg.Clip, Min: lo, Max: hi})
+	}
+	return newAdaptive(e, r.cfg.Sampler, eps, r.cfg.Accept, r.cfg.Leapfrogs)
+}
+
 // runToy trains an EBM on one toy data set and evaluates it.
 func runToy(ctx context.Context, cfg config, name string, progress func(trainer.Progress)) (*toyRun, error) {
 	toy, err := datasets.ToyByName(name)
@@ -235,7 +299,7 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	r.result = toyResult{Data: name, Entropy: toy.Entropy()}
 	train := toy.SampleN(rng, cfg.Train)
 	r.test = toy.SampleN(rand.New(rand.NewPCG(seed, 2)), cfg.Test)
-	r.model = nn.NewMLP(rand.New(rand.NewPCG(seed, 3)), nn.SiLU, 2, cfg.Hidden, cfg.Hidden, 1)
+	r.model = newModel(rand.New(rand.NewPCG(seed, 3)), cfg)
 
 	e, err := graph.NewEnergy(r.model, graph.Config{Shape: []int{2}})
 	if err != nil {
@@ -257,28 +321,26 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	}
 	box := toy.Bounds()
 	kernel := func(e energy.Differentiable) (sampling.Kernel, error) {
-		if cfg.Sampler == "langevin" {
-			lo := math.Min(box.XMin, box.YMin)
-			hi := math.Max(box.XMax, box.YMax)
-			return sampling.NewLangevin(e, sampling.LangevinConfig{StepSize: cfg.StepSize, GradClip: cfg.Clip, Min: lo, Max: hi})
+		k, err := r.newKernel(e, cfg.StepSize)
+		if a, ok := k.(*adaptive); ok {
+			r.kernel = a
 		}
-		k, err := newAdaptive(e, cfg.Sampler, cfg.StepSize, cfg.Accept, cfg.Leapfrogs)
-		r.kernel = k
 		return k, err
 	}
 	tcfg := trainer.Config{
-		Shape:      []int{2},
-		Iterations: cfg.Iterations,
-		Alpha:      cfg.Alpha,
-		Adam:       optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1},
-		Steps:      cfg.Steps,
-		Kernel:     kernel,
-		BufferSize: cfg.Buffer,
-		ReinitProb: cfg.Reinit,
-		Noise:      uniformIn(box),
-		Dir:        dir,
-		Seed:       seed,
-		Progress:   progress,
+		Shape:        []int{2},
+		Iterations:   cfg.Iterations,
+		Alpha:        cfg.Alpha,
+		ClipGradNorm: cfg.ClipGrad,
+		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1},
+		Steps:        cfg.Steps,
+		Kernel:       kernel,
+		BufferSize:   cfg.Buffer,
+		ReinitProb:   cfg.Reinit,
+		Noise:        restartFunc(cfg.Restart, box, train),
+		Dir:          dir,
+		Seed:         seed,
+		Progress:     progress,
 		// A diverged step (rare with MALA) rolls back to the last
 		// checkpoint at half the learning rate rather than ending the run.
 		OnDiverge:       trainer.Rollback,
@@ -324,24 +386,25 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	r.result.KL, r.result.KLSE = after.KL, after.KLSE
 	r.result.LogZ, r.result.QuadErr, r.result.EdgeMass = after.LogZ, after.QuadErr, after.EdgeMass
 
-	// Model samples: the replay buffer's chains, moved on by more MALA
-	// steps on the final model.
-	h := cfg.StepSize
+	// Model samples: the replay buffer's chains, moved on by the training
+	// sampler on the final model.
+	eps := cfg.StepSize
 	if r.kernel != nil {
-		h = r.kernel.p.StepSize
+		eps = r.kernel.p.StepSize
 	}
-	r.result.StepSize = h
-	if err := r.drawSamples(ctx, e, tr.Buffer(), h, rand.New(rand.NewPCG(seed, 4))); err != nil {
+	r.result.StepSize = eps
+	if err := r.drawSamples(ctx, e, tr.Buffer(), eps, rand.New(rand.NewPCG(seed, 4))); err != nil {
 		return nil, fmt.Errorf("%s: sampling the trained model: %w", name, err)
 	}
 	r.result.EvalSec = evalSec + time.Since(t2).Seconds()
 	return r, nil
 }
 
-// drawSamples runs cfg.Chains MALA chains for cfg.EvalSteps steps on the
-// trained model, started from the replay buffer (or uniform noise if it
-// is empty), and records the mean true log-density of where they end.
-func (r *toyRun) drawSamples(ctx context.Context, e energy.Differentiable, buf *trainer.ReplayBuffer, h float64, rng *rand.Rand) error {
+// drawSamples runs cfg.Chains chains of the training sampler for
+// cfg.EvalSteps steps on the trained model, started from the replay buffer
+// (or uniform noise if it is empty), and records the mean true
+// log-density of where they end.
+func (r *toyRun) drawSamples(ctx context.Context, e energy.Differentiable, buf *trainer.ReplayBuffer, eps float64, rng *rand.Rand) error {
 	n := r.cfg.Chains
 	x := make([]float64, 2*n)
 	if buf != nil && buf.Len() > 0 {
@@ -349,7 +412,7 @@ func (r *toyRun) drawSamples(ctx context.Context, e energy.Differentiable, buf *
 	} else {
 		uniformIn(r.toy.Bounds())(rng, x)
 	}
-	k, err := newAdaptive(e, "mala", h, 0.574, 0)
+	k, err := r.newKernel(e, eps)
 	if err != nil {
 		return err
 	}
