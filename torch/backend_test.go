@@ -47,6 +47,7 @@ func moonsTrainer(t *testing.T, b trainer.Backend, iters int, dir string) *train
 func TestBackendTrains(t *testing.T) {
 	for _, sampleOnly := range []bool{false, true} {
 		b := NewBackend(BackendConfig{
+			Device:     testDev,
 			Sampler:    LangevinSampler{sampling.LangevinConfig{StepSize: 0.02}},
 			SampleOnly: sampleOnly,
 		})
@@ -67,7 +68,7 @@ func TestBackendTrains(t *testing.T) {
 // the parameters of the uninterrupted run, bit for bit.
 func TestBackendResume(t *testing.T) {
 	newBackend := func() trainer.Backend {
-		return NewBackend(BackendConfig{Sampler: LangevinSampler{sampling.LangevinConfig{StepSize: 0.02}}})
+		return NewBackend(BackendConfig{Device: testDev, Sampler: LangevinSampler{sampling.LangevinConfig{StepSize: 0.02}}})
 	}
 	whole := moonsTrainer(t, newBackend(), 30, t.TempDir())
 	if err := whole.Run(context.Background()); err != nil {

@@ -114,3 +114,19 @@ func NumThreads() int {
 	_ = lastErr()
 	return n
 }
+
+// SetAllowTF32 allows or forbids TensorFloat-32 arithmetic in CUDA matrix
+// products and convolutions of float32 tensors (torch.backends.cuda.matmul.
+// allow_tf32 and torch.backends.cudnn.allow_tf32). TF32 is faster on
+// Ampere and later GPUs but rounds inputs to 10 mantissa bits, so float32
+// results then agree with the CPU and Gorgonia to about 1e-3 instead of
+// 1e-6. libtorch's defaults are: off for matrix products, on for
+// convolutions. It has no effect on the CPU.
+func SetAllowTF32(on bool) error {
+	defer lockThread()()
+	lib.EbmSetAllowTF32(on)
+	if err := lastErr(); err != nil {
+		return fmt.Errorf("torch: SetAllowTF32: %w", err)
+	}
+	return nil
+}

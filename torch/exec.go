@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
@@ -39,6 +40,11 @@ func lastErr() error {
 	}
 	return &torchError{strings.TrimSpace(msg)}
 }
+
+// live counts the tensor handles this package holds (made and not yet
+// freed), so tests can check that a computation frees all it makes, on any
+// device.
+var live atomic.Int64
 
 // handle is a libtorch tensor: a C pointer to a heap torch::Tensor, which
 // must be freed with lib.AtFree exactly once.
@@ -90,6 +96,7 @@ func (e *exec) result(name string) handle {
 		return nil
 	}
 	e.tmp = append(e.tmp, t)
+	live.Add(1)
 	return t
 }
 
@@ -125,6 +132,7 @@ func (e *exec) release() {
 		lib.AtFree(t)
 		e.tmp[i] = nil
 	}
+	live.Add(-int64(len(e.tmp)))
 	e.tmp = e.tmp[:0]
 }
 
@@ -150,6 +158,7 @@ func (e *exec) zeroScalar() lib.Cscalar {
 func free(t handle) {
 	if t != nil {
 		lib.AtFree(t)
+		live.Add(-1)
 	}
 }
 
@@ -516,12 +525,15 @@ func (e *exec) grad(outputs, inputs []handle) []handle {
 	lib.AtRunBackward(&outputs[0], len(outputs), &inputs[0], len(inputs), &res[0], 0, 0)
 	if err := lastErr(); err != nil {
 		for _, t := range res {
-			free(t)
+			if t != nil {
+				lib.AtFree(t)
+			}
 		}
 		e.fail(fmt.Errorf("torch: backward: %w", err))
 		return nil
 	}
 	e.tmp = append(e.tmp, res...)
+	live.Add(int64(len(res)))
 	return res
 }
 
@@ -533,11 +545,14 @@ func (e *exec) grad1(output, input handle) handle {
 	var r [1]handle
 	lib.AtRunBackward(&o[0], 1, &i[0], 1, &r[0], 0, 0)
 	if err := lastErr(); err != nil {
-		free(r[0])
+		if r[0] != nil {
+			lib.AtFree(r[0])
+		}
 		e.fail(fmt.Errorf("torch: backward: %w", err))
 		return nil
 	}
 	e.tmp = append(e.tmp, r[0])
+	live.Add(1)
 	return r[0]
 }
 

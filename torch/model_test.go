@@ -67,7 +67,7 @@ func TestMatchesGorgonia(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tm, err := NewModel(tc.m, tc.shape, CPU)
+				tm, err := NewModel(tc.m, tc.shape, testDev)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -113,7 +113,7 @@ func TestGradCentralDifferences(t *testing.T) {
 	for _, tc := range testModels(rng) {
 		t.Run(tc.name, func(t *testing.T) {
 			graph.Cast(tc.m, graph.Float64)
-			tm, err := NewModel(tc.m, tc.shape, CPU)
+			tm, err := NewModel(tc.m, tc.shape, testDev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,21 +138,22 @@ func TestGradCentralDifferences(t *testing.T) {
 }
 
 func TestNewModelErrors(t *testing.T) {
+	defer noLeak(t)()
 	rng := rand.New(rand.NewPCG(5, 6))
-	_, err := NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 1), []int{5}, CPU)
+	_, err := NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 1), []int{5}, testDev)
 	if !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "Sequential[0] Linear(3→8)") || !strings.Contains(err.Error(), "(N, 5)") {
 		t.Errorf("5 features into Linear(3→8): got %v", err)
 	}
-	_, err = NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 2), []int{3}, CPU)
+	_, err = NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 2), []int{3}, testDev)
 	if !errors.Is(err, graph.ErrShape) {
 		t.Errorf("two outputs per sample: got %v", err)
 	}
 	custom := graph.Func{Fn: func(b *graph.Builder, x *G.Node) (*G.Node, error) { return x, nil }}
-	_, err = NewModel(nn.NewSequential(nn.NewLinear(rng, 2, 1), custom), []int{2}, CPU)
+	_, err = NewModel(nn.NewSequential(nn.NewLinear(rng, 2, 1), custom), []int{2}, testDev)
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Sequential[1]") || !strings.Contains(err.Error(), "graph.Func") {
 		t.Errorf("custom layer: got %v", err)
 	}
-	tm, err := NewModel(nn.NewMLP(rng, nn.SiLU, 2, 4, 1), []int{2}, CPU)
+	tm, err := NewModel(nn.NewMLP(rng, nn.SiLU, 2, 4, 1), []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +167,10 @@ func TestNewModelErrors(t *testing.T) {
 }
 
 func TestSyncRoundTrip(t *testing.T) {
+	defer noLeak(t)()
 	rng := rand.New(rand.NewPCG(7, 8))
 	m := nn.NewMLP(rng, nn.SiLU, 2, 8, 1)
-	tm, err := NewModel(m, []int{2}, CPU)
+	tm, err := NewModel(m, []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}

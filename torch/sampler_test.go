@@ -56,7 +56,7 @@ func TestLangevinMatchesGo(t *testing.T) {
 			rng := rand.New(rand.NewPCG(11, 12))
 			m := nn.NewMLP(rng, nn.SiLU, 3, 16, 16, 1)
 			graph.Cast(m, graph.Float64)
-			tm, err := NewModel(m, []int{3}, CPU)
+			tm, err := NewModel(m, []int{3}, testDev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func startNormal(seed int64, n int) []float64 {
 
 func TestLangevinLogisticMoments(t *testing.T) {
 	const d, n = 2, 4000
-	tm, err := NewModel(logistic(d), []int{d}, CPU)
+	tm, err := NewModel(logistic(d), []int{d}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestLangevinLogisticMoments(t *testing.T) {
 
 func TestMALALogisticMoments(t *testing.T) {
 	const d, n = 2, 4000
-	tm, err := NewModel(logistic(d), []int{d}, CPU)
+	tm, err := NewModel(logistic(d), []int{d}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestMALALogisticMoments(t *testing.T) {
 
 func TestHMCLogisticMoments(t *testing.T) {
 	const d, n = 2, 4000
-	tm, err := NewModel(logistic(d), []int{d}, CPU)
+	tm, err := NewModel(logistic(d), []int{d}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,8 @@ func TestHMCLogisticMoments(t *testing.T) {
 // TestHMCDivergence: with a huge step the energy error exceeds the bound
 // at once: every transition is divergent and no chain moves.
 func TestHMCDivergence(t *testing.T) {
-	tm, err := NewModel(logistic(2), []int{2}, CPU)
+	defer noLeak(t)()
+	tm, err := NewModel(logistic(2), []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,8 @@ func TestHMCDivergence(t *testing.T) {
 }
 
 func TestSamplerErrors(t *testing.T) {
-	tm, err := NewModel(logistic(2), []int{2}, CPU)
+	defer noLeak(t)()
+	tm, err := NewModel(logistic(2), []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,10 +255,11 @@ func TestSamplerErrors(t *testing.T) {
 // TestLangevinDivergence: a step that overflows float32 is divergent and
 // leaves the chain where it was.
 func TestLangevinDivergence(t *testing.T) {
+	defer noLeak(t)()
 	rng := rand.New(rand.NewPCG(1, 1))
 	l := nn.NewLinear(rng, 2, 1)
 	l.Weight.SetFloat64s([]float64{1e30, 1e30})
-	tm, err := NewModel(nn.NewSequential(l), []int{2}, CPU)
+	tm, err := NewModel(nn.NewSequential(l), []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +278,8 @@ func TestLangevinDivergence(t *testing.T) {
 }
 
 func TestSamplerSeeded(t *testing.T) {
-	tm, err := NewModel(logistic(3), []int{3}, CPU)
+	defer noLeak(t)()
+	tm, err := NewModel(logistic(3), []int{3}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +327,7 @@ func TestMemoryFlat(t *testing.T) {
 	tm, err := NewModel(nn.NewSequential(
 		nn.NewConv2d(rng, 1, 4, 3, nn.Conv2dConfig{Stride: 2, Padding: 1}), nn.SiLU(),
 		nn.NewConv2d(rng, 4, 4, 3, nn.Conv2dConfig{Padding: 1, NoBias: true}), nn.LeakyReLU(0.2),
-		nn.Flatten{}, nn.NewLinear(rng, 4*4*4, 1)), []int{1, 8, 8}, CPU)
+		nn.Flatten{}, nn.NewLinear(rng, 4*4*4, 1)), []int{1, 8, 8}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,6 +339,7 @@ func TestMemoryFlat(t *testing.T) {
 	n := 16
 	x := randn(rng, n*tm.Dim())
 	cfg := sampling.TutorialLangevin(10, 0.005)
+	handles := live.Load()
 	if _, err := tm.Langevin(context.Background(), x, n, cfg, 1000); err != nil {
 		t.Fatal(err)
 	}
@@ -343,6 +348,9 @@ func TestMemoryFlat(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := rss(t)
+	if l := live.Load(); l != handles {
+		t.Errorf("%d tensor handles live after the runs, %d before", l, handles)
+	}
 	t.Logf("RSS %d KiB before, %d KiB after %d steps", before>>10, after>>10, steps)
 	if after > before+4<<20 {
 		t.Errorf("RSS grew by %d KiB over %d steps", (after-before)>>10, steps)

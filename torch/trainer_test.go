@@ -25,6 +25,7 @@ func TestTrainerMatchesGo(t *testing.T) {
 		{"momentum-decay", TrainConfig{Adam: optim.AdamConfig{LR: 3e-3, Beta1: 0.9, WeightDecay: 0.01}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			defer noLeak(t)()
 			build := func() *nn.Sequential {
 				rng := rand.New(rand.NewPCG(21, 22))
 				m := nn.NewSequential(
@@ -43,7 +44,7 @@ func TestTrainerMatchesGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tm, err := NewModel(mt, shape, CPU)
+			tm, err := NewModel(mt, shape, testDev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,6 +113,7 @@ func TestTrainerMatchesGo(t *testing.T) {
 // TestTrainerFloat32 trains the float32 model in both backends and checks
 // agreement to float32 precision.
 func TestTrainerFloat32(t *testing.T) {
+	defer noLeak(t)()
 	build := func() *nn.Sequential {
 		return nn.NewMLP(rand.New(rand.NewPCG(1, 9)), nn.SiLU, 2, 32, 32, 1)
 	}
@@ -122,7 +124,7 @@ func TestTrainerFloat32(t *testing.T) {
 		t.Fatal(err)
 	}
 	adam, _ := optim.NewAdam(loss.Params(), cfg.Adam)
-	tm, err := NewModel(mt, []int{2}, CPU)
+	tm, err := NewModel(mt, []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,9 +162,10 @@ func TestTrainerFloat32(t *testing.T) {
 }
 
 func TestTrainerNonFinite(t *testing.T) {
+	defer noLeak(t)()
 	rng := rand.New(rand.NewPCG(1, 1))
 	m := nn.NewMLP(rng, nn.SiLU, 2, 4, 1)
-	tm, _ := NewModel(m, []int{2}, CPU)
+	tm, _ := NewModel(m, []int{2}, testDev)
 	defer tm.Close()
 	tr, err := NewTrainer(tm, TrainConfig{Adam: optim.AdamConfig{LR: 1e-3}})
 	if err != nil {

@@ -93,30 +93,63 @@ torch_fingerprint() {
 }
 
 # build_libtch SRC OUT: copy SRC's C++ sources to OUT/src, stub what does not
-# compile, build OUT/lib/libgotch.so. Each pass compiles once; a failed pass
-# stubs the wrappers its errors point at and tries again, until the build
-# succeeds or a pass finds nothing left to stub.
+# compile, build OUT/lib/libgotch.so. Each pass compiles the translation
+# units that are not built yet; a failed pass stubs the wrappers its errors
+# point at and tries again, until the build succeeds or a pass finds nothing
+# left to stub.
+#
+# With TORCH_JOBS > 1 (default: the number of CPUs when there are at least
+# 4) the generated wrappers are split into TORCH_JOBS translation units
+# compiled in parallel, each with a copy of torch_api.h that declares
+# torch_last_err instead of defining it; on fewer CPUs one unit is faster,
+# since every unit parses the torch headers again.
 build_libtch() {
 	local src=$1 out=$2 here
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	rm -rf "$out/src" "$out/lib" "$out/stubbed.txt"
-	mkdir -p "$out/src" "$out/lib"
+	rm -rf "$out/src" "$out/lib" "$out/obj" "$out/stubbed.txt"
+	mkdir -p "$out/src" "$out/lib" "$out/obj"
 	cp "$src"/torch_api.cpp "$src"/*.h "$out/src/"
+	cat "$here/ebm_extra.cpp" >>"$out/src/torch_api.cpp"
 	: >"$out/stubbed.txt"
-	local pass before after f
-	local flags="-std=$TORCH_CXX_STD -shared -fPIC -O${TORCH_OPT:-1} -w -D_GLIBCXX_USE_CXX11_ABI=$TORCH_ABI"
+	local jobs=${TORCH_JOBS:-}
+	if [ -z "$jobs" ]; then
+		jobs=$(nproc 2>/dev/null || echo 1)
+		[ "$jobs" -ge 4 ] || jobs=1
+	fi
+	local units=(torch_api.cpp)
+	if [ "$jobs" -gt 1 ] && grep -q '^thread_local char \*torch_last_err = nullptr;' "$out/src/torch_api.h"; then
+		split_generated "$out/src" "$jobs"
+		mapfile -t units < <(cd "$out/src" && ls torch_api.cpp gen_*.cpp)
+	fi
+	local flags="-std=$TORCH_CXX_STD -fPIC -O${TORCH_OPT:-1} -w -D_GLIBCXX_USE_CXX11_ABI=$TORCH_ABI"
+	local pass before after f u failed pids
 	for pass in 1 2 3 4; do
-		log "compiling gotch's C++ wrapper against libtorch $TORCH_VERSION ($TORCH_KIND), pass $pass"
-		# shellcheck disable=SC2086
-		if g++ $flags -I"$out/src" $TORCH_INCLUDES "$out/src/torch_api.cpp" -o "$out/lib/libgotch.so.tmp" \
-			-L"$TORCH_LIBDIR" -Wl,-rpath,"$TORCH_LIBDIR" -Wl,--no-as-needed $TORCH_LIBS -Wl,--as-needed \
-			2>"$out/build.log"; then
-			mv "$out/lib/libgotch.so.tmp" "$out/lib/libgotch.so"
+		log "compiling gotch's C++ wrapper against libtorch $TORCH_VERSION ($TORCH_KIND), pass $pass, ${#units[@]} unit(s)"
+		pids=()
+		for u in "${units[@]}"; do
+			[ -f "$out/obj/$u.o" ] && continue
+			# shellcheck disable=SC2086
+			g++ $flags -I"$out/src" $TORCH_INCLUDES -c "$out/src/$u" -o "$out/obj/$u.o.tmp" 2>"$out/obj/$u.log" &&
+				mv "$out/obj/$u.o.tmp" "$out/obj/$u.o" &
+			pids+=($!)
+		done
+		for u in "${pids[@]}"; do wait "$u" || true; done
+		failed=()
+		for u in "${units[@]}"; do
+			[ -f "$out/obj/$u.o" ] || failed+=("$u")
+		done
+		if [ ${#failed[@]} -eq 0 ]; then
+			# shellcheck disable=SC2086
+			g++ -shared -o "$out/lib/libgotch.so" "$out"/obj/*.o -L"$TORCH_LIBDIR" -Wl,-rpath,"$TORCH_LIBDIR" \
+				-Wl,--no-as-needed $TORCH_LIBS -Wl,--as-needed 2>"$out/link.log" ||
+				die "linking libgotch.so failed: $(head -c 2000 "$out/link.log")"
 			log "built $out/lib/libgotch.so ($(wc -l <"$out/stubbed.txt") wrappers stubbed)"
 			return 0
 		fi
+		(cd "$out/obj" && cat "${failed[@]/%/.log}") >"$out/build.log"
 		before=$(wc -l <"$out/stubbed.txt")
-		for f in torch_api.cpp torch_api_generated.cpp.h; do
+		for f in "${failed[@]}" torch_api_generated.cpp.h; do
+			[ -f "$out/src/$f" ] || continue
 			awk -v file="$f" -v torch="$TORCH_VERSION" -v list="$out/stubbed.txt" \
 				-f "$here/stub.awk" "$out/build.log" "$out/src/$f" >"$out/src/$f.new"
 			mv "$out/src/$f.new" "$out/src/$f"
@@ -129,4 +162,36 @@ build_libtch() {
 		log "stubbed $((after - before)) wrappers that libtorch $TORCH_VERSION lacks"
 	done
 	die "gotch's C++ wrapper still fails after 4 passes (log: $out/build.log)"
+}
+
+# split_generated DIR N: move the generated wrappers out of torch_api.cpp
+# into N units gen_K.cpp (split between functions), which include
+# torch_api_unit.h, a copy of torch_api.h that only declares torch_last_err.
+split_generated() {
+	local dir=$1 n=$2
+	sed 's/^thread_local char \*torch_last_err = nullptr;/extern thread_local char *torch_last_err;/' \
+		"$dir/torch_api.h" >"$dir/torch_api_unit.h"
+	{
+		echo '#include "torch_api_unit.h"'
+		grep -E '^#include <(ATen|torch|stdexcept|vector)' "$dir/torch_api.cpp"
+		grep '^#include "ATen' "$dir/torch_api.cpp"
+		echo 'using namespace std;'
+	} >"$dir/unit_prelude.h"
+	grep -v '^#include "torch_api_generated.cpp.h"' "$dir/torch_api.cpp" >"$dir/torch_api.cpp.new"
+	mv "$dir/torch_api.cpp.new" "$dir/torch_api.cpp"
+	awk -v n="$n" -v dir="$dir" '
+		{ line[NR] = $0 }
+		END {
+			per = int(NR / n) + 1; k = 0; count = 0
+			out = dir "/gen_0.cpp"; print "#include \"unit_prelude.h\"" > out
+			for (i = 1; i <= NR; i++) {
+				# Start a new unit at a function that begins after the quota.
+				if (count >= per && line[i] ~ /^[a-z].*atg_[A-Za-z0-9_]*\(/ && k < n - 1) {
+					close(out); k++; count = 0
+					out = dir "/gen_" k ".cpp"; print "#include \"unit_prelude.h\"" > out
+				}
+				print line[i] > out; count++
+			}
+			close(out)
+		}' "$dir/torch_api_generated.cpp.h"
 }

@@ -54,7 +54,7 @@ cache=${EBM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ebm}
 libkey=$({
 	echo "$gotch_version"
 	torch_fingerprint
-	cat "$here/common.sh" "$here/stub.awk"
+	cat "$here/common.sh" "$here/stub.awk" "$here/ebm_extra.cpp"
 } | sha256sum | cut -c1-12)
 libdir=$cache/libtch-$gotch_version-torch$TORCH_VERSION-$TORCH_KIND-$libkey
 modkey=$({
@@ -98,7 +98,6 @@ else
 	chmod -R u+w "$dir/gotch"
 	# cgo must compile no C++: the wrapper lives in libgotch.so.
 	rm -f "$dir/gotch/libtch/torch_api.cpp"
-	cp "$libdir/src/torch_api_generated.cpp.h" "$dir/gotch/libtch/"
 	# A comment directly above a #cgo line would break the preamble, so the
 	# comment goes above the package clause.
 	cat >"$dir/gotch/libtch/lib.go" <<EOF

@@ -13,7 +13,7 @@
 # A line of SOURCE is at fault when a diagnostic "NAME:LINE:COL: error:" or
 # "NAME:LINE:COL:   required from here" names it. The function around it is
 # stubbed when it is one of the exported C wrappers (at_*, atg_*, ato_*,
-# atm_*, ati_*, atc_*): a top-level definition that starts in column 0 and
+# atm_*, ati_*, atc_*, ats_*, and ebm_* of scripts/torch/ebm_extra.cpp): a top-level definition that starts in column 0 and
 # ends at the next "}" in column 0 (or on its own line). Its body becomes
 #
 #	{ PROTECT(throw std::runtime_error("...");) return {}; }
@@ -47,7 +47,7 @@ FNR == NR {
 function wrapper_name(line,    m) {
 	if (line !~ /^[A-Za-z_]/ || line ~ /^(template|using|typedef|#|static )/)
 		return ""
-	if (match(line, /(^|[ *])(at|atg|ato|atm|ati|atc)_[A-Za-z0-9_]*\(/)) {
+	if (match(line, /(^|[ *])(at|atg|ato|atm|ati|atc|ats|ebm)_[A-Za-z0-9_]*\(/)) {
 		m = substr(line, RSTART, RLENGTH - 1)
 		sub(/^[ *]/, "", m)
 		return m
