@@ -117,8 +117,9 @@ type RBMProgress struct {
 	WeightNorm float64
 	// LearningRate and Momentum are the values of the epoch's last update.
 	LearningRate, Momentum float64
-	// Elapsed is the training time since this Run started; EpochTime the
-	// time of this epoch alone.
+	// Elapsed is the training time since this Run started and EpochTime
+	// the time of this epoch alone, both with the end-of-epoch monitoring
+	// and without the time spent in Progress callbacks.
 	Elapsed, EpochTime time.Duration
 }
 
@@ -369,6 +370,7 @@ func (t *RBMTrainer) Run(ctx context.Context) error {
 	}
 	start := time.Now()
 	epochStart := start
+	var inProgress time.Duration // spent in Progress callbacks
 	var lr, mom float64
 	total := t.cfg.Epochs * t.perEpoch
 	for t.epoch < t.cfg.Epochs {
@@ -394,22 +396,23 @@ func (t *RBMTrainer) Run(ctx context.Context) error {
 		}
 		t.epoch++
 		t.inEpoch = 0
-		now := time.Now()
 		p := RBMProgress{
 			Epoch: t.epoch, Epochs: t.cfg.Epochs, Updates: t.updates,
 			ReconError: math.NaN(), FreeEnergy: math.NaN(),
 			WeightNorm:   rms(t.w),
 			LearningRate: lr, Momentum: mom,
-			Elapsed: now.Sub(start), EpochTime: now.Sub(epochStart),
 		}
 		if t.monitor != nil {
 			p.ReconError, p.FreeEnergy = t.monitorStats()
 		}
-		epochStart = now
+		now := time.Now()
+		p.Elapsed, p.EpochTime = now.Sub(start)-inProgress, now.Sub(epochStart)
 		t.history = append(t.history, p)
 		if t.cfg.Progress != nil {
 			t.cfg.Progress(p)
+			inProgress += time.Since(now)
 		}
+		epochStart = time.Now()
 	}
 	return nil
 }

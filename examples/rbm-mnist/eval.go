@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/sampling"
+)
+
+// evaluator measures models on the data set.
+type evaluator struct {
+	data  *dataset
+	exact bool
+}
+
+// epoch returns the mean free energy of the test images and, for exact
+// models, the exact test log-likelihood.
+func (e *evaluator) epoch(ctx context.Context, rbm *energy.RBM) (testF, ll float64, err error) {
+	testF, err = meanF(rbm, e.data.test)
+	if err != nil {
+		return 0, 0, err
+	}
+	ll = math.NaN()
+	if e.exact {
+		logZ, err := rbm.LogZContext(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		ll = testF - logZ
+	}
+	return testF, ll, nil
+}
+
+// aisSchedule returns Salakhutdinov & Murray's piecewise-linear schedule
+// (knots 0, 0.5, 0.9, 1 with 500, 4000 and 10,000 steps) scaled to temps
+// intermediate distributions in all.
+func aisSchedule(temps int) []float64 {
+	steps := []int{500, 4000, 10000}
+	if temps != 14500 {
+		for i, s := range steps {
+			steps[i] = max(1, int(math.Round(float64(s)*float64(temps)/14500)))
+		}
+	}
+	return sampling.PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, steps)
+}
+
+// aisProgress returns a callback that prints every tenth of a run.
+func aisProgress(log io.Writer, tag, what string) func(done, total int) {
+	start := time.Now()
+	last := -1
+	return func(done, total int) {
+		if d := 10 * done / total; d != last {
+			last = d
+			if d > 0 {
+				fmt.Fprintf(log, "%s %s %3d%%  %s\n", tag, what, 10*d, time.Since(start).Round(time.Second))
+			}
+		}
+	}
+}
+
+// final evaluates a trained model: free energies, exact log-likelihoods
+// (small models), AIS sandwich, samples and filters.
+func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *ModelResult, log io.Writer) error {
+	tag := "[" + mr.Name + "]"
+	testF, err := meanF(rbm, e.data.test)
+	if err != nil {
+		return err
+	}
+	trainF, err := meanF(rbm, e.data.train)
+	if err != nil {
+		return err
+	}
+	mr.TestF, mr.TrainF = num(testF), num(trainF)
+	if e.exact {
+		logZ, err := rbm.LogZContext(ctx)
+		if err != nil {
+			return err
+		}
+		mr.ExactLogZ = numPtr(logZ)
+		mr.ExactTestLL = numPtr(testF - logZ)
+		mr.ExactTrainLL = numPtr(trainF - logZ)
+		fmt.Fprintf(log, "%s exact: log Z %.3f, test LL %.2f, train LL %.2f nats\n", tag, logZ, testF-logZ, trainF-logZ)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(mr.Slug))
+	rng := rand.New(rand.NewPCG(cfg.Seed^h.Sum64(), 2))
+	nv := rbm.Visible()
+
+	// Forward AIS, then model samples: exact draws for the small models,
+	// block Gibbs chains from the ends of forward AIS for the large ones.
+	// Reverse AIS starts from those samples.
+	base := sampling.BaseRateBias(e.data.train, nv, 1)
+	chains := cfg.AISChains
+	var ais *AISEstimate
+	var fwdX []float64
+	if !e.exact || cfg.SmallAIS {
+		c := startClock()
+		ais = &AISEstimate{Chains: chains, Temps: cfg.AISTemps, GibbsSteps: cfg.GibbsSteps}
+		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(cfg.AISTemps), BaseBias: base, Progress: aisProgress(log, tag, "AIS forward")}
+		fwd, err := sampling.RBMAIS(ctx, rng, rbm, chains, acfg)
+		if err != nil {
+			return fmt.Errorf("AIS: %w", err)
+		}
+		ais.Forward = AISBound{num(fwd.LogZ), num(fwd.StdErr), num(fwd.ESS)}
+		fwdX = fwd.X
+		w, cp := c.since()
+		ais.Wall, ais.CPU = num(w), num(cp)
+		mr.AIS = ais
+	}
+	gs := startClock()
+	var samples, probs []float64
+	if e.exact {
+		samples, probs, err = exactSamples(ctx, rng, rbm, chains)
+		if err != nil {
+			return err
+		}
+		if ais != nil {
+			ais.GibbsSteps = 0
+		}
+	} else {
+		samples, probs, err = gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
+		if err != nil {
+			return err
+		}
+	}
+	gw, gc := gs.since()
+	if ais != nil {
+		// The samples start reverse AIS: their cost is part of it.
+		ais.Wall += num(gw)
+		ais.CPU += num(gc)
+	}
+	if e.exact {
+		fmt.Fprintf(log, "%s %d exact samples in %s\n", tag, chains, fmtDur(gw))
+	} else {
+		fmt.Fprintf(log, "%s %d Gibbs chains × %d steps in %s\n", tag, chains, cfg.GibbsSteps, fmtDur(gw))
+	}
+	if err := savePictures(cfg.Out, mr, rbm, probs); err != nil {
+		return err
+	}
+	if ais != nil {
+		c := startClock()
+		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(cfg.AISTemps), BaseBias: base, Progress: aisProgress(log, tag, "AIS reverse")}
+		rev, err := sampling.RBMReverseAIS(ctx, rng, rbm, samples, acfg)
+		if err != nil {
+			return fmt.Errorf("reverse AIS: %w", err)
+		}
+		w, cp := c.since()
+		ais.Wall += num(w)
+		ais.CPU += num(cp)
+		ais.Reverse = AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
+		ais.BaseLogZ = num(baseLogZ(base, rbm.Hidden()))
+		ais.TestLLHigh = num(testF - float64(ais.Forward.LogZ))
+		ais.TestLLLow = num(testF - float64(ais.Reverse.LogZ))
+		if ais.Forward.LogZ > ais.Reverse.LogZ+2*num(math.Hypot(float64(ais.Forward.StdErr), float64(ais.Reverse.StdErr))) {
+			ais.Note = "forward above reverse by more than 2 standard errors: the reverse chains had not reached the model distribution"
+			if ais.GibbsSteps == 0 {
+				ais.Note = "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short"
+			}
+		}
+		line := fmt.Sprintf("%s AIS (%d chains, %d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
+			tag, chains, cfg.AISTemps, ais.Forward.LogZ, ais.Forward.StdErr, ais.Forward.ESS, ais.Reverse.LogZ, ais.Reverse.StdErr, ais.Reverse.ESS, ais.TestLLLow, ais.TestLLHigh)
+		if mr.ExactLogZ != nil {
+			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
+		}
+		fmt.Fprintln(log, line)
+	}
+	return nil
+}
+
+// baseLogZ is log Z of the base-rate RBM: Σ softplus(b_A) + nh log 2.
+func baseLogZ(b []float64, nh int) float64 {
+	z := float64(nh) * math.Ln2
+	for _, x := range b {
+		z += math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
+	}
+	return z
+}
+
+// gibbsChains runs n block-Gibbs chains of the RBM from start for steps
+// steps and returns the final binary states and the visible probabilities
+// p(v | h) of the last hidden draw (what pictures show).
+func gibbsChains(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, start []float64, n, steps int) (v, probs []float64, err error) {
+	k, err := sampling.NewBlockGibbs(rbm)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := k.Init(start, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range steps {
+		if i%50 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, fmt.Errorf("Gibbs chains: %w", err)
+			}
+		}
+		if s, _, err = k.Step(rng, s); err != nil {
+			return nil, nil, err
+		}
+	}
+	probs = make([]float64, n*rbm.Visible())
+	if err := rbm.VisibleProbs(probs, k.LastHidden()); err != nil {
+		return nil, nil, err
+	}
+	return s.X, probs, nil
+}
+
+// exactSamples draws n exact samples from an RBM with few hidden units:
+// h from its marginal p(h) ∝ exp(cᵀh + Σ_i softplus(b_i + (Wh)_i)),
+// computed for all 2^nh states (Gray-code order, one column update per
+// state), then v ~ p(v | h). It returns the visible samples and p(v | h).
+func exactSamples(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, n int) (v, probs []float64, err error) {
+	nv, nh := rbm.Visible(), rbm.Hidden()
+	if nh > energy.MaxRBMEnumerate {
+		return nil, nil, fmt.Errorf("exact samples: %d hidden units, at most %d", nh, energy.MaxRBMEnumerate)
+	}
+	w, b, c := rbm.Params()
+	states := 1 << nh
+	lw := make([]float64, states) // indexed by the state's bits
+	a := append([]float64(nil), b...)
+	var lin float64
+	state := 0
+	for step := 0; step < states; step++ {
+		if step%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, fmt.Errorf("exact samples: %w", err)
+			}
+		}
+		if step > 0 {
+			// Gray code: flip the lowest set bit of step.
+			j := bits.TrailingZeros(uint(step))
+			sign := 1.0
+			if state>>j&1 == 1 {
+				sign = -1
+			}
+			state ^= 1 << j
+			lin += sign * c[j]
+			for i := range nv {
+				a[i] += sign * w[i*nh+j]
+			}
+		}
+		f := lin
+		for _, x := range a {
+			f += math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
+		}
+		lw[state] = f
+	}
+	m := math.Inf(-1)
+	for _, x := range lw {
+		m = math.Max(m, x)
+	}
+	cum := make([]float64, states)
+	var s float64
+	for i, x := range lw {
+		s += math.Exp(x - m)
+		cum[i] = s
+	}
+	h := make([]float64, n*nh)
+	for r := range n {
+		k := sort.SearchFloat64s(cum, rng.Float64()*s)
+		k = min(k, states-1)
+		for j := range nh {
+			h[r*nh+j] = float64(k >> j & 1)
+		}
+	}
+	v = make([]float64, n*nv)
+	probs = make([]float64, n*nv)
+	if err := rbm.VisibleProbs(probs, h); err != nil {
+		return nil, nil, err
+	}
+	for i, p := range probs {
+		if rng.Float64() < p {
+			v[i] = 1
+		}
+	}
+	return v, probs, nil
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebmgo/ebm/energy"
+)
+
+// tinyConfig is the whole pipeline at toy size: a few seconds.
+func tinyConfig(out string) Config {
+	cfg := presets["default"]()
+	cfg.Out = out
+	cfg.TrainLimit, cfg.TestLimit = 600, 200
+	cfg.Small = ModelSpec{Hidden: 6, Epochs: 2, Methods: methods("cd1,pcd1")}
+	cfg.Large = ModelSpec{Hidden: 20, Epochs: 1, Methods: methods("cd2")}
+	cfg.AISChains, cfg.AISTemps, cfg.GibbsSteps = 16, 100, 20
+	cfg.Preset = "test"
+	return cfg
+}
+
+// TestRunSmoke runs the program's core on 600 images with tiny models and
+// checks what it writes: the table, the JSON, the pictures, numbers that
+// make sense, and that a second run reuses the saved models.
+func TestRunSmoke(t *testing.T) {
+	out := t.TempDir()
+	var log bytes.Buffer
+	res, err := Run(context.Background(), tinyConfig(out), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if len(res.Models) != 3 {
+		t.Fatalf("%d models, want 3", len(res.Models))
+	}
+	for _, m := range res.Models[:2] {
+		if m.ExactLogZ == nil || m.ExactTestLL == nil {
+			t.Fatalf("%s: no exact log-likelihood", m.Name)
+		}
+		ll := float64(*m.ExactTestLL)
+		// Between the uniform distribution (784 log 2 = 543 nats) and 0.
+		if !(ll < 0 && ll > -543) {
+			t.Errorf("%s: exact test log-likelihood %v", m.Name, ll)
+		}
+		if len(m.Curve) != 2 || m.Curve[1].TestLL == nil {
+			t.Errorf("%s: curve %+v, want 2 epochs with test LL", m.Name, m.Curve)
+		}
+		a := m.AIS
+		if a == nil || a.GibbsSteps != 0 {
+			t.Fatalf("%s: AIS check %+v, want reverse AIS from exact samples", m.Name, a)
+		}
+	}
+	large := res.Models[2]
+	if large.ExactLogZ != nil || large.AIS == nil {
+		t.Fatalf("%s: want an AIS estimate and no exact one", large.Name)
+	}
+	for _, v := range []num{large.AIS.Forward.LogZ, large.AIS.Reverse.LogZ, large.AIS.TestLLHigh, large.AIS.TestLLLow} {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Errorf("%s: AIS %+v has a non-finite value", large.Name, large.AIS)
+		}
+	}
+	if large.Updates != 600/100 {
+		t.Errorf("%s: %d updates, want 6", large.Name, large.Updates)
+	}
+
+	md, err := os.ReadFile(filepath.Join(out, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 784×6 | CD-1 |", "| 784×6 | PCD-1 |", "| 784×20 | CD-2 |", "exact (2^6 terms)", "AIS sandwich"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("results.md lacks %q:\n%s", want, md)
+		}
+	}
+	var back Results
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if len(back.Models) != 3 || back.Models[0].Method.Name != "CD-1" || *back.Models[0].ExactTestLL != *res.Models[0].ExactTestLL {
+		t.Errorf("results.json does not hold the results")
+	}
+	for _, name := range []string{"data.png", "samples-784x20-cd2.png", "filters-784x20-cd2.png", "samples-784x6-pcd1.png",
+		"curve-recon.png", "curve-test-ll.png", "curve-free-energy-gap.png"} {
+		f, err := os.Open(filepath.Join(out, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if _, err := png.Decode(f); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		f.Close()
+	}
+
+	// The same command again loads the trained models instead of training.
+	log.Reset()
+	again, err := Run(context.Background(), tinyConfig(out), &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range again.Models {
+		if !m.Reused {
+			t.Errorf("%s: trained again instead of reusing the saved state", m.Name)
+		}
+		if m.TestF != res.Models[i].TestF {
+			t.Errorf("%s: reused model has mean f(test) %v, first run %v", m.Name, m.TestF, res.Models[i].TestF)
+		}
+	}
+}
+
+// TestRunResumesInterrupted stops training mid-way, then runs again and
+// checks that the resumed model equals one trained without interruption.
+func TestRunResumesInterrupted(t *testing.T) {
+	cfg := tinyConfig(t.TempDir())
+	cfg.Large.Methods = nil
+	cfg.Small.Methods = methods("pcd1")
+	cfg.Small.Epochs = 3
+	cfg.SmallAIS = false
+	straight, err := Run(context.Background(), cfg, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.Out = t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var log strings.Builder
+	w := &cancelAfter{w: &log, marker: "epoch 2/3", cancel: cancel}
+	if _, err := Run(ctx, cfg, w); err == nil {
+		t.Fatal("Run did not stop when cancelled")
+	}
+	if !strings.Contains(log.String(), "epoch 2/3") || strings.Contains(log.String(), "epoch 3/3") {
+		t.Fatalf("cancelled at the wrong place:\n%s", log.String())
+	}
+	log.Reset()
+	resumed, err := Run(context.Background(), cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "resuming after epoch 2 of 3") {
+		t.Errorf("no resume:\n%s", log.String())
+	}
+	a, b := straight.Models[0], resumed.Models[0]
+	if *a.ExactTestLL != *b.ExactTestLL || len(b.Curve) != 3 {
+		t.Errorf("resumed: test LL %v with %d epochs of curve; straight: %v", *b.ExactTestLL, len(b.Curve), *a.ExactTestLL)
+	}
+}
+
+// cancelAfter cancels a context once marker has been written to it.
+type cancelAfter struct {
+	w      *strings.Builder
+	marker string
+	cancel func()
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if strings.Contains(string(p), c.marker) {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestExactSamples checks the exact sampler against the enumerated
+// distribution of a 5×3 RBM with a χ² test over three seeds.
+func TestExactSamples(t *testing.T) {
+	const nv, n = 5, 40000
+	for seed := range uint64(3) {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		rbm := energy.NewRandomRBM(nv, 3, 1, rng)
+		v, _, err := exactSamples(context.Background(), rng, rbm, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logZ, err := rbm.LogZ()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := make([]float64, 1<<nv)
+		for r := range n {
+			s := 0
+			for i := range nv {
+				if v[r*nv+i] == 1 {
+					s |= 1 << i
+				}
+			}
+			counts[s]++
+		}
+		var chi2 float64
+		x := make([]float64, nv)
+		f := make([]float64, 1)
+		for s := range counts {
+			for i := range nv {
+				x[i] = float64(s >> i & 1)
+			}
+			if err := rbm.F(f, x); err != nil {
+				t.Fatal(err)
+			}
+			e := n * math.Exp(f[0]-logZ)
+			chi2 += (counts[s] - e) * (counts[s] - e) / e
+		}
+		// 31 degrees of freedom: P(χ² > 70) ≈ 1e-4.
+		if chi2 > 70 {
+			t.Errorf("seed %d: χ² = %.1f over 32 states, 31 degrees of freedom", seed, chi2)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-h"}, 0},
+		{[]string{"-preset", "nope"}, 2},
+		{[]string{"-small-methods", "cdx"}, 2},
+		{[]string{"-small-hidden", "30"}, 2},
+		{[]string{"-binarize", "maybe"}, 2},
+		{[]string{"stray"}, 2},
+	} {
+		var out, errs bytes.Buffer
+		if code := mainRun(context.Background(), tc.args, &out, &errs); code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, errs.String())
+		}
+	}
+	cfg, err := parseFlags([]string{"-preset=paper", "-large-methods", "cd1,pcd2", "-pcd-lr", "0.01", "-large-epochs", "7"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Large.Epochs != 7 || cfg.AISTemps != 14500 || len(cfg.Large.Methods) != 2 {
+		t.Errorf("flags over the paper preset: %+v", cfg)
+	}
+	if m := cfg.Large.Methods[1]; m.Name != "PCD-2" || m.K != 2 || !m.Persistent || m.LearningRate != 0.01 || !m.DecayLR {
+		t.Errorf("pcd2: %+v", m)
+	}
+}
