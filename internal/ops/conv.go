@@ -101,9 +101,10 @@ type convPlan struct {
 	tbl []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
 }
 
-// chunkFloats is the target size of a chunk's column block: 64k values,
-// 256 KiB in float32, within a core's L2 cache.
-const chunkFloats = 1 << 16
+// chunkFloats is the target size of a chunk's column block: 32k values,
+// 128 KiB in float32, well within a core's L2 cache (measured slightly
+// faster than 64k and 128k on the MNIST CNN).
+const chunkFloats = 1 << 15
 
 func (g convGeom) padHW() int  { return (g.h + 2*g.p) * (g.w + 2*g.p) }
 func (g convGeom) padded() int { return g.c * g.padHW() } // one padded sample

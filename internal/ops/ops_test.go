@@ -298,7 +298,7 @@ func TestShapeErrors(t *testing.T) {
 // Benchmarks on the MNIST CNN's second layer (128×16×16×16 → 32 channels,
 // 3×3, stride 2) and the 784→256 Linear, at batch 128 in float32.
 
-func benchConv(b *testing.B, backward bool) {
+func benchConv(b *testing.B, which string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	g := geometry(tensor.Shape{128, 16, 16, 16}, tensor.Shape{32, 16, 3, 3}, 2, 1)
 	x := randDense(rng, tensor.Float32, g.xShape()...)
@@ -309,21 +309,24 @@ func benchConv(b *testing.B, backward bool) {
 	flops := 2 * float64(g.o*g.rows()*g.cols())
 	for b.Loop() {
 		var err error
-		if backward {
+		switch which {
+		case "dx":
 			_, err = dx.Do(w, gy)
-		} else {
+		case "dw":
+			_, err = dw.Do(x, gy)
+		default:
 			_, err = fwd.Do(x, w, bias)
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	_ = dw
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkConv2dForward(b *testing.B) { benchConv(b, false) }
-func BenchmarkConv2dDx(b *testing.B)      { benchConv(b, true) }
+func BenchmarkConv2dForward(b *testing.B) { benchConv(b, "y") }
+func BenchmarkConv2dDx(b *testing.B)      { benchConv(b, "dx") }
+func BenchmarkConv2dDw(b *testing.B)      { benchConv(b, "dw") }
 
 func BenchmarkLinearForward(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -337,4 +340,24 @@ func BenchmarkLinearForward(b *testing.B) {
 		}
 	}
 	b.ReportMetric(2*128*784*256*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkLinearBackward(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := randDense(rng, tensor.Float32, 128, 784)
+	w := randDense(rng, tensor.Float32, 256, 784)
+	gy := randDense(rng, tensor.Float32, 128, 256)
+	dx, dw, db := &linearDxOp{}, &linearDwOp{}, &biasGradOp{dims: 2}
+	for b.Loop() {
+		if _, err := dx.Do(gy, w); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := dw.Do(gy, x); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Do(gy); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(4*128*784*256*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
