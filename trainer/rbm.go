@@ -17,35 +17,6 @@ import (
 	"github.com/ebmgo/ebm/sampling"
 )
 
-// RBM training by contrastive divergence.
-//
-// For a binary RBM with f(v) = bᵀv + Σ_j softplus(c_j + (vᵀW)_j) (see
-// energy.RBM) the gradient of the mean log-likelihood of a data set is
-//
-//	∂/∂W_ij = ⟨v_i σ(c_j + (vᵀW)_j)⟩_data − ⟨v_i σ(c_j + (vᵀW)_j)⟩_model
-//	∂/∂b_i  = ⟨v_i⟩_data − ⟨v_i⟩_model
-//	∂/∂c_j  = ⟨σ(c_j + (vᵀW)_j)⟩_data − ⟨σ(c_j + (vᵀW)_j)⟩_model
-//
-// with the hidden units summed out: the positive phase uses the hidden
-// probabilities p(h_j = 1 | v) of a mini-batch. The model expectation is
-// estimated with k steps of block Gibbs sampling (h ~ p(h | v), then
-// v ~ p(v | h)), from the data batch itself (CD-k, Hinton 2002) or from
-// persistent chains that carry over from one update to the next (PCD,
-// Tieleman 2008); the negative statistics use the visible samples v⁻ and
-// their hidden probabilities. If v⁻ were exact model draws the estimate
-// would be unbiased (the test checks this against enumeration); CD's
-// short chains from the data make it biased, which is why CD-1 models have
-// poor likelihoods.
-//
-// The update is mini-batch gradient ascent with momentum and L2 weight
-// decay on the weights (Hinton's practical guide, 2010; rbm.m of Hinton
-// and Salakhutdinov 2006):
-//
-//	Δθ ← μ Δθ + ε (∇θ − λ θ_W),   θ ← θ + Δθ,
-//
-// with μ = 0.5 for the first epochs and 0.9 after, and ε optionally
-// decaying linearly to zero over the run.
-
 // RBMConfig configures RBM training. With Epochs set, the zero value is the
 // recipe of Hinton's practical guide and Salakhutdinov's rbm.m: CD-1,
 // mini-batches of 100, learning rate 0.1, momentum 0.5 for five epochs and
@@ -173,7 +144,36 @@ func (c *RBMConfig) validate() error {
 }
 
 // RBMTrainer trains an energy.RBM on binary data by CD-k or PCD with
-// momentum and weight decay; see RBMConfig for the recipe. Each update
+// momentum and weight decay; see RBMConfig for the recipe.
+//
+// For a binary RBM with f(v) = bᵀv + Σ_j softplus(c_j + (vᵀW)_j) (see
+// energy.RBM) the gradient of the mean log-likelihood of a data set is
+//
+//	∂/∂W_ij = ⟨v_i σ(c_j + (vᵀW)_j)⟩_data − ⟨v_i σ(c_j + (vᵀW)_j)⟩_model
+//	∂/∂b_i  = ⟨v_i⟩_data − ⟨v_i⟩_model
+//	∂/∂c_j  = ⟨σ(c_j + (vᵀW)_j)⟩_data − ⟨σ(c_j + (vᵀW)_j)⟩_model
+//
+// with the hidden units summed out: the positive phase uses the hidden
+// probabilities p(h_j = 1 | v) of a mini-batch. The model expectation is
+// estimated with k steps of block Gibbs sampling (h ~ p(h | v), then
+// v ~ p(v | h)), from the data batch itself (CD-k, Hinton 2002) or from
+// persistent chains that carry over from one update to the next (PCD,
+// Tieleman 2008); the negative statistics use the visible samples v⁻ and
+// their hidden probabilities. If v⁻ were exact model draws the estimate
+// would be unbiased (the package's tests check this by enumeration); CD's
+// short chains from the data make it biased, which is why CD-1 models have
+// poor likelihoods.
+//
+// The update is mini-batch gradient ascent with momentum and L2 weight
+// decay on the weights (Hinton's practical guide, 2010; rbm.m of Hinton
+// and Salakhutdinov 2006):
+//
+//	Δθ ← μ Δθ + ε (∇θ − λ θ_W),   θ ← θ + Δθ,
+//
+// with μ = 0.5 for the first epochs and 0.9 after, and ε optionally
+// decaying linearly to zero over the run.
+//
+// Each update
 // costs 2k + 3 matrix products of batch × nv × nh (2k + 4 for PCD),
 // through ebm's BLAS engine (OpenBLAS when installed), and the
 // element-wise work is shared among GOMAXPROCS goroutines.

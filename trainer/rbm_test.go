@@ -723,3 +723,39 @@ func ExampleTrainRBM() {
 	// base rates:   -5.94 nats per row
 	// PCD-1, 60 epochs: -3.55 nats per row
 }
+
+// benchRBM measures training updates of an nv×nh RBM on random binary data
+// with batches of 100: updates/s and the seconds one MNIST epoch (600
+// updates) would take.
+func benchRBM(b *testing.B, nh, k int, persistent bool) {
+	const nv, rows = 784, 1000
+	rng := rand.New(rand.NewPCG(1, 1))
+	data := make([]float64, rows*nv)
+	for i := range data {
+		if rng.Float64() < 0.13 { // MNIST's ink fraction
+			data[i] = 1
+		}
+	}
+	r, err := trainer.InitRBM(rng, data, nv, nh, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := trainer.NewRBMTrainer(r, data, trainer.RBMConfig{Epochs: 1 << 30, Steps: k, Persistent: persistent, MonitorRows: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Each Run does one more update: the context stops it.
+	for b.Loop() {
+		if err := tr.Run(&stopAfter{context.Background(), 1}); !errors.Is(err, context.Canceled) {
+			b.Fatal(err)
+		}
+	}
+	perUpdate := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(1/perUpdate, "updates/s")
+	b.ReportMetric(600*perUpdate, "s/MNIST-epoch")
+}
+
+func BenchmarkRBMTrainCD1_784x500(b *testing.B)  { benchRBM(b, 500, 1, false) }
+func BenchmarkRBMTrainCD10_784x500(b *testing.B) { benchRBM(b, 500, 10, false) }
+func BenchmarkRBMTrainPCD1_784x500(b *testing.B) { benchRBM(b, 500, 1, true) }
+func BenchmarkRBMTrainCD10_784x16(b *testing.B)  { benchRBM(b, 16, 10, false) }
