@@ -221,21 +221,26 @@ func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 	}
 }
 
-// chunkBufs returns worker wk's scratch: a column block, an O × b·pix
-// block and the padded images.
-func chunkBufs[T float](g convGeom, pl convPlan, ws *work, wk int) (col, t, pad []T) {
+// chunkScratch allocates (or reuses) every goroutine's scratch before a
+// parallel loop and returns the function that hands worker wk its share: a
+// column block, an O × b·pix block and the padded images.
+func chunkScratch[T float](g convGeom, pl convPlan, ws *work) func(wk int) (col, t, pad []T) {
 	nc, nt, np := g.rows()*pl.b*g.pix(), g.o*pl.b*g.pix(), pl.b*g.padded()
 	per := nc + nt + np
-	all := workGet[T](ws, 0, Workers()*per)[wk*per : (wk+1)*per]
-	return all[:nc], all[nc : nc+nt], all[nc+nt:]
+	all := workGet[T](ws, 0, Workers()*per)
+	return func(wk int) (col, t, pad []T) {
+		mine := all[wk*per : (wk+1)*per]
+		return mine[:nc], mine[nc : nc+nt], mine[nc+nt:]
+	}
 }
 
 // convForward sets y = conv(x, w) + b chunk by chunk: col = im2col(chunk),
 // t (O × nb·pix) = w (O × rows) · col, y[n, o, :] = t[o, s·pix : (s+1)·pix] + b[o].
 func convForward[T float](g convGeom, pl convPlan, ws *work, y, x, w, b []T) {
 	rows, pix := g.rows(), g.pix()
+	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		col, t, pad := bufs(wk)
 		m := nb * pix
 		im2col(g, pl, x, col, pad, n0, nb)
 		gemmSerial(false, false, g.o, m, rows, 1, w, rows, col, m, 0, t, m)
@@ -273,8 +278,9 @@ func gatherChunk[T float](g convGeom, t, gy []T, n0, nb int) {
 // convDx sets dx = col2im(wᵀ · gy) chunk by chunk.
 func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
 	rows, pix := g.rows(), g.pix()
+	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		col, t, pad := bufs(wk)
 		m := nb * pix
 		gatherChunk(g, t, gy, n0, nb)
 		gemmSerial(true, false, rows, m, g.o, 1, w, rows, t, m, 0, col, m)
@@ -288,8 +294,9 @@ func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
 	rows, pix, size := g.rows(), g.pix(), g.o*g.rows()
 	parts := workGet[T](ws, 1, Workers()*size)
 	clear(parts)
+	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
-		col, t, pad := chunkBufs[T](g, pl, ws, wk)
+		col, t, pad := bufs(wk)
 		m := nb * pix
 		gatherChunk(g, t, gy, n0, nb)
 		im2col(g, pl, x, col, pad, n0, nb)
