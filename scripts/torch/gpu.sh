@@ -74,7 +74,9 @@ run)
 	{
 		echo "libtorch $TORCH_VERSION ($TORCH_KIND) in $TORCH_LIBDIR, C++ ABI $TORCH_ABI, $TORCH_CXX_STD"
 		echo "gotch $(cat "$pack/gotch-version"), $(wc -l <"$build/stubbed.txt") wrappers stubbed"
-		command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+		if command -v nvidia-smi >/dev/null; then
+			nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+		fi
 	} | tee "$report"
 	cp "$build/stubbed.txt" "${OUT:-$pack}/stubbed.txt" 2>/dev/null || true
 	flags=("$@")
