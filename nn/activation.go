@@ -12,34 +12,44 @@ import (
 // one fused operation forward and one backward.
 type Activation struct {
 	name   string
+	kind   string  // SiLU, Sigmoid, Tanh, Softplus, ELU, LeakyReLU
+	param  float64 // ELU's α, LeakyReLU's slope
 	kernel *ops.Kernel
 }
 
+// Kind returns the activation's kind — "SiLU", "Sigmoid", "Tanh",
+// "Softplus", "ELU" or "LeakyReLU" — and its parameter (ELU's α,
+// LeakyReLU's slope; 0 for the others), for backends that rebuild a model
+// elsewhere.
+func (a *Activation) Kind() (kind string, param float64) { return a.kind, a.param }
+
 // SiLU returns the Swish/SiLU activation x·σ(x), the default of image EBMs.
-func SiLU() *Activation { return &Activation{"SiLU", ops.SiLU} }
+func SiLU() *Activation { return &Activation{name: "SiLU", kind: "SiLU", kernel: ops.SiLU} }
 
 // Swish is another name for SiLU.
 func Swish() *Activation { return SiLU() }
 
 // Sigmoid returns σ(x) = 1/(1+e^−x).
-func Sigmoid() *Activation { return &Activation{"Sigmoid", ops.Sigmoid} }
+func Sigmoid() *Activation { return &Activation{name: "Sigmoid", kind: "Sigmoid", kernel: ops.Sigmoid} }
 
 // Tanh returns the hyperbolic tangent.
-func Tanh() *Activation { return &Activation{"Tanh", ops.Tanh} }
+func Tanh() *Activation { return &Activation{name: "Tanh", kind: "Tanh", kernel: ops.Tanh} }
 
 // Softplus returns log(1+eˣ), as torch.nn.Softplus() (β = 1, linear above
 // 20) computes it.
-func Softplus() *Activation { return &Activation{"Softplus", ops.Softplus(1, 20)} }
+func Softplus() *Activation {
+	return &Activation{name: "Softplus", kind: "Softplus", kernel: ops.Softplus(1, 20)}
+}
 
 // ELU returns x for x > 0 and α(eˣ − 1) otherwise (torch's default α = 1).
 func ELU(alpha float64) *Activation {
-	return &Activation{fmt.Sprintf("ELU(%g)", alpha), ops.ELU(alpha)}
+	return &Activation{name: fmt.Sprintf("ELU(%g)", alpha), kind: "ELU", param: alpha, kernel: ops.ELU(alpha)}
 }
 
 // LeakyReLU returns x for x > 0 and slope·x otherwise (torch's default
 // slope is 0.01; EBMs often use 0.2).
 func LeakyReLU(slope float64) *Activation {
-	return &Activation{fmt.Sprintf("LeakyReLU(%g)", slope), ops.LeakyReLU(slope)}
+	return &Activation{name: fmt.Sprintf("LeakyReLU(%g)", slope), kind: "LeakyReLU", param: slope, kernel: ops.LeakyReLU(slope)}
 }
 
 func (a *Activation) String() string { return a.name }

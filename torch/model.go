@@ -216,11 +216,10 @@ func (mod *Model) translate(l graph.Model, path string, in []int, index map[*gra
 		name, l, ErrUnsupported)
 }
 
-// activationOp reads an nn.Activation's kind and parameter from its
-// String(): "SiLU", "Sigmoid", "Tanh", "Softplus", "ELU(α)", "LeakyReLU(s)".
+// activationOp translates an nn.Activation by its Kind.
 func activationOp(a *nn.Activation) (op, error) {
-	s := a.String()
-	switch s {
+	kind, param := a.Kind()
+	switch kind {
 	case "SiLU":
 		return op{kind: opSiLU}, nil
 	case "Sigmoid":
@@ -229,15 +228,12 @@ func activationOp(a *nn.Activation) (op, error) {
 		return op{kind: opTanh}, nil
 	case "Softplus":
 		return op{kind: opSoftplus}, nil
+	case "ELU":
+		return op{kind: opELU, alpha: param}, nil
+	case "LeakyReLU":
+		return op{kind: opLeakyReLU, alpha: param}, nil
 	}
-	var v float64
-	if _, err := fmt.Sscanf(s, "ELU(%g)", &v); err == nil && strings.HasSuffix(s, ")") {
-		return op{kind: opELU, alpha: v}, nil
-	}
-	if _, err := fmt.Sscanf(s, "LeakyReLU(%g)", &v); err == nil && strings.HasSuffix(s, ")") {
-		return op{kind: opLeakyReLU, alpha: v}, nil
-	}
-	return op{}, fmt.Errorf("activation %q has no libtorch translation: %w", s, ErrUnsupported)
+	return op{}, fmt.Errorf("activation %q has no libtorch translation: %w", a, ErrUnsupported)
 }
 
 func layerName(l graph.Model) string {

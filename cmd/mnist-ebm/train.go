@@ -59,7 +59,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-schedule: %v: %w", err, errUsage)
 	}
-	backend, err := newBackend(cfg)
+	backend, compute, err := newBackend(cfg)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d MNIST digits\n", model, graph.NumParams(model), mnist.N)
-	fmt.Fprintf(stdout, "  backend %s, %s, %d threads; run folder %s\n", cfg.Backend, computeInfo(), runtime.GOMAXPROCS(0), cfg.Dir)
+	fmt.Fprintf(stdout, "  backend %s, %d threads; run folder %s\n", compute, runtime.GOMAXPROCS(0), cfg.Dir)
 	fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
 		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
 	if r := tr.Resumed(); r > 0 {
