@@ -3,6 +3,7 @@ package blas
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // A native library runs single-threaded and this package splits a large
@@ -25,44 +26,59 @@ func splitWays(m, n, k int) int {
 	return threads
 }
 
-// split runs f on p blocks of C: column blocks when C is wider than tall,
-// row blocks otherwise. Each call gets the matching parts of A or B.
+// split runs f on blocks of C on p goroutines: column blocks when C is
+// wider than tall, row blocks otherwise, each call with the matching parts
+// of A or B. There are twice as many blocks as goroutines, handed out from
+// a shared counter, so a goroutine whose thread is descheduled on a busy
+// machine does not hold the others up at the join.
 func split[T float32 | float64](tA, tB bool, m, n, p int, a []T, lda int, b []T, ldb int, c []T, ldc int,
 	f func(m, n int, a, b, c []T)) {
-	var wg sync.WaitGroup
-	if n >= m {
-		// C[:, j0:j1] = op(A) · op(B)[:, j0:j1]
-		step := (n/p + 15) &^ 15
-		for j0 := 0; j0 < n; j0 += step {
-			j1 := min(j0+step, n)
+	long, align := n, 16 // split the longer side, in multiples of align
+	if n < m {
+		long, align = m, 4
+	}
+	blocks := 2 * p
+	step := max(align, (long/blocks+align-1)/align*align)
+	nblocks := (long + step - 1) / step
+	block := func(i int) {
+		lo, hi := i*step, min((i+1)*step, long)
+		if n >= m {
+			// C[:, lo:hi] = op(A) · op(B)[:, lo:hi]
 			var bb []T
 			if tB {
-				bb = b[j0*ldb:] // row j0 of Bᵀ's storage
+				bb = b[lo*ldb:] // row lo of Bᵀ's storage
 			} else {
-				bb = b[j0:] // column j0 of B
+				bb = b[lo:] // column lo of B
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f(m, j1-j0, a, bb, c[j0:])
-			}()
+			f(m, hi-lo, a, bb, c[lo:])
+			return
 		}
-	} else {
-		step := (m/p + 3) &^ 3
-		for i0 := 0; i0 < m; i0 += step {
-			i1 := min(i0+step, m)
-			var aa []T
-			if tA {
-				aa = a[i0:]
-			} else {
-				aa = a[i0*lda:]
+		var aa []T
+		if tA {
+			aa = a[lo:]
+		} else {
+			aa = a[lo*lda:]
+		}
+		f(hi-lo, n, aa, b, c[lo*ldc:])
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= nblocks {
+				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f(i1-i0, n, aa, b, c[i0*ldc:])
-			}()
+			block(i)
 		}
 	}
+	for range min(p, nblocks) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
 	wg.Wait()
 }

@@ -288,23 +288,25 @@ func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
 	})
 }
 
-// convDw sets dw = Σ over chunks of gy · im2col(x)ᵀ: each goroutine sums
-// its chunks into its own block, and the blocks are added at the end.
+// convDw sets dw = Σ over chunks of gy · im2col(x)ᵀ. Each chunk writes its
+// own partial product and the partials are added in chunk order, so the
+// result does not depend on which goroutine ran which chunk.
 func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
 	rows, pix, size := g.rows(), g.pix(), g.o*g.rows()
-	parts := workGet[T](ws, 1, Workers()*size)
-	clear(parts)
+	nchunks := (g.n + pl.b - 1) / pl.b
+	parts := workGet[T](ws, 1, nchunks*size)
 	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
 		col, t, pad := bufs(wk)
 		m := nb * pix
+		k := n0 / pl.b
 		gatherChunk(g, t, gy, n0, nb)
 		im2col(g, pl, x, col, pad, n0, nb)
-		gemmSerial(false, true, g.o, rows, m, 1, t, m, col, m, 1, parts[wk*size:(wk+1)*size], rows)
+		gemmSerial(false, true, g.o, rows, m, 1, t, m, col, m, 0, parts[k*size:(k+1)*size], rows)
 	})
 	copy(dw, parts[:size])
-	for wk := 1; wk < Workers(); wk++ {
-		for i, v := range parts[wk*size : (wk+1)*size] {
+	for k := 1; k < nchunks; k++ {
+		for i, v := range parts[k*size : (k+1)*size] {
 			dw[i] += v
 		}
 	}
