@@ -112,8 +112,8 @@ func TestTrainSampleEval(t *testing.T) {
 		t.Errorf("resume: exit %d\n%s", code, out)
 	}
 	if torchBackend != nil {
-		code, out, stderr := runCmd(t, append([]string{"train", "-preset", "quick", "-iterations", "2", "-steps", "2",
-			"-batch", "8", "-buffer", "32", "-backend", "torch", "-dir", t.TempDir(), "-hidden", "2"})...)
+		code, out, stderr := runCmd(t, "train", "-preset", "quick", "-iterations", "2", "-steps", "2",
+			"-batch", "8", "-buffer", "32", "-backend", "torch", "-dir", t.TempDir(), "-hidden", "2")
 		if code != 0 || !strings.Contains(out, "torch (libtorch)") {
 			t.Errorf("train -backend torch: exit %d\n%s\n%s", code, out, stderr)
 		}

@@ -1,5 +1,3 @@
-// Package gradcheck compares analytic gradients with central differences.
-// Tests use it in float64, where finite differences are accurate to ~1e-8.
 package gradcheck
 
 import (
