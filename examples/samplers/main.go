@@ -50,7 +50,7 @@ func defaults() config {
 		Samplers: samplerNames,
 		Chains:   4,
 		Warmup:   1000,
-		Draws:    1000,
+		Draws:    2000,
 		MALAMult: 10,
 		HMCTime:  2,
 		Jitter:   0.2,
