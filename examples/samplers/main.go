@@ -55,7 +55,7 @@ func defaults() config {
 		HMCTime:  2,
 		Jitter:   0.2,
 		Cond:     1e4,
-		Reps:     1,
+		Reps:     3,
 		Seed:     1,
 		Jobs:     runtime.GOMAXPROCS(0),
 		Res:      240,

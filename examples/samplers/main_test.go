@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -89,7 +90,7 @@ func TestMarginals(t *testing.T) {
 func TestSmoke(t *testing.T) {
 	dir := t.TempDir()
 	cfg := defaults()
-	cfg.Out, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res = dir, 2, 60, 40, 2, 24
+	cfg.Out, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = dir, 2, 60, 40, 2, 24, 1
 	var log bytes.Buffer
 	if _, err := study(context.Background(), cfg, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
@@ -118,6 +119,27 @@ func TestSmoke(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(dir, "results.md"))
 	if !strings.Contains(string(md), "| NUTS |") {
 		t.Errorf("results.md lacks NUTS rows:\n%s", md)
+	}
+}
+
+// With several seeds the table starts with the medians over them.
+func TestSummary(t *testing.T) {
+	cfg := defaults()
+	cfg.Out, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = t.TempDir(), 2, 40, 20, 1, 8, 2
+	cfg.Targets = []string{"banana"}
+	rep, err := study(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2*len(samplerNames) {
+		t.Fatalf("%d results, want %d", len(rep.Results), 2*len(samplerNames))
+	}
+	var md strings.Builder
+	rep.markdown(&md)
+	for _, want := range []string{"Summary over 2 seeds", "| banana | NUTS | ", "| NUTS #2 |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, md.String())
+		}
 	}
 }
 

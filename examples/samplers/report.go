@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -35,6 +36,10 @@ func (r *report) markdown(w io.Writer) {
 		"ESS are the worst over coordinates (bulk and tail, rank-normalised, Vehtari et al. 2021), per gradient evaluation of the sampling phase; "+
 		"z = (estimate − truth)/MCSE for every coordinate's mean and variance, worst |z| and RMS over coordinates (a sampler whose errors match its MCSE has RMS ≈ 1, max |z| ≲ 3.5 over 100 coordinates).\n",
 		c.Chains, c.Warmup, c.Draws, c.Warmup*c.MALAMult, c.Draws*c.MALAMult, c.HMCTime, 100*c.Jitter)
+	if c.Reps > 1 {
+		r.summary(w)
+		fmt.Fprintf(w, "\n### Every run\n")
+	}
 	for _, name := range targetNameOrder(r.Results) {
 		fmt.Fprintf(w, "\n**%s** — %s\n\n", name, r.Targets[name])
 		fmt.Fprintln(w, "| sampler | grads/chain | leapfrogs/iter | accept | bulk ESS | tail ESS | bulk ESS/1k grads | tail ESS/1k grads | max R̂ | max \\|z\\| mean | max \\|z\\| var | RMS z mean, var | divergent | time s |")
@@ -58,6 +63,60 @@ func (r *report) markdown(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\nDivergent: transitions after warm-up (+ during warm-up), over all chains. Wall time %.0f s, CPU time %.0f s (%d CPUs).\n", r.WallSec, r.CPUSec, r.CPUs)
+}
+
+// summary writes, per target and sampler, the median over repetitions of
+// each diagnostic with its range.
+func (r *report) summary(w io.Writer) {
+	fmt.Fprintf(w, "\n### Summary over %d seeds: median [min, max]\n\n", r.Config.Reps)
+	fmt.Fprintln(w, "| target | sampler | grads/chain | bulk ESS/1k grads | tail ESS/1k grads | max R̂ | max \\|z\\| mean | max \\|z\\| var | divergent (all seeds) |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, name := range targetNameOrder(r.Results) {
+		var samplers []string
+		by := map[string][]runResult{}
+		for _, x := range r.Results {
+			if x.Target != name {
+				continue
+			}
+			if by[x.Sampler] == nil {
+				samplers = append(samplers, x.Sampler)
+			}
+			by[x.Sampler] = append(by[x.Sampler], x)
+		}
+		for _, s := range samplers {
+			xs := by[s]
+			col := func(prec int, f func(x runResult) jf) string {
+				v := make([]float64, len(xs))
+				for i, x := range xs {
+					v[i] = float64(f(x))
+				}
+				sort.Float64s(v)
+				med := v[len(v)/2]
+				if len(v)%2 == 0 {
+					med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+				}
+				if math.IsInf(med, 0) {
+					return "—"
+				}
+				return fmt.Sprintf("%s [%s, %s]", cell(jf(med), prec), cell(jf(v[0]), prec), cell(jf(v[len(v)-1]), prec))
+			}
+			div := 0
+			for _, x := range xs {
+				div += x.Divergences
+			}
+			label := strings.ToUpper(s)
+			if s == "exact" {
+				label = "exact draws"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, label,
+				col(0, func(x runResult) jf { return jf(x.Grads) }),
+				col(2, func(x runResult) jf { return 1000 * x.BulkPerGrad }),
+				col(2, func(x runResult) jf { return 1000 * x.TailPerGrad }),
+				col(3, func(x runResult) jf { return x.MaxRHat }),
+				col(1, func(x runResult) jf { return x.MaxZMean }),
+				col(1, func(x runResult) jf { return x.MaxZVar }), div)
+		}
+	}
 }
 
 // cell formats a number with prec decimals: "—" where it is infinite or
