@@ -319,9 +319,16 @@ func tinyRBMSetup(seed uint64) (*energy.RBM, []float64) {
 // log-likelihood gradient, as CD-∞ should. It also checks that the test
 // has the power to see CD-1's bias.
 func TestRBMGradientCD(t *testing.T) {
-	const nv, nh, reps = 6, 4, 3000
+	const nv, nh = 6, 4
 	for seed := range uint64(3) {
 		r, data := tinyRBMSetup(seed)
+		// Seed 0 repeats the 12 rows 120 times: a batch of 1440 rows
+		// takes the trainer's parallel path, with the same expectations.
+		reps := 3000
+		if seed == 0 {
+			data = slices.Repeat(data, 120)
+			reps = 60
+		}
 		e := newExactRBM(t, r)
 		pos := e.dataStats(data)
 		ml := sub(pos, e.expect(e.p))
@@ -367,12 +374,18 @@ func TestRBMGradientCD(t *testing.T) {
 // log-likelihood gradient (by enumeration), with standard errors from
 // batch means since the chains carry over between calls.
 func TestRBMGradientPCD(t *testing.T) {
-	const nv, nh, burn, reps, batches = 6, 4, 200, 4000, 50
+	const nv, nh, batches = 6, 4, 50
 	for seed := range uint64(3) {
+		// Seed 0 runs 1500 chains, enough for the trainer's parallel path,
+		// with 5 Gibbs steps per call; the others 40 chains, 1 step.
+		chains, steps, burn, reps := 40, 1, 200, 4000
+		if seed == 0 {
+			chains, steps, burn, reps = 1500, 5, 40, 250
+		}
 		r, data := tinyRBMSetup(seed)
 		e := newExactRBM(t, r)
 		ml := sub(e.dataStats(data), e.expect(e.p))
-		tr, err := trainer.NewRBMTrainer(r, data, trainer.RBMConfig{Epochs: 1, Persistent: true, Chains: 40, Seed: 200 + seed})
+		tr, err := trainer.NewRBMTrainer(r, data, trainer.RBMConfig{Epochs: 1, Persistent: true, Chains: chains, Steps: steps, Seed: 200 + seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,11 +394,11 @@ func TestRBMGradientPCD(t *testing.T) {
 		if z, at := maxZ(mean, se, ml); z > zMax {
 			t.Errorf("seed %d: PCD component %d: estimate %.5f ± %.5f, exact gradient %.5f (z = %.1f)", seed, at, mean[at], se[at], ml[at], z)
 		}
-		chains := tr.Chains()
-		if len(chains) != 40*nv {
-			t.Fatalf("Chains has %d values, want %d", len(chains), 40*nv)
+		states := tr.Chains()
+		if len(states) != chains*nv {
+			t.Fatalf("Chains has %d values, want %d", len(states), chains*nv)
 		}
-		for _, x := range chains {
+		for _, x := range states {
 			if x != 0 && x != 1 {
 				t.Fatalf("a persistent chain holds %v, want binary states", x)
 			}
