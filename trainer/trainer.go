@@ -206,6 +206,19 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return nil
 }
 
+// Step runs one training iteration by itself, outside Run: no checkpoint,
+// metrics file, picture or rollback, and no bound from Config.Iterations.
+// A divergence is returned as an error wrapping ErrDiverged, with the
+// trainer left as it was before the iteration. It is for callers that
+// drive training themselves, and for benchmarks.
+func (t *Trainer) Step(ctx context.Context) (Metrics, error) {
+	m, err := t.step(ctx)
+	if err == nil {
+		t.history = append(t.history, m)
+	}
+	return m, err
+}
+
 // stop writes a checkpoint of the last finished iteration and returns err.
 func (t *Trainer) stop(err error) error {
 	if t.cfg.Dir != "" {

@@ -299,3 +299,25 @@ func TestReadBuffer(t *testing.T) {
 		t.Error("no error for a folder without a checkpoint")
 	}
 }
+
+// Step by hand gives the same parameters as Run.
+func TestStepMatchesRun(t *testing.T) {
+	a := newSetup(t, "", 6, trainer.Replay)
+	if _, err := a.run(t, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newSetup(t, "", 6, trainer.Replay)
+	tr, err := trainer.New(b.model, b.data, b.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		m, err := tr.Step(context.Background())
+		if err != nil || m.Iter != i+1 {
+			t.Fatalf("step %d: %v, iteration %d", i+1, err, m.Iter)
+		}
+	}
+	if !sameBits(paramsOf(a.model), paramsOf(b.model)) {
+		t.Error("Step and Run end with different parameters")
+	}
+}
