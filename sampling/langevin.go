@@ -116,12 +116,45 @@ func (k *Langevin) Config() LangevinConfig {
 	return c
 }
 
-// Init evaluates f and ∇f at the n starting positions x. It returns an
-// error wrapping ErrDiverged if any chain starts where f or ∇f is not
-// finite.
-func (k *Langevin) Init(x []float64, n int) (State, error) { return initGrad("Langevin", k.e, x, n) }
+// Init returns the state of n chains starting at x. Without NoiseFirst it
+// evaluates f and ∇f there, since the first step moves along ∇f(x), and
+// returns an error wrapping ErrDiverged if any chain starts where f or ∇f
+// is not finite.
+//
+// With NoiseFirst no step uses f or ∇f at X (each step evaluates them at
+// its noised point), so Init does not evaluate the energy: State.F and
+// State.Grad hold NaN until the first step writes them, and stay NaN for a
+// chain whose every step so far diverged. Init still returns an error
+// wrapping ErrDiverged if a starting position is not finite; a start
+// where only f or ∇f is not finite shows as a divergence of the first
+// step, whose check is the same as at every step.
+func (k *Langevin) Init(x []float64, n int) (State, error) {
+	if !k.cfg.NoiseFirst {
+		return initGrad("Langevin", k.e, x, n)
+	}
+	if err := checkKernelInit("Langevin", k.d, x, n); err != nil {
+		return State{}, err
+	}
+	for c := range n {
+		if !finiteRow(x[c*k.d : (c+1)*k.d]) {
+			return State{}, fmt.Errorf("sampling: Langevin.Init: chain %d starts at a non-finite position: %w", c, ErrDiverged)
+		}
+	}
+	s := State{N: n, D: k.d, X: append([]float64(nil), x...), F: make([]float64, n), Grad: make([]float64, n*k.d)}
+	nan := math.NaN()
+	for i := range s.F {
+		s.F[i] = nan
+	}
+	for i := range s.Grad {
+		s.Grad[i] = nan
+	}
+	return s, nil
+}
 
 // Step moves every chain of s by one Langevin update.
+//
+// Each chain's row is updated in one pass per stage (noise, then the
+// drift), with its finiteness check folded into the same pass.
 func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 	checkKernelStep("Langevin", rng, s, k.d, true, true)
 	n, d := s.N, k.d
@@ -129,44 +162,63 @@ func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 		k.xp, k.gp = make([]float64, n*d), make([]float64, n*d)
 		k.fp, k.bad = make([]float64, n), make([]bool, n)
 	}
-	half := k.cfg.StepSize / 2
-	if k.cfg.NoiseFirst {
-		// y = clamp(x + σξ), evaluated; the drift is added afterwards.
-		for i, x := range s.X {
-			k.xp[i] = k.box(x + k.noise*rng.NormFloat64())
-		}
-	} else {
-		for i, x := range s.X {
-			k.xp[i] = k.box(x + half*k.clip(s.Grad[i]) + k.noise*rng.NormFloat64())
-		}
+	half, sigma := k.cfg.StepSize/2, k.noise
+	lo, hi := k.bounds()
+	clip := k.cfg.GradClip
+	if !(clip > 0) {
+		clip = math.Inf(1)
 	}
-	for c := 0; c < n; c++ {
-		row := k.xp[c*d : (c+1)*d]
-		k.bad[c] = !finiteRow(row)
+	for c := range n {
+		r := c * d
+		x, xp := s.X[r:r+d], k.xp[r:r+d]
+		var z float64 // x·0 summed: NaN iff some value is NaN or ±Inf
+		if k.cfg.NoiseFirst {
+			// y = clamp(x + σξ), evaluated; the drift is added afterwards.
+			for i, v := range x {
+				v = clampTo(v+sigma*rng.NormFloat64(), lo, hi)
+				xp[i] = v
+				z += v * 0
+			}
+		} else {
+			g := s.Grad[r : r+d]
+			for i, v := range x {
+				v = clampTo(v+half*clampTo(g[i], -clip, clip)+sigma*rng.NormFloat64(), lo, hi)
+				xp[i] = v
+				z += v * 0
+			}
+		}
+		k.bad[c] = z != 0
 		if k.bad[c] {
-			copy(row, s.X[c*d:(c+1)*d]) // never evaluate the energy at Inf or NaN
+			copy(xp, x) // never evaluate the energy at Inf or NaN
 		}
 	}
 	if err := k.e.FGrad(k.fp, k.gp, k.xp); err != nil {
 		return s, Info{}, fmt.Errorf("sampling: Langevin: %w", err)
 	}
 	info := k.info.info(n, false)
-	for c := 0; c < n; c++ {
+	for c := range n {
 		r := c * d
-		gp := k.gp[r : r+d]
-		if k.bad[c] || !isFiniteF(k.fp[c]) || !finiteRow(gp) {
+		gp, xp := k.gp[r:r+d], k.xp[r:r+d]
+		if k.bad[c] || !isFiniteF(k.fp[c]) {
 			info.Divergent[c] = true
 			continue
 		}
-		xp := k.xp[r : r+d]
+		var z float64
 		if k.cfg.NoiseFirst {
-			for i := range xp {
-				xp[i] = k.box(xp[i] + half*k.clip(gp[i]))
+			for i, g := range gp {
+				v := clampTo(xp[i]+half*clampTo(g, -clip, clip), lo, hi)
+				xp[i] = v
+				z += v*0 + g*0
 			}
-			if !finiteRow(xp) {
-				info.Divergent[c] = true
-				continue
+		} else {
+			z = 0
+			for _, g := range gp {
+				z += g * 0
 			}
+		}
+		if z != 0 {
+			info.Divergent[c] = true
+			continue
 		}
 		info.AcceptProb[c] = 1
 		info.Accepted[c] = true
@@ -179,16 +231,16 @@ func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 	return s, info, nil
 }
 
-func (k *Langevin) clip(g float64) float64 {
-	if c := k.cfg.GradClip; c > 0 {
-		return math.Max(-c, math.Min(c, g))
+// bounds returns the box every coordinate is clamped to: [Min, Max], or
+// (−∞, +∞) without clamping.
+func (k *Langevin) bounds() (lo, hi float64) {
+	if k.clamp {
+		return k.cfg.Min, k.cfg.Max
 	}
-	return g
+	return math.Inf(-1), math.Inf(1)
 }
 
-func (k *Langevin) box(x float64) float64 {
-	if k.clamp {
-		return math.Max(k.cfg.Min, math.Min(k.cfg.Max, x))
-	}
-	return x
-}
+// clampTo returns v limited to [lo, hi], as math.Max(lo, math.Min(hi, v))
+// (a NaN stays NaN) but with the built-in min and max, which compile to a
+// few instructions instead of two function calls.
+func clampTo(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
