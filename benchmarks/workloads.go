@@ -1,14 +1,16 @@
 package benchmarks
 
 import (
-	"fmt"
+	"context"
 	"math/rand/v2"
 	"sort"
 
+	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/trainer"
 )
 
 // Workload is one benchmarked task. Setup builds everything (models,
@@ -35,6 +37,11 @@ const (
 	TrainSteps = 60
 	TrainAlpha = 0.1
 	TrainLR    = 1e-4
+	// Replay buffer of the recipe: capacity and fresh-noise probability.
+	TrainBuffer = 8192
+	TrainReinit = 0.05
+	// TrainDataSize is the number of stand-in data images of train/cnn.
+	TrainDataSize = 1024
 )
 
 var registry = map[string]Workload{}
@@ -146,40 +153,35 @@ func langevinOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() e
 	return l.Step, nil
 }
 
-// trainOp is one iteration of contrastive-divergence training: TrainSteps
-// Langevin steps on the model samples, then the CD loss, ∇θ and an Adam
-// update. Real data is stood in by a fixed random batch: speed does not
-// depend on the pixels.
+// trainOp is one iteration of the MNIST recipe as users run it:
+// trainer.Trainer.Step on the Go backend (cmd/mnist-ebm's default
+// settings): a data batch with N(0, 0.005²) noise, chains from the replay
+// buffer (5 % fresh noise), TrainSteps steps of the tutorial's Langevin
+// sampler, then the CD loss, ∇θ and an Adam update. Real data is stood in by
+// a fixed random set of TrainDataSize images: speed does not depend on the
+// pixels.
 func trainOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() error, error) {
-	e, err := graph.NewEnergy(m, graph.Config{Shape: shape, Batch: batch})
-	if err != nil {
-		return nil, err
+	dim := 1
+	for _, d := range shape {
+		dim *= d
 	}
-	loss, err := graph.NewLoss(m, graph.LossConfig{Shape: shape, Batches: []int{batch, batch}}, graph.CDLoss(TrainAlpha))
-	if err != nil {
-		return nil, err
-	}
-	opt, err := optim.NewAdam(loss.Params(), optim.AdamConfig{LR: TrainLR, Beta1: 0, Beta2: 0.999})
-	if err != nil {
-		return nil, err
-	}
-	l := NewLangevin(rng, e, batch)
-	data := make([]float64, len(l.X))
+	data := make([]float64, TrainDataSize*dim)
 	for i := range data {
 		data[i] = 2*rng.Float64() - 1
 	}
+	tr, err := trainer.New(m, datasets.NewBatches(data, dim, datasets.BatchConfig{Size: batch, Seed: rng.Uint64()}), trainer.Config{
+		Shape: shape, Iterations: 1, Alpha: TrainAlpha,
+		Adam:  optim.AdamConfig{LR: TrainLR, Beta1: 0, Beta2: 0.999},
+		Steps: TrainSteps, BufferSize: TrainBuffer, ReinitProb: TrainReinit,
+		DataNoise: LangevinNoise, DataMin: -1, DataMax: 1,
+		Seed: rng.Uint64(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
 	return func() error {
-		for range TrainSteps {
-			if err := l.Step(); err != nil {
-				return err
-			}
-		}
-		if _, err := loss.Run(data, l.X); err != nil {
-			return err
-		}
-		if err := opt.Step(loss.Grads()); err != nil {
-			return fmt.Errorf("adam: %w", err)
-		}
-		return nil
+		_, err := tr.Step(ctx)
+		return err
 	}, nil
 }
