@@ -4,7 +4,7 @@
 // 100-d ill-conditioned Gaussian — and reports how well each does per
 // gradient evaluation.
 //
-//	go run ./examples/samplers                         # the whole table (a few minutes on 2 cores)
+//	go run ./examples/samplers                         # the whole table (≈5 CPU minutes)
 //	go run ./examples/samplers -targets funnel -reps 3 # one target, three seeds
 //	go run ./examples/samplers -draws 4000             # longer runs
 //

@@ -3,7 +3,7 @@
 // test negative log-likelihood, with the partition function by quadrature,
 // against the data's exact entropy. The gap NLL − H is KL(p_data‖p_θ) ≥ 0.
 //
-//	go run ./examples/toy-ebm                        # all seven data sets (≈25 min on 2 cores)
+//	go run ./examples/toy-ebm                        # all seven data sets (≈10 min on 2 free cores)
 //	go run ./examples/toy-ebm -data rings,moons      # some of them
 //	go run ./examples/toy-ebm -iters 8000            # longer training
 //

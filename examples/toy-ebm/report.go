@@ -28,12 +28,16 @@ func (r *report) json() ([]byte, error) {
 // markdown writes the results table.
 func (r *report) markdown(w io.Writer) {
 	c := r.Config
-	fmt.Fprintf(w, "MLP 2-%d-%d-1 (SiLU), %d iterations, batch %d, %d %s steps per iteration, replay buffer %d (reinit %.2g), Adam lr %g",
-		c.Hidden, c.Hidden, c.Iterations, c.Batch, c.Steps, strings.ToUpper(c.Sampler), c.Buffer, c.Reinit, c.LR)
+	steps := fmt.Sprintf("%d %s steps", c.Steps, strings.ToUpper(c.Sampler))
+	if c.Sampler == "hmc" {
+		steps = fmt.Sprintf("%d HMC transitions of %d leapfrog steps", c.Steps, c.Leapfrogs)
+	}
+	fmt.Fprintf(w, "MLP 2-%d-%d-1 (SiLU, first layer initialised ×%g), %d iterations, batch %d, %s per iteration, replay buffer %d (restarts from %s with probability %.2g), Adam lr %g",
+		c.Hidden, c.Hidden, c.InitScale, c.Iterations, c.Batch, steps, c.Buffer, c.Restart, c.Reinit, c.LR)
 	if c.MinLR > 0 {
 		fmt.Fprintf(w, "→%g (cosine)", c.MinLR)
 	}
-	fmt.Fprintf(w, ", α %g; test NLL over %d points, Z by quadrature on a %d² grid over the toy's box.\n\n", c.Alpha, c.Test, c.Grid)
+	fmt.Fprintf(w, ", β₁ %g, α %g; test NLL over %d points, Z by quadrature on a %d² grid over the toy's box.\n\n", c.Beta1, c.Alpha, c.Test, c.Grid)
 	fmt.Fprintln(w, "| data | H(p_data) | NLL untrained | NLL trained | NLL − H | KL(p_data‖p_θ) | quad. err | edge mass | E_θ[log p_data] | accept | train s |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, x := range r.Results {
