@@ -266,14 +266,13 @@ func newModel(rng *rand.Rand, cfg config) *nn.Sequential {
 
 // toyRun is one data set's training and evaluation.
 type toyRun struct {
-	cfg      config
-	toy      *datasets.Toy
-	model    *nn.Sequential
-	test     []float64
-	samples  []float64 // model samples for the pictures
-	result   toyResult
-	progress func(trainer.Progress)
-	kernel   *adaptive // the training sampler when it is MALA or HMC
+	cfg     config
+	toy     *datasets.Toy
+	model   *nn.Sequential
+	test    []float64
+	samples []float64 // model samples for the pictures
+	result  toyResult
+	kernel  *adaptive // the training sampler when it is MALA or HMC
 }
 
 // newKernel returns the sampler of cfg.Sampler on e with step size eps.
@@ -295,7 +294,7 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	}
 	seed := seedFor(cfg.Seed, name)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	r := &toyRun{cfg: cfg, toy: toy, progress: progress}
+	r := &toyRun{cfg: cfg, toy: toy}
 	r.result = toyResult{Data: name, Entropy: toy.Entropy()}
 	train := toy.SampleN(rng, cfg.Train)
 	r.test = toy.SampleN(rand.New(rand.NewPCG(seed, 2)), cfg.Test)
