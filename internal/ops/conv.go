@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -64,8 +66,9 @@ func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
 
 // work holds an op's scratch slices of either dtype.
 type work struct {
-	f32  [3]scratch[float32]
+	f32  [3]scratch[float32] // chunk blocks, ∂W partials, packed filters
 	f64  [3]scratch[float64]
+	boff []int     // row offsets of a tiled product's B
 	plan *convPlan // built on first use
 }
 
@@ -97,8 +100,10 @@ func workGet[T float](w *work, i, n int) []T {
 // offset, sample of the chunk, output pixel), so the loops have no bounds
 // logic and run long even on 2×2 outputs.
 type convPlan struct {
-	b   int     // samples per chunk
-	tbl []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
+	b    int     // samples per chunk
+	ld   int     // row stride of a chunk's column block: b·pix rounded up to 16 (whole vectors)
+	tbl  []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
+	rows rowPlan // the same by rows, for the float32 AVX-512 kernels
 }
 
 // chunkFloats is the target size of a chunk's column block: 32k values,
@@ -115,6 +120,10 @@ func (g convGeom) plan() convPlan {
 	// Keep every core busy: at least two chunks per goroutine when the
 	// batch allows.
 	b = max(1, min(b, g.n/(2*Workers())))
+	if pix < lanes && lanes%pix == 0 && b > lanes/pix {
+		// Whole 16-column vectors per chunk: no masked tail.
+		b -= b % (lanes / pix)
+	}
 	t := make([]int32, g.k*g.k*b*pix)
 	for u := range g.k {
 		for v := range g.k {
@@ -128,7 +137,7 @@ func (g convGeom) plan() convPlan {
 			}
 		}
 	}
-	return convPlan{b: b, tbl: t}
+	return convPlan{b: b, ld: (b*pix + lanes - 1) / lanes * lanes, tbl: t, rows: g.rowPlan(b)}
 }
 
 // chunks runs fn over the plan's sample chunks, split over GOMAXPROCS
@@ -164,17 +173,28 @@ func padChunk[T float](g convGeom, x, pad []T, n0, nb int) []T {
 }
 
 // im2col writes samples n0 … n0+nb−1 of x into the column block col
-// (rows × nb·pix): col[(c·K+u)·K+v, s·pix + i·OW + j] = x[n0+s, c, i·s−p+u, j·s−p+v],
-// zero outside the image. pad holds b·padded() scratch values.
+// (rows × nb·pix, rows pl.ld apart): col[(c·K+u)·K+v, s·pix + i·OW + j] =
+// x[n0+s, c, i·s−p+u, j·s−p+v], zero outside the image. pad holds
+// b·padded() scratch values.
 func im2col[T float](g convGeom, pl convPlan, x, col, pad []T, n0, nb int) {
 	pix, kk, phw := g.pix(), g.k*g.k, g.padHW()
 	src := padChunk(g, x, pad, n0, nb)
 	m := nb * pix
+	if src32, ok := any(src).([]float32); ok && pl.rows.ok {
+		col32 := any(col).([]float32)
+		for c := range g.c {
+			for uv := range kk {
+				t := pl.rows.args(unsafe.Pointer(&col32[(c*kk+uv)*pl.ld]), unsafe.Pointer(&src32[c*phw]), uv, pl.b, nb, g.oh)
+				gatherRows(&t)
+			}
+		}
+		return
+	}
 	for c := range g.c {
 		sc := src[c*phw:]
 		for uv := range kk {
 			row := c*kk + uv
-			dst := col[row*m : (row+1)*m]
+			dst := col[row*pl.ld : row*pl.ld+m]
 			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
 			for q, id := range t {
 				dst[q] = sc[id]
@@ -184,8 +204,8 @@ func im2col[T float](g convGeom, pl convPlan, x, col, pad []T, n0, nb int) {
 }
 
 // col2im sets samples n0 … n0+nb−1 of dx to the adjoint of im2col applied
-// to the column block col: every value is added back to the pixel it was
-// read from. pad holds b·padded() scratch values.
+// to the column block col (rows pl.ld apart): every value is added back to
+// the pixel it was read from. pad holds b·padded() scratch values.
 func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 	pix, kk, phw, hw := g.pix(), g.k*g.k, g.padHW(), g.h*g.w
 	var acc []T
@@ -196,14 +216,24 @@ func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 	}
 	clear(acc)
 	m := nb * pix
-	for c := range g.c {
-		ac := acc[c*phw:]
-		for uv := range kk {
-			row := c*kk + uv
-			src := col[row*m : (row+1)*m]
-			t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
-			for q, id := range t {
-				ac[id] += src[q]
+	if acc32, ok := any(acc).([]float32); ok && pl.rows.ok {
+		col32 := any(col).([]float32)
+		for c := range g.c {
+			for uv := range kk {
+				t := pl.rows.args(unsafe.Pointer(&col32[(c*kk+uv)*pl.ld]), unsafe.Pointer(&acc32[c*phw]), uv, pl.b, nb, g.oh)
+				scatterAddRows(&t)
+			}
+		}
+	} else {
+		for c := range g.c {
+			ac := acc[c*phw:]
+			for uv := range kk {
+				row := c*kk + uv
+				src := col[row*pl.ld : row*pl.ld+m]
+				t := pl.tbl[uv*pl.b*pix : uv*pl.b*pix+m]
+				for q, id := range t {
+					ac[id] += src[q]
+				}
 			}
 		}
 	}
@@ -225,7 +255,7 @@ func col2im[T float](g convGeom, pl convPlan, col, dx, pad []T, n0, nb int) {
 // parallel loop and returns the function that hands worker wk its share: a
 // column block, an O × b·pix block and the padded images.
 func chunkScratch[T float](g convGeom, pl convPlan, ws *work) func(wk int) (col, t, pad []T) {
-	nc, nt, np := g.rows()*pl.b*g.pix(), g.o*pl.b*g.pix(), pl.b*g.padded()
+	nc, nt, np := g.rows()*pl.ld, g.o*pl.ld, pl.b*g.padded()
 	per := nc + nt + np
 	all := workGet[T](ws, 0, Workers()*per)
 	return func(wk int) (col, t, pad []T) {
@@ -236,54 +266,142 @@ func chunkScratch[T float](g convGeom, pl convPlan, ws *work) func(wk int) (col,
 
 // convForward sets y = conv(x, w) + b chunk by chunk: col = im2col(chunk),
 // t (O × nb·pix) = w (O × rows) · col, y[n, o, :] = t[o, s·pix : (s+1)·pix] + b[o].
+// In float32 with the AVX-512 tiles, the product writes y itself, bias
+// included, when whole vectors fit a sample's pixels.
 func convForward[T float](g convGeom, pl convPlan, ws *work, y, x, w, b []T) {
+	if y32, ok := any(y).([]float32); ok && useTiles {
+		convForwardTiles(g, pl, ws, y32, any(x).([]float32), any(w).([]float32), any(b).([]float32))
+		return
+	}
 	rows, pix := g.rows(), g.pix()
 	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
 		col, t, pad := bufs(wk)
 		m := nb * pix
 		im2col(g, pl, x, col, pad, n0, nb)
-		gemmSerial(false, false, g.o, m, rows, 1, w, rows, col, m, 0, t, m)
-		for s := range nb {
-			n := n0 + s
-			for o := range g.o {
-				dst := y[(n*g.o+o)*pix : (n*g.o+o+1)*pix]
-				src := t[o*m+s*pix : o*m+(s+1)*pix]
-				if b == nil {
-					copy(dst, src)
-					continue
-				}
-				bo := b[o]
-				for i, v := range src {
-					dst[i] = v + bo
-				}
-			}
-		}
+		gemmSerial(false, false, g.o, m, rows, 1, w, rows, col, pl.ld, 0, t, pl.ld)
+		scatterChunk(g, pl, y, t, b, n0, nb)
 	})
 }
 
-// gatherChunk copies samples n0 … n0+nb−1 of gy (N, O, pix) into t
-// (O, nb·pix).
-func gatherChunk[T float](g convGeom, t, gy []T, n0, nb int) {
+// scatterChunk writes t (O × nb·pix, rows pl.ld apart) to samples
+// n0 … n0+nb−1 of y (N, O, pix), adding b[o] unless b is nil.
+func scatterChunk[T float](g convGeom, pl convPlan, y, t, b []T, n0, nb int) {
 	pix := g.pix()
-	m := nb * pix
 	for s := range nb {
 		n := n0 + s
 		for o := range g.o {
-			copy(t[o*m+s*pix:o*m+(s+1)*pix], gy[(n*g.o+o)*pix:(n*g.o+o+1)*pix])
+			dst := y[(n*g.o+o)*pix : (n*g.o+o+1)*pix]
+			src := t[o*pl.ld+s*pix : o*pl.ld+(s+1)*pix]
+			if b == nil {
+				copy(dst, src)
+				continue
+			}
+			bo := b[o]
+			for i, v := range src {
+				dst[i] = v + bo
+			}
 		}
 	}
 }
 
-// convDx sets dx = col2im(wᵀ · gy) chunk by chunk.
+// nchwDirect reports whether a chunk's columns can be read from or written
+// to an NCHW tensor as whole 16-lane vectors, each within one sample.
+func (g convGeom) nchwDirect() bool { return g.pix()%lanes == 0 }
+
+// nchwLayout is the vector layout of samples n0… of an (N, C, pix) tensor
+// seen as C × (samples · pix).
+func nchwLayout(t []float32, n0, c, pix int) vecLayout {
+	return vecLayout{base: unsafe.Pointer(&t[n0*c*pix]), per: pix, stride: c * pix * 4}
+}
+
+// blockLayout is the vector layout of a row-major block.
+func blockLayout(t []float32) vecLayout {
+	return vecLayout{base: unsafe.Pointer(&t[0]), per: math.MaxInt32}
+}
+
+// rowOffsets returns k byte offsets p·stride·4 in ws's scratch.
+func (ws *work) rowOffsets(k, stride int) []int {
+	if cap(ws.boff) < k {
+		ws.boff = make([]int, k)
+	}
+	off := ws.boff[:k]
+	for p := range off {
+		off[p] = p * stride * 4
+	}
+	return off
+}
+
+func convForwardTiles(g convGeom, pl convPlan, ws *work, y, x, w, b []float32) {
+	rows, pix := g.rows(), g.pix()
+	ap := packA(workGet[float32](ws, 2, g.o*rows), w, g.o, rows, rows, 1)
+	boff := ws.rowOffsets(rows, pl.ld)
+	bufs := chunkScratch[float32](g, pl, ws)
+	pl.chunks(g.n, func(wk, n0, nb int) {
+		col, t, pad := bufs(wk)
+		m := nb * pix
+		im2col(g, pl, x, col, pad, n0, nb)
+		if g.nchwDirect() {
+			tileGemm(g.o, m, rows, ap, boff, blockLayout(col), nchwLayout(y, n0, g.o, pix), pix*4, b)
+			return
+		}
+		tileGemm(g.o, m, rows, ap, boff, blockLayout(col), blockLayout(t), pl.ld*4, b)
+		scatterChunk(g, pl, y, t, nil, n0, nb)
+	})
+}
+
+// gatherChunk copies samples n0 … n0+nb−1 of gy (N, O, pix) into t
+// (O, nb·pix), rows pl.ld apart.
+func gatherChunk[T float](g convGeom, pl convPlan, t, gy []T, n0, nb int) {
+	pix := g.pix()
+	for s := range nb {
+		n := n0 + s
+		for o := range g.o {
+			copy(t[o*pl.ld+s*pix:o*pl.ld+(s+1)*pix], gy[(n*g.o+o)*pix:(n*g.o+o+1)*pix])
+		}
+	}
+}
+
+// convDx sets dx = col2im(wᵀ · gy) chunk by chunk. In float32 with the
+// AVX-512 tiles, the product reads gy in place when whole vectors fit a
+// sample's pixels.
 func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
+	if dx32, ok := any(dx).([]float32); ok && useTiles {
+		convDxTiles(g, pl, ws, dx32, any(w).([]float32), any(gy).([]float32))
+		return
+	}
 	rows, pix := g.rows(), g.pix()
 	bufs := chunkScratch[T](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
 		col, t, pad := bufs(wk)
 		m := nb * pix
-		gatherChunk(g, t, gy, n0, nb)
-		gemmSerial(true, false, rows, m, g.o, 1, w, rows, t, m, 0, col, m)
+		gatherChunk(g, pl, t, gy, n0, nb)
+		gemmSerial(true, false, rows, m, g.o, 1, w, rows, t, pl.ld, 0, col, pl.ld)
+		col2im(g, pl, col, dx, pad, n0, nb)
+	})
+}
+
+func convDxTiles(g convGeom, pl convPlan, ws *work, dx, w, gy []float32) {
+	rows, pix := g.rows(), g.pix()
+	ap := packA(workGet[float32](ws, 2, g.o*rows), w, rows, g.o, 1, rows)
+	direct := g.nchwDirect()
+	var boff []int
+	if direct {
+		boff = ws.rowOffsets(g.o, pix)
+	} else {
+		boff = ws.rowOffsets(g.o, pl.ld)
+	}
+	bufs := chunkScratch[float32](g, pl, ws)
+	pl.chunks(g.n, func(wk, n0, nb int) {
+		col, t, pad := bufs(wk)
+		m := nb * pix
+		src := blockLayout(t)
+		if direct {
+			src = nchwLayout(gy, n0, g.o, pix)
+		} else {
+			gatherChunk(g, pl, t, gy, n0, nb)
+		}
+		tileGemm(rows, m, g.o, ap, boff, src, blockLayout(col), pl.ld*4, nil)
 		col2im(g, pl, col, dx, pad, n0, nb)
 	})
 }
@@ -300,9 +418,9 @@ func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
 		col, t, pad := bufs(wk)
 		m := nb * pix
 		k := n0 / pl.b
-		gatherChunk(g, t, gy, n0, nb)
+		gatherChunk(g, pl, t, gy, n0, nb)
 		im2col(g, pl, x, col, pad, n0, nb)
-		gemmSerial(false, true, g.o, rows, m, 1, t, m, col, m, 0, parts[k*size:(k+1)*size], rows)
+		gemmSerial(false, true, g.o, rows, m, 1, t, pl.ld, col, pl.ld, 0, parts[k*size:(k+1)*size], rows)
 	})
 	copy(dw, parts[:size])
 	for k := 1; k < nchunks; k++ {

@@ -1,0 +1,96 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// TestConv2dFloat32 checks the float32 forward, ∂x and ∂W against the
+// float64 ops (themselves checked against central differences) on the
+// MNIST CNN's layers and on shapes that need masked tails, with the
+// AVX-512 kernels (tiles and rows) and without.
+func TestConv2dFloat32(t *testing.T) {
+	geoms := []struct{ n, c, h, w, o, k, s, p int }{
+		{16, 1, 28, 28, 16, 5, 2, 4}, // the MNIST CNN, batch 16
+		{16, 16, 16, 16, 32, 3, 2, 1},
+		{16, 32, 8, 8, 64, 3, 2, 1},
+		{16, 64, 4, 4, 64, 3, 2, 1},
+		{7, 3, 7, 6, 5, 3, 2, 1},  // 4×3 outputs: vectors cross samples
+		{9, 2, 5, 5, 13, 3, 1, 0}, // 3×3 outputs, 13 filters: row tails
+		{3, 4, 9, 9, 7, 1, 1, 0},  // 1×1 filters
+		{2, 2, 20, 19, 3, 3, 1, 1}, // rows longer than a vector
+		{4, 3, 12, 12, 4, 5, 3, 2}, // stride 3
+	}
+	modes := []bool{false}
+	if tilesAvailable {
+		modes = append(modes, true)
+	}
+	defer func(u, r bool) { useTiles, useRows = u, r }(useTiles, useRows)
+	for _, gm := range geoms {
+		for _, tiles := range modes {
+			t.Run(fmt.Sprintf("%+v/tiles=%v", gm, tiles), func(t *testing.T) {
+				useTiles, useRows = tiles, tiles
+				rng := rand.New(rand.NewPCG(uint64(gm.c), uint64(gm.o)))
+				g := geometry(tensor.Shape{gm.n, gm.c, gm.h, gm.w}, tensor.Shape{gm.o, gm.c, gm.k, gm.k}, gm.s, gm.p)
+				x64, w64, b64 := randF64(rng, gm.n*g.sampleSize()), randF64(rng, g.o*g.rows()), randF64(rng, g.o)
+				gy64 := randF64(rng, g.n*g.o*g.pix())
+				pl := g.plan()
+				var ws64, ws32 work
+				y64, dx64, dw64 := make([]float64, len(gy64)), make([]float64, len(x64)), make([]float64, len(w64))
+				convForward(g, pl, &ws64, y64, x64, w64, b64)
+				convDx(g, pl, &ws64, dx64, w64, gy64)
+				convDw(g, pl, &ws64, dw64, x64, gy64)
+
+				x, w, b, gy := to32s(x64), to32s(w64), to32s(b64), to32s(gy64)
+				y, dx, dw := nans32(len(y64)), nans32(len(dx64)), nans32(len(dw64))
+				for range 2 { // buffers are reused: the second run must agree too
+					convForward(g, pl, &ws32, y, x, w, b)
+					convDx(g, pl, &ws32, dx, w, gy)
+					convDw(g, pl, &ws32, dw, x, gy)
+					near(t, "y", y, y64, float64(g.rows()))
+					near(t, "∂x", dx, dx64, float64(g.o*g.k*g.k))
+					near(t, "∂W", dw, dw64, float64(g.n*g.pix()))
+				}
+			})
+		}
+	}
+}
+
+// near fails unless got matches want to float32 rounding over sums of
+// terms terms of size ≤ 1.
+func near(t *testing.T, what string, got []float32, want []float64, terms float64) {
+	t.Helper()
+	for i, w := range want {
+		if d := math.Abs(float64(got[i]) - w); !(d <= 4e-7*terms+1e-6*math.Abs(w)) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], w)
+		}
+	}
+}
+
+func randF64(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = float64(float32(2*rng.Float64() - 1))
+	}
+	return v
+}
+
+func to32s(v []float64) []float32 {
+	o := make([]float32, len(v))
+	for i, x := range v {
+		o[i] = float32(x)
+	}
+	return o
+}
+
+func nans32(n int) []float32 {
+	o := make([]float32, n)
+	for i := range o {
+		o[i] = float32(math.NaN())
+	}
+	return o
+}

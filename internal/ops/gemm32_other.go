@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package ops
+
+var tilesAvailable = false
+
+var tileFuncs [tileRows][tileVecs]func(*tileArgs)

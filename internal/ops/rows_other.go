@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package ops
+
+var useRows = false
+
+func gatherRows(*rowArgs)     { panic("ops: no row kernels in this build") }
+func scatterAddRows(*rowArgs) { panic("ops: no row kernels in this build") }
