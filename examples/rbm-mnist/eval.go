@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ebmgo/ebm/energy"
@@ -99,12 +100,16 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	// Reverse AIS starts from those samples.
 	base := sampling.BaseRateBias(e.data.train, nv, 1)
 	chains := cfg.AISChains
+	temps := cfg.AISTemps
+	if e.exact {
+		temps = cfg.SmallAISTemps
+	}
 	var ais *AISEstimate
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
 		c := startClock()
-		ais = &AISEstimate{Chains: chains, Temps: cfg.AISTemps, GibbsSteps: cfg.GibbsSteps}
-		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(cfg.AISTemps), BaseBias: base, Progress: aisProgress(log, tag, "AIS forward")}
+		ais = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps}
+		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(temps), BaseBias: base, Progress: aisProgress(log, tag, "AIS forward")}
 		fwd, err := sampling.RBMAIS(ctx, rng, rbm, chains, acfg)
 		if err != nil {
 			return fmt.Errorf("AIS: %w", err)
@@ -147,7 +152,7 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	}
 	if ais != nil {
 		c := startClock()
-		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(cfg.AISTemps), BaseBias: base, Progress: aisProgress(log, tag, "AIS reverse")}
+		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(temps), BaseBias: base, Progress: aisProgress(log, tag, "AIS reverse")}
 		rev, err := sampling.RBMReverseAIS(ctx, rng, rbm, samples, acfg)
 		if err != nil {
 			return fmt.Errorf("reverse AIS: %w", err)
@@ -159,14 +164,9 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		ais.BaseLogZ = num(baseLogZ(base, rbm.Hidden()))
 		ais.TestLLHigh = num(testF - float64(ais.Forward.LogZ))
 		ais.TestLLLow = num(testF - float64(ais.Reverse.LogZ))
-		if ais.Forward.LogZ > ais.Reverse.LogZ+2*num(math.Hypot(float64(ais.Forward.StdErr), float64(ais.Reverse.StdErr))) {
-			ais.Note = "forward above reverse by more than 2 standard errors: the reverse chains had not reached the model distribution"
-			if ais.GibbsSteps == 0 {
-				ais.Note = "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short"
-			}
-		}
+		ais.Note = aisNote(ais)
 		line := fmt.Sprintf("%s AIS (%d chains, %d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
-			tag, chains, cfg.AISTemps, ais.Forward.LogZ, ais.Forward.StdErr, ais.Forward.ESS, ais.Reverse.LogZ, ais.Reverse.StdErr, ais.Reverse.ESS, ais.TestLLLow, ais.TestLLHigh)
+			tag, chains, temps, ais.Forward.LogZ, ais.Forward.StdErr, ais.Forward.ESS, ais.Reverse.LogZ, ais.Reverse.StdErr, ais.Reverse.ESS, ais.TestLLLow, ais.TestLLHigh)
 		if mr.ExactLogZ != nil {
 			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
 		}
@@ -282,4 +282,20 @@ func exactSamples(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, n int) (
 		}
 	}
 	return v, probs, nil
+}
+
+// aisNote says what makes an AIS sandwich unreliable, or "".
+func aisNote(a *AISEstimate) string {
+	var notes []string
+	if a.Forward.LogZ > a.Reverse.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))) {
+		if a.GibbsSteps == 0 {
+			notes = append(notes, "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short")
+		} else {
+			notes = append(notes, "forward above reverse by more than 2 standard errors: the reverse chains had not reached the model distribution")
+		}
+	}
+	if lo := math.Min(float64(a.Forward.ESS), float64(a.Reverse.ESS)); lo < 10 {
+		notes = append(notes, fmt.Sprintf("an ESS of %.0f of %d chains: the estimate rests on a few chains, its standard error is not to be trusted and log Z may be underestimated; raise -ais-temps", lo, a.Chains))
+	}
+	return strings.Join(notes, "; ")
 }

@@ -22,7 +22,7 @@ func tinyConfig(out string) Config {
 	cfg.TrainLimit, cfg.TestLimit = 600, 200
 	cfg.Small = ModelSpec{Hidden: 6, Epochs: 2, Methods: methods("cd1,pcd1")}
 	cfg.Large = ModelSpec{Hidden: 20, Epochs: 1, Methods: methods("cd2")}
-	cfg.AISChains, cfg.AISTemps, cfg.GibbsSteps = 16, 100, 20
+	cfg.AISChains, cfg.AISTemps, cfg.SmallAISTemps, cfg.GibbsSteps = 16, 100, 100, 20
 	cfg.Preset = "test"
 	return cfg
 }

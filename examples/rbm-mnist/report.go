@@ -147,21 +147,23 @@ func (res *Results) Markdown() string {
 		}
 		if a := m.AIS; a != nil {
 			se := math.Max(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))
-			ll := fmt.Sprintf("**%s … %s** (± %s)", f2(a.TestLLLow), f2(a.TestLLHigh), f2(num(se)))
+			lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
+			ll := fmt.Sprintf("**%s … %s** (± %s)", f2(lo), f2(hi), f2(num(se)))
 			how := fmt.Sprintf("AIS sandwich, %d chains × %d temps: forward %s ± %s (ESS %.0f), reverse %s ± %s (ESS %.0f)",
 				a.Chains, a.Temps, f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
 			if a.Note != "" {
 				how += "; " + a.Note
 			}
-			trainLL := fmt.Sprintf("%s … %s", f2(m.TrainF-a.Reverse.LogZ), f2(m.TrainF-a.Forward.LogZ))
+			zlo, zhi := min(a.Forward.LogZ, a.Reverse.LogZ), max(a.Forward.LogZ, a.Reverse.LogZ)
+			trainLL := fmt.Sprintf("%s … %s", f2(m.TrainF-zhi), f2(m.TrainF-zlo))
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s … %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train, ll,
-				f2(a.Forward.LogZ), f2(a.Reverse.LogZ), how, trainLL)
+				f2(zlo), f2(zhi), how, trainLL)
 		}
 	}
 	fmt.Fprintf(&b, "\nThe test log-likelihood is the mean of log p(v) = f(v) − log Z over the test images. "+
 		"Forward AIS underestimates log Z on average (so its column is an upper bound of the log-likelihood), "+
-		"reverse AIS from the ends of %d-step Gibbs chains overestimates it if those chains have reached the model: the sandwich. "+
-		"The ± is the larger of the two delta-method standard errors of log Z.\n\n", c.GibbsSteps)
+		"reverse AIS overestimates it on average if it starts from exact model samples (true for the small models; for the large ones it starts from the ends of %d-step Gibbs chains, and holds only if those have reached the model): the sandwich. "+
+		"The ± is the larger of the two delta-method standard errors of log Z; an ESS far below the number of chains means the weights rest on a few chains and the standard error cannot be trusted.\n\n", c.GibbsSteps)
 	fmt.Fprintf(&b, "## Settings\n\n")
 	fmt.Fprintf(&b, "| model | method | k | learning rate | momentum | weight decay | batch | updates | evaluation (wall / CPU) |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---|---|---:|---:|---:|---:|\n")
@@ -180,7 +182,8 @@ func (res *Results) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\nInitialisation (Hinton's guide): weights N(0, 0.01²), hidden biases 0, visible biases the log-odds of the training pixel means (smoothed by 1/(N+2)). "+
 		"The positive phase uses p(h|v); the negative phase samples v and uses p(h|v⁻). "+
-		"AIS: Salakhutdinov & Murray's base-rate RBM and piecewise-linear schedule (knots 0, 0.5, 0.9, 1) scaled to %d temperatures, one block-Gibbs step per temperature.\n\n", c.AISTemps)
+		"AIS: Salakhutdinov & Murray's base-rate RBM (visible biases from the smoothed training pixel means) and piecewise-linear schedule (knots 0, 0.5, 0.9, 1; their 14,500 temperatures scaled to %d for the large models and %d for the check on the small ones), one block-Gibbs step per temperature, %d chains; "+
+		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated) and from the ends of %d-step block-Gibbs chains, started at the ends of forward AIS, for the large ones.\n\n", c.AISTemps, c.SmallAISTemps, c.AISChains, c.GibbsSteps)
 	fmt.Fprintf(&b, "## Published numbers\n\n"+
 		"Salakhutdinov & Murray (2008), 784×500 RBMs on binarised MNIST after long training, AIS: CD-1 ≈ −125.5, CD-3 ≈ −105.5, CD-25 ≈ −86.3 nats; "+
 		"small 784×25 RBMs ≈ −140s by exact enumeration. Tieleman (2008) trains with PCD, which reaches better likelihoods than CD-1 at equal cost. "+
