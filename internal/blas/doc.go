@@ -10,9 +10,12 @@
 //
 //   - OpenBLAS, loaded at run time from a shared library with
 //     github.com/ebitengine/purego, so the build needs no cgo and no C
-//     library: on Debian, apt-get install libopenblas0-pthread. Its thread
-//     count is set to runtime.GOMAXPROCS(0) when it is loaded (see
-//     [SetThreads]).
+//     library: on Debian, apt-get install libopenblas0-pthread. Products
+//     are split over runtime.GOMAXPROCS(0) goroutines, each calling
+//     OpenBLAS single-threaded (see [SetThreads] and split.go); unless
+//     OPENBLAS_NUM_THREADS is set, the library is loaded with it set to 1,
+//     since the threads OpenBLAS would start otherwise only spin, costing
+//     CPU time. EBM_BLAS_THREADS=native leaves threading to OpenBLAS.
 //   - gonum's pure-Go implementation (gonum.org/v1/gonum/blas/gonum), always
 //     there, and about 15× slower on large float32 products.
 //

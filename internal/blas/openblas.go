@@ -5,6 +5,7 @@ package blas
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -51,7 +52,24 @@ type gemmArgs struct {
 
 var argPool = sync.Pool{New: func() any { return new(gemmArgs) }}
 
+// threadsEnv is the variable OpenBLAS reads its thread count from when it
+// is loaded.
+const threadsEnv = "OPENBLAS_NUM_THREADS"
+
 func loadOpenBLAS(paths []string) (backend, error) {
+	if goSplit {
+		// This package runs OpenBLAS single-threaded and splits products
+		// over goroutines. Loaded with its default thread count, OpenBLAS
+		// starts a thread per core that burns CPU time while it waits
+		// for work that never comes: about 10 % of a CNN Langevin step's
+		// CPU time. Load it with one thread unless the user asked for a
+		// count, and put the environment back, so that child processes
+		// (a PyTorch run started by the benchmarks, say) see the user's.
+		if _, set := os.LookupEnv(threadsEnv); !set {
+			os.Setenv(threadsEnv, "1")
+			defer os.Unsetenv(threadsEnv)
+		}
+	}
 	var errs []string
 	for _, p := range paths {
 		h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
