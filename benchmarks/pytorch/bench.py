@@ -6,7 +6,9 @@ Same models, shapes, settings and dtype (float32) as the Go workloads:
   langevin/toy2d   MLP 2-128-128-1 SiLU, batch 1024, one Langevin step
   langevin/mlp784  MLP 784-256-256-1 SiLU on (N,1,28,28), batch 128
   langevin/cnn     the UvA MNIST CNN (hidden 32), batch 128
-  train/cnn        60 Langevin steps + CD loss (alpha 0.1), backward, Adam
+  train/cnn        one iteration of ebm's trainer: a data batch with noise,
+                   chains from a replay buffer (5% fresh), 60 Langevin steps,
+                   CD loss (alpha 0.1), backward, Adam
   hmc/gauss100     one HMC transition (eps 0.08, 20 leapfrog steps, identity
                    mass, Metropolis correction) of 16 chains on N(0, diag s^2),
                    s = 0.1..1 in 100 dimensions, float64 as in Go
@@ -33,6 +35,7 @@ import torch.nn as nn
 
 STEP_SIZE, NOISE, GRAD_CLIP = 10.0, 0.005, 0.03
 TRAIN_STEPS, ALPHA, LR = 60, 0.1, 1e-4
+BUFFER, REINIT, TRAIN_DATA = 8192, 0.05, 1024
 
 
 def mlp(*sizes, image=False):
@@ -138,22 +141,40 @@ def setup(name, device):
         return op
 
     opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.0, 0.999))
-    data = torch.rand(shape, device=device) * 2 - 1
+    # The recipe of ebm's trainer (and the UvA tutorial): data batches with
+    # N(0, 0.005^2) noise, chains started from a replay buffer of 8192
+    # samples (5% from fresh uniform noise), pushed back after sampling.
+    data = torch.rand((TRAIN_DATA,) + shape[1:], device=device) * 2 - 1
+    n = shape[0]
+    buf = torch.empty((BUFFER,) + shape[1:], device=device)
+    ring = {"size": 0, "next": 0, "pos": TRAIN_DATA}
 
     def op():
+        if ring["pos"] + n > TRAIN_DATA:
+            ring["perm"], ring["pos"] = torch.randperm(TRAIN_DATA, device=device), 0
+        xpos = data[ring["perm"][ring["pos"]:ring["pos"] + n]]
+        ring["pos"] += n
+        xpos = (xpos + NOISE * torch.randn_like(xpos)).clamp_(-1, 1)
+        x = torch.rand(shape, device=device) * 2 - 1
+        if ring["size"] > 0:
+            keep = torch.rand(n, device=device) >= REINIT
+            idx = torch.randint(0, ring["size"], (n,), device=device)
+            x[keep] = buf[idx[keep]]
         for p in model.parameters():
             p.requires_grad_(False)
-        x = state["x"]
         for _ in range(TRAIN_STEPS):
             x = langevin_step(model, x)
-        state["x"] = x
         for p in model.parameters():
             p.requires_grad_(True)
-        fp, fn = model(data).squeeze(1), model(x).squeeze(1)
+        fp, fn = model(xpos).squeeze(1), model(x).squeeze(1)
         loss = fn.mean() - fp.mean() + ALPHA * ((fp ** 2).mean() + (fn ** 2).mean())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        slots = (ring["next"] + torch.arange(n, device=device)) % BUFFER
+        buf[slots] = x
+        ring["next"] = (ring["next"] + n) % BUFFER
+        ring["size"] = min(ring["size"] + n, BUFFER)
     return op
 
 
