@@ -66,10 +66,14 @@ func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
 
 // work holds an op's scratch slices of either dtype.
 type work struct {
-	f32  [3]scratch[float32] // chunk blocks, ∂W partials, packed filters
-	f64  [3]scratch[float64]
-	boff []int     // row offsets of a tiled product's B
-	plan *convPlan // built on first use
+	f32     [4]scratch[float32] // chunk blocks, ∂W partials, packed filters, sample-minor blocks
+	f64     [4]scratch[float64]
+	boff    []int     // row offsets of a tiled product's B
+	zero    []float32 // zeros for the rows of samples past the batch's end
+	tmpBuf  []float32
+	smOwner byte // layout whose zero borders the sample-minor scratch holds
+	smLen   int
+	plan    *convPlan // built on first use
 }
 
 func (w *work) convPlan(g convGeom) convPlan {
@@ -104,6 +108,7 @@ type convPlan struct {
 	ld   int     // row stride of a chunk's column block: b·pix rounded up to 16 (whole vectors)
 	tbl  []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images
 	rows rowPlan // the same by rows, for the float32 AVX-512 kernels
+	sm   *smPlan // sample-minor layout (convsm.go), when it runs
 }
 
 // chunkFloats is the target size of a chunk's column block: 32k values,
@@ -137,7 +142,11 @@ func (g convGeom) plan() convPlan {
 			}
 		}
 	}
-	return convPlan{b: b, ld: (b*pix + lanes - 1) / lanes * lanes, tbl: t, rows: g.rowPlan(b)}
+	pl := convPlan{b: b, ld: (b*pix + lanes - 1) / lanes * lanes, tbl: t, rows: g.rowPlan(b)}
+	if sp := g.smPlan(); sp.ok {
+		pl.sm = &sp
+	}
+	return pl
 }
 
 // chunks runs fn over the plan's sample chunks, split over GOMAXPROCS
@@ -312,12 +321,12 @@ func (g convGeom) nchwDirect() bool { return g.pix()%lanes == 0 }
 // nchwLayout is the vector layout of samples n0… of an (N, C, pix) tensor
 // seen as C × (samples · pix).
 func nchwLayout(t []float32, n0, c, pix int) vecLayout {
-	return vecLayout{base: unsafe.Pointer(&t[n0*c*pix]), per: pix, stride: c * pix * 4}
+	return vecLayout{base: unsafe.Pointer(&t[n0*c*pix]), per: pix / lanes, stride: c * pix * 4, step: lanes * 4}
 }
 
 // blockLayout is the vector layout of a row-major block.
 func blockLayout(t []float32) vecLayout {
-	return vecLayout{base: unsafe.Pointer(&t[0]), per: math.MaxInt32}
+	return vecLayout{base: unsafe.Pointer(&t[0]), per: math.MaxInt32, step: lanes * 4}
 }
 
 // rowOffsets returns k byte offsets p·stride·4 in ws's scratch.
@@ -333,6 +342,10 @@ func (ws *work) rowOffsets(k, stride int) []int {
 }
 
 func convForwardTiles(g convGeom, pl convPlan, ws *work, y, x, w, b []float32) {
+	if pl.sm != nil {
+		convForwardSM(g, pl.sm, ws, y, x, w, b)
+		return
+	}
 	rows, pix := g.rows(), g.pix()
 	ap := packA(workGet[float32](ws, 2, g.o*rows), w, g.o, rows, rows, 1)
 	boff := ws.rowOffsets(rows, pl.ld)
@@ -382,6 +395,10 @@ func convDx[T float](g convGeom, pl convPlan, ws *work, dx, w, gy []T) {
 }
 
 func convDxTiles(g convGeom, pl convPlan, ws *work, dx, w, gy []float32) {
+	if pl.sm != nil {
+		convDxSM(g, pl.sm, ws, dx, w, gy)
+		return
+	}
 	rows, pix := g.rows(), g.pix()
 	ap := packA(workGet[float32](ws, 2, g.o*rows), w, rows, g.o, 1, rows)
 	direct := g.nchwDirect()

@@ -19,11 +19,17 @@ func TestConv2dFloat32(t *testing.T) {
 		{16, 16, 16, 16, 32, 3, 2, 1},
 		{16, 32, 8, 8, 64, 3, 2, 1},
 		{16, 64, 4, 4, 64, 3, 2, 1},
-		{7, 3, 7, 6, 5, 3, 2, 1},  // 4×3 outputs: vectors cross samples
-		{9, 2, 5, 5, 13, 3, 1, 0}, // 3×3 outputs, 13 filters: row tails
-		{3, 4, 9, 9, 7, 1, 1, 0},  // 1×1 filters
+		{7, 3, 7, 6, 5, 3, 2, 1},   // 4×3 outputs: vectors cross samples
+		{9, 2, 5, 5, 13, 3, 1, 0},  // 3×3 outputs, 13 filters: row tails
+		{3, 4, 9, 9, 7, 1, 1, 0},   // 1×1 filters
 		{2, 2, 20, 19, 3, 3, 1, 1}, // rows longer than a vector
 		{4, 3, 12, 12, 4, 5, 3, 2}, // stride 3
+		// Batches of 16 and more: the sample-minor path.
+		{37, 3, 7, 6, 5, 3, 2, 1},  // a short last chunk, odd sizes
+		{20, 2, 5, 5, 13, 3, 1, 0}, // stride 1, no padding
+		{16, 3, 12, 11, 4, 5, 3, 2},
+		{16, 2, 9, 9, 3, 2, 3, 0}, // stride > kernel: pixels without gradient
+		{16, 1, 1, 1, 3, 1, 1, 0}, // 1×1 images
 	}
 	modes := []bool{false}
 	if tilesAvailable {

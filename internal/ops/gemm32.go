@@ -55,20 +55,21 @@ func packA(dst, a []float32, m, k, rs, cs int) []float32 {
 	return dst
 }
 
-// vecLayout places the 16-column vectors of a matrix whose columns run in
-// segments of per columns, segments stride bytes apart: an NCHW tensor
-// seen as (channels) × (samples · pixels) has per = pixels and stride =
-// channels·pixels·4; a plain row-major block has one segment. per must be
-// a multiple of 16 when there are several segments.
+// vecLayout places a matrix's 16-column vectors: vector j starts at
+// base + (j / per)·stride + (j % per)·step bytes. A row-major block has one
+// segment of vectors step = 64 bytes apart; an NCHW tensor seen as
+// (channels) × (samples · pixels) has per = pixels/16 vectors per sample,
+// samples stride = channels·pixels·4 bytes apart; a sample-minor block
+// (convsm.go) steps through image positions.
 type vecLayout struct {
 	base   unsafe.Pointer
 	per    int
 	stride int
+	step   int
 }
 
 func (l vecLayout) at(j int) unsafe.Pointer {
-	q := j * lanes
-	return unsafe.Add(l.base, (q/l.per)*l.stride+(q%l.per)*4)
+	return unsafe.Add(l.base, (j/l.per)*l.stride+(j%l.per)*l.step)
 }
 
 // tileGemm sets C = A·B + bias for the m×k packed A (packA), B with row

@@ -43,11 +43,11 @@ func TestTileGemm(t *testing.T) {
 					for p := range boff {
 						boff[p] = p * ldb * 4
 					}
-					bl = vecLayout{base: unsafe.Pointer(&bbuf[0]), per: c.n}
+					bl = vecLayout{base: unsafe.Pointer(&bbuf[0]), per: c.n, step: 64}
 					bat = func(p, q int) *float32 { return &bbuf[p*ldb+q] }
 					ldcv := c.n + 5
 					cbuf = make([]float32, c.m*ldcv)
-					cl = vecLayout{base: unsafe.Pointer(&cbuf[0]), per: c.n}
+					cl = vecLayout{base: unsafe.Pointer(&cbuf[0]), per: c.n, step: 64}
 					cat = func(i, q int) *float32 { return &cbuf[i*ldcv+q] }
 					ldc = ldcv * 4
 				} else {
@@ -57,10 +57,10 @@ func TestTileGemm(t *testing.T) {
 					for p := range boff {
 						boff[p] = p * c.per * 4
 					}
-					bl = vecLayout{base: unsafe.Pointer(&bbuf[0]), per: c.per, stride: c.k * c.per * 4}
+					bl = vecLayout{base: unsafe.Pointer(&bbuf[0]), per: c.per / lanes, stride: c.k * c.per * 4, step: 64}
 					bat = func(p, q int) *float32 { return &bbuf[(q/c.per)*c.k*c.per+p*c.per+q%c.per] }
 					cbuf = make([]float32, segs*c.m*c.per)
-					cl = vecLayout{base: unsafe.Pointer(&cbuf[0]), per: c.per, stride: c.m * c.per * 4}
+					cl = vecLayout{base: unsafe.Pointer(&cbuf[0]), per: c.per / lanes, stride: c.m * c.per * 4, step: 64}
 					cat = func(i, q int) *float32 { return &cbuf[(q/c.per)*c.m*c.per+i*c.per+q%c.per] }
 					ldc = c.per * 4
 				}
