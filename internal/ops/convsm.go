@@ -183,7 +183,7 @@ func transpose16In(rows *[lanes]unsafe.Pointer, vec unsafe.Pointer, off []int32,
 			tail[s] = unsafe.Add(rows[s], (n-r)*4)
 		}
 		t = transArgs{rows: &tail, vec: vec, off: &off[n-r], nblk: 1, mask: 1<<r - 1}
-		transposeIn(&t)
+		transposeInTail(&t)
 	}
 }
 
@@ -199,7 +199,7 @@ func transpose16Out(rows *[lanes]unsafe.Pointer, vec []float32, n int) {
 			tail[s] = unsafe.Add(rows[s], (n-r)*4)
 		}
 		t = transArgs{rows: &tail, vec: unsafe.Pointer(&vec[(n-r)*lanes]), nblk: 1, mask: 1<<r - 1}
-		transposeOut(&t)
+		transposeOutTail(&t)
 	}
 }
 

@@ -6,8 +6,8 @@
 #                 stored at dst + off[q] bytes.
 #   transposeOut: row[s][q] = the lane s of the vector at src + 64q, for q in the blocks.
 #
-# Loads of the rows (In) and stores to them (Out) use the lane mask, so a short last block is one
-# more call with its mask.
+# The Tail variants load the rows (In) or store to them (Out) under the lane mask, for a short last
+# block; the others move whole blocks with plain loads and stores.
 #
 # transArgs (convsm.go) field offsets:
 ROWS, VEC, OFF, NBLK, MASK = 0, 8, 16, 24, 32
@@ -61,23 +61,29 @@ def prologue(fn):
             f"\tMOVQ {MASK}(DI), AX", "\tKMOVW AX, K1",
             "\tXORQ BX, BX"]  # BX: byte offset of the block in a row
 
-L = prologue("transposeIn")
-L.append("transposeIn_loop:")
-for i in range(16):
-    L += [f"\tMOVQ {8*i}(SI), AX", f"\tVMOVUPS.Z (AX)(BX*1), K1, Z{i}"]
-L += ["\t" + x for x in transpose(Z, T)]
-for j in range(16):
-    L += [f"\tMOVLQSX {4*j}(R10), AX", f"\tVMOVUPS Z{j}, (DX)(AX*1)"]
-L += ["\tADDQ $64, BX", "\tADDQ $64, R10", "\tDECQ CX", "\tJNZ transposeIn_loop", "\tVZEROUPPER", "\tRET", ""]
-out += L
+for masked in (False, True):
+    sfx = "Tail" if masked else ""
+    fn = "transposeIn" + sfx
+    L = prologue(fn)
+    L.append(f"{fn}_loop:")
+    for i in range(16):
+        L.append(f"\tMOVQ {8*i}(SI), AX")
+        L.append(f"\tVMOVUPS.Z (AX)(BX*1), K1, Z{i}" if masked else f"\tVMOVUPS (AX)(BX*1), Z{i}")
+    L += ["\t" + x for x in transpose(Z, T)]
+    for j in range(16):
+        L += [f"\tMOVLQSX {4*j}(R10), AX", f"\tVMOVUPS Z{j}, (DX)(AX*1)"]
+    L += ["\tADDQ $64, BX", "\tADDQ $64, R10", "\tDECQ CX", f"\tJNZ {fn}_loop", "\tVZEROUPPER", "\tRET", ""]
+    out += L
 
-L = prologue("transposeOut")
-L.append("transposeOut_loop:")
-for i in range(16):
-    L.append(f"\tVMOVUPS {64*i}(DX), Z{i}")
-L += ["\t" + x for x in transpose(Z, T)]
-for j in range(16):
-    L += [f"\tMOVQ {8*j}(SI), AX", f"\tVMOVUPS Z{j}, K1, (AX)(BX*1)"]
-L += ["\tADDQ $64, BX", "\tADDQ $1024, DX", "\tDECQ CX", "\tJNZ transposeOut_loop", "\tVZEROUPPER", "\tRET", ""]
-out += L
+    fn = "transposeOut" + sfx
+    L = prologue(fn)
+    L.append(f"{fn}_loop:")
+    for i in range(16):
+        L.append(f"\tVMOVUPS {64*i}(DX), Z{i}")
+    L += ["\t" + x for x in transpose(Z, T)]
+    for j in range(16):
+        L.append(f"\tMOVQ {8*j}(SI), AX")
+        L.append(f"\tVMOVUPS Z{j}, K1, (AX)(BX*1)" if masked else f"\tVMOVUPS Z{j}, (AX)(BX*1)")
+    L += ["\tADDQ $64, BX", "\tADDQ $1024, DX", "\tDECQ CX", f"\tJNZ {fn}_loop", "\tVZEROUPPER", "\tRET", ""]
+    out += L
 open("transpose_amd64.s", "w").write("\n".join(out))

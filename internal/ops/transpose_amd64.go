@@ -9,3 +9,9 @@ func transposeIn(t *transArgs)
 
 //go:noescape
 func transposeOut(t *transArgs)
+
+//go:noescape
+func transposeInTail(t *transArgs)
+
+//go:noescape
+func transposeOutTail(t *transArgs)
