@@ -104,6 +104,7 @@ func workGet[T float](w *work, i, n int) []T {
 // offset, sample of the chunk, output pixel), so the loops have no bounds
 // logic and run long even on 2×2 outputs.
 type convPlan struct {
+	n    int     // samples it was made for (Linear layers, see linearSM)
 	b    int     // samples per chunk
 	ld   int     // row stride of a chunk's column block: b·pix rounded up to 16 (whole vectors)
 	tbl  []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images

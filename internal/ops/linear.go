@@ -30,6 +30,22 @@ func Linear(x, w, b *G.Node) (*G.Node, error) {
 type linearOp struct {
 	bias bool
 	out  outBuf
+	ws   work
+}
+
+// linearSM returns the sample-minor plan of a Linear layer of n samples
+// from in to out features, as the 1×1 convolution it is, or a nil plan
+// when that path does not run (no AVX-512, or fewer than 16 samples).
+func linearSM(ws *work, n, in, out int) (convGeom, *smPlan) {
+	g := convGeom{n: n, c: in, h: 1, w: 1, o: out, k: 1, s: 1, oh: 1, ow: 1}
+	if ws.plan == nil || ws.plan.n != n {
+		pl := convPlan{n: n}
+		if sp := g.smPlan(); sp.ok {
+			pl.sm = &sp
+		}
+		ws.plan = &pl
+	}
+	return g, ws.plan.sm
 }
 
 func (op *linearOp) Arity() int {
@@ -68,6 +84,10 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	y := op.out.get(x.Dtype(), tensor.Shape{n, m})
 	switch yd := y.Data().(type) {
 	case []float32:
+		if g, sp := linearSM(&op.ws, n, k, m); sp != nil {
+			convForwardSM(g, sp, &op.ws, yd, x.Data().([]float32), w.Data().([]float32), biasData[float32](ts, op.bias))
+			break
+		}
 		linearForward(yd, x.Data().([]float32), w.Data().([]float32), biasData[float32](ts, op.bias), n, k, m)
 	case []float64:
 		linearForward(yd, x.Data().([]float64), w.Data().([]float64), biasData[float64](ts, op.bias), n, k, m)
@@ -121,7 +141,10 @@ func (op *linearOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 }
 
 // linearDxOp is gx = gy·W from (gy, W).
-type linearDxOp struct{ out outBuf }
+type linearDxOp struct {
+	out outBuf
+	ws  work
+}
 
 func (op *linearDxOp) Arity() int           { return 2 }
 func (op *linearDxOp) ReturnsPtr() bool     { return false }
@@ -152,6 +175,10 @@ func (op *linearDxOp) Do(in ...G.Value) (G.Value, error) {
 	gx := op.out.get(gy.Dtype(), tensor.Shape{n, k})
 	switch d := gx.Data().(type) {
 	case []float32:
+		if g, sp := linearSM(&op.ws, n, k, m); sp != nil {
+			convDxSM(g, sp, &op.ws, d, w.Data().([]float32), gy.Data().([]float32))
+			break
+		}
 		gemm(false, false, n, k, m, 1, gy.Data().([]float32), m, w.Data().([]float32), k, 0, d, k)
 	case []float64:
 		gemm(false, false, n, k, m, 1, gy.Data().([]float64), m, w.Data().([]float64), k, 0, d, k)
