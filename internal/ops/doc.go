@@ -12,11 +12,32 @@
 //
 //     y[n,o,i,j] = b[o] + Σ_{c,u,v} W[o,c,u,v]·x[n, c, s·i−p+u, s·j−p+v],
 //
-//     computed as one matrix product W·col with col = im2col(x) over the
-//     whole batch; backward gx = col2im(Wᵀ·gy), gW = gy·colᵀ, gb = Σ gy.
+//     with backward gx = col2im(Wᵀ·gy), gW = gy·colᵀ, gb = Σ gy, where
+//     col = im2col(x) holds the input patches.
 //
-// Matrix products go through internal/blas (OpenBLAS when it loads);
-// im2col, col2im and the element-wise kernels are split over GOMAXPROCS
-// goroutines. Ops own their output buffers and reuse them across runs (see
-// buffers.go for why that is safe). Every op supports float32 and float64.
+// How the products run:
+//
+//   - float32 on CPUs with AVX-512 (not with the purego build tag): the
+//     products are AVX-512 tiles of up to 6×64 outputs kept in registers
+//     (gemm32.go, gemm_amd64.s), which read the filters packed once per call
+//     and their other operand through per-vector bases and per-row offsets,
+//     so they read and write tensors in place. Convolutions of batches of
+//     16 samples or more run in a sample-minor layout (convsm.go): chunks of
+//     16 samples are transposed so that each image position is one vector
+//     of 16 samples, the forward product reads the padded input directly
+//     (no column block), and ∂x is the transposed convolution computed one
+//     stride phase at a time, each a dense product (no col2im); Linear
+//     layers run as 1×1 convolutions the same way. Smaller batches go
+//     through column blocks per chunk of samples (im2col/col2im by vector
+//     rows, rows.go). ∂W goes through internal/blas;
+//
+//   - otherwise (float64, other CPUs): im2col, one GEMM per chunk of
+//     samples through internal/blas (OpenBLAS when it loads), col2im.
+//
+// Work is split over GOMAXPROCS goroutines in chunks of samples, handed
+// out from a shared counter; each output value is a sum in a fixed order
+// (∂W adds its per-chunk parts in chunk order), so runs are reproducible
+// bit for bit. Ops own their output buffers and reuse them across
+// runs (see buffers.go for why that is safe). Every op supports float32 and
+// float64.
 package ops
