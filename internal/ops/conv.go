@@ -66,14 +66,17 @@ func (g convGeom) sampleSize() int { return g.c * g.h * g.w }
 
 // work holds an op's scratch slices of either dtype.
 type work struct {
-	f32     [4]scratch[float32] // chunk blocks, ∂W partials, packed filters, sample-minor blocks
-	f64     [4]scratch[float64]
-	boff    []int     // row offsets of a tiled product's B
-	zero    []float32 // zeros for the rows of samples past the batch's end
-	tmpBuf  []float32
-	smOwner byte // layout whose zero borders the sample-minor scratch holds
-	smLen   int
-	plan    *convPlan // built on first use
+	f32      [4]scratch[float32] // chunk blocks, ∂W partials, packed filters, sample-minor blocks
+	f64      [4]scratch[float64]
+	boff     []int     // row offsets of a tiled product's B
+	zero     []float32 // zeros for the rows of samples past the batch's end
+	tmpBuf   []float32
+	packKind byte      // how packOut was packed
+	packFor  []byte    // the filters packOut was packed from
+	packOut  []float32 // packed filters (gemm32.go)
+	smOwner  byte      // layout whose zero borders the sample-minor scratch holds
+	smLen    int
+	plan     *convPlan // built on first use
 }
 
 func (w *work) convPlan(g convGeom) convPlan {
@@ -348,7 +351,7 @@ func convForwardTiles(g convGeom, pl convPlan, ws *work, y, x, w, b []float32) {
 		return
 	}
 	rows, pix := g.rows(), g.pix()
-	ap := packA(workGet[float32](ws, 2, g.o*rows), w, g.o, rows, rows, 1)
+	ap := ws.packed('F', w, g.o*rows, func(dst []float32) { packA(dst, w, g.o, rows, rows, 1) })
 	boff := ws.rowOffsets(rows, pl.ld)
 	bufs := chunkScratch[float32](g, pl, ws)
 	pl.chunks(g.n, func(wk, n0, nb int) {
@@ -401,7 +404,7 @@ func convDxTiles(g convGeom, pl convPlan, ws *work, dx, w, gy []float32) {
 		return
 	}
 	rows, pix := g.rows(), g.pix()
-	ap := packA(workGet[float32](ws, 2, g.o*rows), w, rows, g.o, 1, rows)
+	ap := ws.packed('X', w, g.o*rows, func(dst []float32) { packA(dst, w, rows, g.o, 1, rows) })
 	direct := g.nchwDirect()
 	var boff []int
 	if direct {

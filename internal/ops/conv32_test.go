@@ -141,3 +141,33 @@ func TestLinearFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedFiltersFollowWeights checks that filters packed once are
+// packed again when the weights change between calls, as an optimiser
+// step changes them in place.
+func TestPackedFiltersFollowWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	g := geometry(tensor.Shape{16, 4, 6, 6}, tensor.Shape{5, 4, 3, 3}, 2, 1)
+	pl := g.plan()
+	x, w, gy := to32s(randF64(rng, 16*g.sampleSize())), to32s(randF64(rng, g.o*g.rows())), to32s(randF64(rng, g.n*g.o*g.pix()))
+	var ws, wsx, fresh, freshx work
+	y, dx := make([]float32, len(gy)), make([]float32, len(x))
+	convForward(g, pl, &ws, y, x, w, nil)
+	convDx(g, pl, &wsx, dx, w, gy)
+	w[3] += 0.5 // in place, as Adam does
+	convForward(g, pl, &ws, y, x, w, nil)
+	convDx(g, pl, &wsx, dx, w, gy)
+	y2, dx2 := make([]float32, len(gy)), make([]float32, len(x))
+	convForward(g, pl, &fresh, y2, x, w, nil)
+	convDx(g, pl, &freshx, dx2, w, gy)
+	for i := range y {
+		if y[i] != y2[i] {
+			t.Fatalf("y[%d] = %v after the weights changed, want %v", i, y[i], y2[i])
+		}
+	}
+	for i := range dx {
+		if dx[i] != dx2[i] {
+			t.Fatalf("∂x[%d] = %v after the weights changed, want %v", i, dx[i], dx2[i])
+		}
+	}
+}

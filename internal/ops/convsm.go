@@ -215,7 +215,7 @@ func smChunks(n int, fn func(wk, n0, nb int)) {
 // convForwardSM sets y = conv(x, w) + b.
 func convForwardSM(g convGeom, sp *smPlan, ws *work, y, x, w, b []float32) {
 	rows, pix := g.rows(), g.pix()
-	ap := packA(workGet[float32](ws, 2, g.o*rows), w, g.o, rows, rows, 1)
+	ap := ws.packed('F', w, g.o*rows, func(dst []float32) { packA(dst, w, g.o, rows, rows, 1) })
 	in, out := sp.inVecs*lanes, (sp.outVals+lanes)*lanes
 	bufs := smScratch(ws, 'f', in, out, max(sp.xVals, sp.outVals))
 	zero := ws.zeros(sp.xVals)
@@ -235,20 +235,21 @@ func convForwardSM(g convGeom, sp *smPlan, ws *work, y, x, w, b []float32) {
 
 // convDxSM sets dx to the transposed convolution of gy, phase by phase.
 func convDxSM(g convGeom, sp *smPlan, ws *work, dx, w, gy []float32) {
-	pack := workGet[float32](ws, 2, sp.packSize)
-	for _, ph := range sp.phases {
-		// A[c, (o, tap)] = w[o, c, u, v].
-		nk := g.o * len(ph.taps)
-		src := ws.tmp(g.c * nk)
-		for c := range g.c {
-			for o := range g.o {
-				for t, uv := range ph.taps {
-					src[c*nk+o*len(ph.taps)+t] = w[((o*g.c+c)*g.k+uv[0])*g.k+uv[1]]
+	pack := ws.packed('P', w, sp.packSize, func(pack []float32) {
+		for _, ph := range sp.phases {
+			// A[c, (o, tap)] = w[o, c, u, v].
+			nk := g.o * len(ph.taps)
+			src := ws.tmp(g.c * nk)
+			for c := range g.c {
+				for o := range g.o {
+					for t, uv := range ph.taps {
+						src[c*nk+o*len(ph.taps)+t] = w[((o*g.c+c)*g.k+uv[0])*g.k+uv[1]]
+					}
 				}
 			}
+			packA(pack[ph.pack:], src, g.c, nk, nk, 1)
 		}
-		packA(pack[ph.pack:], src, g.c, nk, nk, 1)
-	}
+	})
 	hw := g.h * g.w
 	in, out := sp.gyVecs*lanes, (sp.xVals+lanes)*lanes
 	bufs := smScratch(ws, 'd', in, out, max(sp.xVals, sp.outVals))
