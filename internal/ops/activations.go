@@ -44,13 +44,15 @@ func backward[T float](d func(x, y float64) float64) func(gx, x, y, gy []T) {
 }
 
 // SiLU is x·σ(x), also called Swish. Its float32 kernels are the SIMD ones
-// of expf.go; the derivative σ(x)(1 + x(1 − σ(x))) is recomputed from x in
-// the same pass.
+// of expf.go. In a graph with a backward pass, the forward also writes the
+// derivative σ(x)(1 + x(1 − σ(x))), which the backward multiplies by the
+// incoming gradient (ForwardD32); otherwise the backward recomputes it from x.
 var SiLU = func() *Kernel {
 	k := kernel("SiLU",
 		func(x float64) float64 { return x * sigmoid(x) },
 		func(x, _ float64) float64 { s := sigmoid(x); return s * (1 + x*(1-s)) })
 	k.Forward32 = SiLU32
+	k.ForwardD32 = SiLUD32
 	k.Back32 = func(gx, x, _, gy []float32) { SiLUGrad32(gx, x, gy) }
 	return k
 }()

@@ -32,6 +32,8 @@ type simdSet struct {
 	siluFwd    func(y, x *float32, n int)
 	siluBwd    func(gx, x, gy *float32, n int)
 	sigmoidFwd func(y, x *float32, n int)
+	siluFwdD   func(y, x, d *float32, n int) // y = x·σ(x), d = SiLU'(x)
+	mul        func(z, a, b *float32, n int) // z = a·b
 }
 
 var (
@@ -95,6 +97,22 @@ func siluBwdGo(gx, x, gy []float32) {
 	}
 }
 
+func siluFwdDGo(y, x, d []float32) {
+	y, d = y[:len(x)], d[:len(x)]
+	for i, v := range x {
+		s := sigmoidf32(v)
+		y[i] = v * s
+		d[i] = s * (1 + v*(1-s))
+	}
+}
+
+func mulGo(z, a, b []float32) {
+	z, b = z[:len(a)], b[:len(a)]
+	for i, v := range a {
+		z[i] = v * b[i]
+	}
+}
+
 func sigmoidFwdGo(y, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
@@ -134,6 +152,42 @@ func run3(k func(a, b, c *float32, n int), lanes int, a, b, c []float32) {
 		k(&ta[0], &tb[0], &tc[0], lanes)
 		copy(a[m:], ta[:n-m])
 	}
+}
+
+// run3x2 is run3 for kernels that write both a and c.
+func run3x2(k func(a, b, c *float32, n int), lanes int, a, b, c []float32) {
+	n := len(b)
+	a, c = a[:n], c[:n]
+	m := n &^ (lanes - 1)
+	if m > 0 {
+		k(&a[0], &b[0], &c[0], m)
+	}
+	if m < n {
+		var ta, tb, tc [16]float32
+		copy(tb[:], b[m:])
+		k(&ta[0], &tb[0], &tc[0], lanes)
+		copy(a[m:], ta[:n-m])
+		copy(c[m:], tc[:n-m])
+	}
+}
+
+// SiLUD32 sets y[i] = x[i]·σ(x[i]) and d[i] = σ(x)(1 + x(1 − σ(x))), the
+// derivative, for a backward pass that then only multiplies.
+func SiLUD32(y, d, x []float32) {
+	if simdLanes == 0 {
+		siluFwdDGo(y, x, d)
+		return
+	}
+	parallelChunks(len(x), func(lo, hi int) { run3x2(simd.siluFwdD, simdLanes, y[lo:hi], x[lo:hi], d[lo:hi]) })
+}
+
+// Mul32 sets z[i] = a[i]·b[i].
+func Mul32(z, a, b []float32) {
+	if simdLanes == 0 {
+		mulGo(z, a, b)
+		return
+	}
+	parallelChunks(len(a), func(lo, hi int) { run3(simd.mul, simdLanes, z[lo:hi], a[lo:hi], b[lo:hi]) })
 }
 
 // SiLU32 sets y[i] = x[i]·σ(x[i]).

@@ -57,7 +57,7 @@ def prologue(R, width):
 out.append(sigmoid_macro("Y", "SIGMOID_AVX2"))
 out.append(sigmoid_macro("Z", "SIGMOID_AVX512"))
 
-def kernel(fn, suffix, R, lanes, nargs, body):
+def kernel(fn, suffix, R, lanes, nargs, body, sigmoid=True):
     macro = "SIGMOID_AVX2" if R == "Y" else "SIGMOID_AVX512"
     bytes_ = lanes * 4
     args = ["DI", "SI", "DX"][:nargs]
@@ -69,7 +69,9 @@ def kernel(fn, suffix, R, lanes, nargs, body):
     L.append(f"\tMOVQ n+{8*nargs}(FP), CX")
     L += prologue(R, lanes)
     L += [f"{fn}{suffix}_loop:", f"\tCMPQ CX, ${lanes}", f"\tJL {fn}{suffix}_done",
-          f"\tVMOVUPS (SI), {R}0", f"\t{macro}"]
+          f"\tVMOVUPS (SI), {R}0"]
+    if sigmoid:
+        L.append(f"\t{macro}")
     L += ["\t" + b.replace("R", R) for b in body]
     for a in args:
         L.append(f"\tADDQ ${bytes_}, {a}")
@@ -84,8 +86,15 @@ bodies = {
                     "VMULPS R1, R2, R2", "VMOVUPS (DX), R3", "VMULPS R3, R2, R2", "VMOVUPS R2, (DI)"]),
     # y = s
     "sigmoidFwd": (2, ["VMOVUPS R1, (DI)"]),
+    # y = x·s and d = s·(1 + x·(1−s)), the derivative; p0 = y, p1 = x, p2 = d
+    "siluFwdD": (3, ["VMULPS R0, R1, R2", "VMOVUPS R2, (DI)", "VSUBPS R1, R11, R3", "VMULPS R0, R3, R3",
+                     "VADDPS R11, R3, R3", "VMULPS R1, R3, R3", "VMOVUPS R3, (DX)"]),
 }
 for fn, (nargs, body) in bodies.items():
     out += kernel(fn, "AVX2", "Y", 8, nargs, body)
     out += kernel(fn, "AVX512", "Z", 16, nargs, body)
+# p0 = p1·p2, with no logistic.
+mul = ["VMOVUPS (DX), R2", "VMULPS R0, R2, R2", "VMOVUPS R2, (DI)"]
+out += kernel("mul", "AVX2", "Y", 8, 3, mul, sigmoid=False)
+out += kernel("mul", "AVX512", "Z", 16, 3, mul, sigmoid=False)
 open("simd_amd64.s", "w").write("\n".join(out))

@@ -19,6 +19,18 @@ func sigmoidFwdAVX2(p0, p1 *float32, n int)
 func siluFwdAVX512(p0, p1 *float32, n int)
 
 //go:noescape
+func siluFwdDAVX2(p0, p1, p2 *float32, n int)
+
+//go:noescape
+func siluFwdDAVX512(p0, p1, p2 *float32, n int)
+
+//go:noescape
+func mulAVX2(p0, p1, p2 *float32, n int)
+
+//go:noescape
+func mulAVX512(p0, p1, p2 *float32, n int)
+
+//go:noescape
 func siluBwdAVX512(p0, p1, p2 *float32, n int)
 
 //go:noescape
@@ -48,9 +60,9 @@ func simdLevels() []simdLevel {
 func simdKernels(l simdLevel) (k simdSet, lanes int) {
 	switch l {
 	case levelAVX2:
-		return simdSet{siluFwdAVX2, siluBwdAVX2, sigmoidFwdAVX2}, 8
+		return simdSet{siluFwdAVX2, siluBwdAVX2, sigmoidFwdAVX2, siluFwdDAVX2, mulAVX2}, 8
 	case levelAVX512:
-		return simdSet{siluFwdAVX512, siluBwdAVX512, sigmoidFwdAVX512}, 16
+		return simdSet{siluFwdAVX512, siluBwdAVX512, sigmoidFwdAVX512, siluFwdDAVX512, mulAVX512}, 16
 	}
 	return simdSet{}, 0
 }

@@ -461,3 +461,129 @@ sigmoidFwdAVX512_loop:
 sigmoidFwdAVX512_done:
 	VZEROUPPER
 	RET
+
+// func siluFwdDAVX2(p0 *float32, p1 *float32, p2 *float32, n int)
+TEXT ·siluFwdDAVX2(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), DI
+	MOVQ p1+8(FP), SI
+	MOVQ p2+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS expHi<>(SB), Y6
+	VMOVUPS expLo<>(SB), Y7
+	VMOVUPS log2e<>(SB), Y8
+	VMOVUPS expC1<>(SB), Y9
+	VMOVUPS expC2<>(SB), Y10
+	VMOVUPS one<>(SB), Y11
+	VMOVUPS bias127<>(SB), Y12
+siluFwdDAVX2_loop:
+	CMPQ CX, $8
+	JL siluFwdDAVX2_done
+	VMOVUPS (SI), Y0
+	SIGMOID_AVX2
+	VMULPS Y0, Y1, Y2
+	VMOVUPS Y2, (DI)
+	VSUBPS Y1, Y11, Y3
+	VMULPS Y0, Y3, Y3
+	VADDPS Y11, Y3, Y3
+	VMULPS Y1, Y3, Y3
+	VMOVUPS Y3, (DX)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP siluFwdDAVX2_loop
+siluFwdDAVX2_done:
+	VZEROUPPER
+	RET
+
+// func siluFwdDAVX512(p0 *float32, p1 *float32, p2 *float32, n int)
+TEXT ·siluFwdDAVX512(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), DI
+	MOVQ p1+8(FP), SI
+	MOVQ p2+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS expHi<>(SB), Z6
+	VMOVUPS expLo<>(SB), Z7
+	VMOVUPS log2e<>(SB), Z8
+	VMOVUPS expC1<>(SB), Z9
+	VMOVUPS expC2<>(SB), Z10
+	VMOVUPS one<>(SB), Z11
+	VMOVUPS bias127<>(SB), Z12
+siluFwdDAVX512_loop:
+	CMPQ CX, $16
+	JL siluFwdDAVX512_done
+	VMOVUPS (SI), Z0
+	SIGMOID_AVX512
+	VMULPS Z0, Z1, Z2
+	VMOVUPS Z2, (DI)
+	VSUBPS Z1, Z11, Z3
+	VMULPS Z0, Z3, Z3
+	VADDPS Z11, Z3, Z3
+	VMULPS Z1, Z3, Z3
+	VMOVUPS Z3, (DX)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP siluFwdDAVX512_loop
+siluFwdDAVX512_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX2(p0 *float32, p1 *float32, p2 *float32, n int)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), DI
+	MOVQ p1+8(FP), SI
+	MOVQ p2+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS expHi<>(SB), Y6
+	VMOVUPS expLo<>(SB), Y7
+	VMOVUPS log2e<>(SB), Y8
+	VMOVUPS expC1<>(SB), Y9
+	VMOVUPS expC2<>(SB), Y10
+	VMOVUPS one<>(SB), Y11
+	VMOVUPS bias127<>(SB), Y12
+mulAVX2_loop:
+	CMPQ CX, $8
+	JL mulAVX2_done
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y2
+	VMULPS Y0, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP mulAVX2_loop
+mulAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(p0 *float32, p1 *float32, p2 *float32, n int)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), DI
+	MOVQ p1+8(FP), SI
+	MOVQ p2+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS expHi<>(SB), Z6
+	VMOVUPS expLo<>(SB), Z7
+	VMOVUPS log2e<>(SB), Z8
+	VMOVUPS expC1<>(SB), Z9
+	VMOVUPS expC2<>(SB), Z10
+	VMOVUPS one<>(SB), Z11
+	VMOVUPS bias127<>(SB), Z12
+mulAVX512_loop:
+	CMPQ CX, $16
+	JL mulAVX512_done
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z2
+	VMULPS Z0, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP mulAVX512_loop
+mulAVX512_done:
+	VZEROUPPER
+	RET

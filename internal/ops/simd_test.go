@@ -37,6 +37,17 @@ func TestLogisticKernels(t *testing.T) {
 			SiLU32(y, x)
 			Sigmoid32(s, x)
 			SiLUGrad32(gx, x, gy)
+			// The one-pass forward with the derivative, and the product the
+			// backward then is, must agree with the two above bit for bit
+			// in value (they run the same arithmetic).
+			y2, d, gx2 := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+			SiLUD32(y2, d, x)
+			Mul32(gx2, gy, d)
+			for i := range x {
+				if !sameF32(y2[i], y[i]) || !sameF32(gx2[i], gx[i]) {
+					t.Fatalf("%v n=%d: SiLUD32/Mul32 at x = %v: %v, %v; SiLU32/SiLUGrad32: %v, %v", l, n, x[i], y2[i], gx2[i], y[i], gx[i])
+				}
+			}
 			for i, v := range x {
 				xv := float64(v)
 				sr := sigmoid64(xv)
@@ -89,3 +100,5 @@ func BenchmarkSiLU32(b *testing.B) {
 		})
 	}
 }
+
+func sameF32(a, b float32) bool { return a == b || a != a && b != b }

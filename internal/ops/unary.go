@@ -18,6 +18,10 @@ type Kernel struct {
 	Forward64 func(y, x []float64)
 	Back32    func(gx, x, y, gy []float32)
 	Back64    func(gx, x, y, gy []float64)
+	// ForwardD32, if not nil, sets y = f(x) and d = f'(x) in one pass. The
+	// forward of a graph with a backward pass then keeps d, and the
+	// backward is gx = gy·d, with no second evaluation of f'.
+	ForwardD32 func(y, d, x []float32)
 }
 
 // Apply returns k applied element-wise to x.
@@ -28,6 +32,13 @@ func Apply(k *Kernel, x *G.Node) (*G.Node, error) {
 type unaryOp struct {
 	k   *Kernel
 	out outBuf
+	// With a backward pass (set by SymDiff) and k.ForwardD32, Do also
+	// keeps f'(x) in d, for the input whose data starts at dFor. The
+	// backward runs after the forward in the same run of a machine, on the
+	// same input, and checks dFor before it uses d.
+	deriv bool
+	d     scratch[float32]
+	dFor  *float32
 }
 
 var typeVarA = hm.TypeVariable('a')
@@ -58,6 +69,12 @@ func (op *unaryOp) Do(in ...G.Value) (G.Value, error) {
 func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
 	switch xd := x.Data().(type) {
 	case []float32:
+		if op.deriv && op.k.ForwardD32 != nil && len(xd) > 0 {
+			op.k.ForwardD32(y.Data().([]float32), op.d.get(len(xd)), xd)
+			op.dFor = &xd[0]
+			break
+		}
+		op.dFor = nil
 		op.k.Forward32(y.Data().([]float32), xd)
 	case []float64:
 		op.k.Forward64(y.Data().([]float64), xd)
@@ -70,7 +87,8 @@ func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
 func (op *unaryOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(&unaryBackOp{k: op.k}, in[0], out, grad)
+	op.deriv = true
+	gx, err := G.ApplyOp(&unaryBackOp{k: op.k, fwd: op}, in[0], out, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +98,7 @@ func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // unaryBackOp computes gx = gy·f'(x) from (x, y, gy).
 type unaryBackOp struct {
 	k   *Kernel
+	fwd *unaryOp // the forward op, whose kept f'(x) it uses when it can
 	out outBuf
 }
 
@@ -117,6 +136,10 @@ func (op *unaryBackOp) do(gx *tensor.Dense, in ...G.Value) (G.Value, error) {
 	}
 	switch xd := ts[0].Data().(type) {
 	case []float32:
+		if f := op.fwd; f != nil && len(xd) > 0 && f.dFor == &xd[0] && len(f.d.s) >= len(xd) {
+			Mul32(gx.Data().([]float32), ts[2].Data().([]float32), f.d.s[:len(xd)])
+			break
+		}
 		op.k.Back32(gx.Data().([]float32), xd, ts[1].Data().([]float32), ts[2].Data().([]float32))
 	case []float64:
 		op.k.Back64(gx.Data().([]float64), xd, ts[1].Data().([]float64), ts[2].Data().([]float64))
