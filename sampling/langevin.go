@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ebmgo/ebm/energy"
 )
@@ -65,15 +68,45 @@ func TutorialLangevin(stepSize, noise float64) LangevinConfig {
 // old position and is marked divergent (Info.AcceptProb 0). A Langevin is
 // not safe for concurrent use.
 type Langevin struct {
-	cfg        LangevinConfig
-	e          energy.Differentiable
-	d          int
-	noise      float64
-	clamp      bool
-	xp, gp, fp []float64
-	bad        []bool
-	info       infoBuffers
+	cfg   LangevinConfig
+	e     energy.Differentiable
+	d     int
+	noise float64
+	clamp bool
+	st    *langevinStep // a separate object, so that helper goroutines do not keep the kernel alive
+	info  infoBuffers
 }
+
+// langevinStep holds what the chains' updates of one step read and write:
+// the kernel's buffers and the step's arguments. With a large batch the
+// updates run on helper goroutines that see only this (see chainPool).
+type langevinStep struct {
+	noiseFirst                bool
+	d                         int
+	half, sigma, lo, hi, clip float64
+	xp, gp, fp                []float64
+	bad                       []bool
+	rng                       *rand.Rand  // the caller's: every chain's noise in a small batch
+	chains                    []chainRand // per-chain noise of a large batch
+	s                         State
+	info                      Info
+	pool                      *chainPool // helpers, started by the first large batch
+	perChain                  bool       // this step draws each chain's noise from chains[c]
+}
+
+// chainRand is one chain's noise generator in a large batch: a PCG
+// seeded from the kernel's rng at every step.
+type chainRand struct {
+	pcg rand.PCG
+	rng *rand.Rand
+}
+
+// langevinSplit is the batch size (chains × dimension) from which Step
+// updates the chains on GOMAXPROCS goroutines. Each chain then draws its
+// noise from its own generator, seeded from rng with two values per chain
+// and step, so the result depends on rng alone, not on how the chains are
+// shared out; smaller batches draw every chain's noise from rng directly.
+const langevinSplit = 1 << 16
 
 var _ Kernel = (*Langevin)(nil)
 
@@ -154,81 +187,186 @@ func (k *Langevin) Init(x []float64, n int) (State, error) {
 // Step moves every chain of s by one Langevin update.
 //
 // Each chain's row is updated in one pass per stage (noise, then the
-// drift), with its finiteness check folded into the same pass.
+// drift), with its finiteness check folded into the same pass. In batches
+// of at least 2¹⁶ values each chain has its own noise generator seeded
+// from rng (see langevinSplit), and the chains are updated by GOMAXPROCS
+// goroutines.
 func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 	checkKernelStep("Langevin", rng, s, k.d, true, true)
 	n, d := s.N, k.d
-	if len(k.fp) != n {
-		k.xp, k.gp = make([]float64, n*d), make([]float64, n*d)
-		k.fp, k.bad = make([]float64, n), make([]bool, n)
+	if k.st == nil {
+		k.st = new(langevinStep)
 	}
-	half, sigma := k.cfg.StepSize/2, k.noise
-	lo, hi := k.bounds()
-	clip := k.cfg.GradClip
-	if !(clip > 0) {
-		clip = math.Inf(1)
+	st := k.st
+	if len(st.fp) != n {
+		st.xp, st.gp = make([]float64, n*d), make([]float64, n*d)
+		st.fp, st.bad = make([]float64, n), make([]bool, n)
 	}
-	for c := range n {
-		r := c * d
-		x, xp := s.X[r:r+d], k.xp[r:r+d]
+	st.rng = rng
+	st.perChain = n > 1 && n*d >= langevinSplit
+	parallel := st.perChain && runtime.GOMAXPROCS(0) > 1
+	if st.perChain {
+		if len(st.chains) != n {
+			st.chains = make([]chainRand, n)
+			for c := range st.chains {
+				st.chains[c].rng = rand.New(&st.chains[c].pcg)
+			}
+		}
+		for c := range st.chains {
+			st.chains[c].pcg.Seed(rng.Uint64(), rng.Uint64())
+		}
+	}
+	if parallel && st.pool == nil {
+		st.pool = newChainPool(st)
+		runtime.AddCleanup(k, func(p *chainPool) { close(p.work) }, st.pool)
+	}
+	st.noiseFirst, st.d = k.cfg.NoiseFirst, d
+	st.half, st.sigma = k.cfg.StepSize/2, k.noise
+	st.lo, st.hi = k.bounds()
+	st.clip = k.cfg.GradClip
+	if !(st.clip > 0) {
+		st.clip = math.Inf(1)
+	}
+	st.s = s
+	st.forChains(parallel, stageNoise, n)
+	if err := k.e.FGrad(st.fp, st.gp, st.xp); err != nil {
+		st.s, st.rng = State{}, nil
+		return s, Info{}, fmt.Errorf("sampling: Langevin: %w", err)
+	}
+	st.info = k.info.info(n, false)
+	st.forChains(parallel, stageDrift, n)
+	info := st.info
+	st.s, st.info, st.rng = State{}, Info{}, nil // hold no references between steps
+	info.GradEvals = 1
+	info.StepSize = k.cfg.StepSize
+	return s, info, nil
+}
+
+// The two stages of a step's chain updates.
+const (
+	stageNoise = iota // y = clamp(x + σξ) (NoiseFirst), or the whole update, into xp
+	stageDrift        // after the evaluation: divergence checks, the drift (NoiseFirst), the state
+)
+
+// chain runs one stage of chain c's update.
+func (st *langevinStep) chain(stage, c int) {
+	d := st.d
+	r := c * d
+	xp, s := st.xp[r:r+d], st.s
+	if stage == stageNoise {
+		x := s.X[r : r+d]
+		rng := st.rng
+		if st.perChain {
+			rng = st.chains[c].rng
+		}
 		var z float64 // x·0 summed: NaN iff some value is NaN or ±Inf
-		if k.cfg.NoiseFirst {
+		if st.noiseFirst {
 			// y = clamp(x + σξ), evaluated; the drift is added afterwards.
 			for i, v := range x {
-				v = clampTo(v+sigma*rng.NormFloat64(), lo, hi)
+				v = clampTo(v+st.sigma*rng.NormFloat64(), st.lo, st.hi)
 				xp[i] = v
 				z += v * 0
 			}
 		} else {
 			g := s.Grad[r : r+d]
 			for i, v := range x {
-				v = clampTo(v+half*clampTo(g[i], -clip, clip)+sigma*rng.NormFloat64(), lo, hi)
+				v = clampTo(v+st.half*clampTo(g[i], -st.clip, st.clip)+st.sigma*rng.NormFloat64(), st.lo, st.hi)
 				xp[i] = v
 				z += v * 0
 			}
 		}
-		k.bad[c] = z != 0
-		if k.bad[c] {
+		st.bad[c] = z != 0
+		if st.bad[c] {
 			copy(xp, x) // never evaluate the energy at Inf or NaN
 		}
+		return
 	}
-	if err := k.e.FGrad(k.fp, k.gp, k.xp); err != nil {
-		return s, Info{}, fmt.Errorf("sampling: Langevin: %w", err)
+	gp, info := st.gp[r:r+d], st.info
+	if st.bad[c] || !isFiniteF(st.fp[c]) {
+		info.Divergent[c] = true
+		return
 	}
-	info := k.info.info(n, false)
-	for c := range n {
-		r := c * d
-		gp, xp := k.gp[r:r+d], k.xp[r:r+d]
-		if k.bad[c] || !isFiniteF(k.fp[c]) {
-			info.Divergent[c] = true
-			continue
+	var z float64
+	if st.noiseFirst {
+		for i, g := range gp {
+			v := clampTo(xp[i]+st.half*clampTo(g, -st.clip, st.clip), st.lo, st.hi)
+			xp[i] = v
+			z += v*0 + g*0
 		}
-		var z float64
-		if k.cfg.NoiseFirst {
-			for i, g := range gp {
-				v := clampTo(xp[i]+half*clampTo(g, -clip, clip), lo, hi)
-				xp[i] = v
-				z += v*0 + g*0
+	} else {
+		for _, g := range gp {
+			z += g * 0
+		}
+	}
+	if z != 0 {
+		info.Divergent[c] = true
+		return
+	}
+	info.AcceptProb[c] = 1
+	info.Accepted[c] = true
+	copy(s.X[r:r+d], xp)
+	copy(s.Grad[r:r+d], gp)
+	s.F[c] = st.fp[c]
+}
+
+// forChains runs a stage for every chain: in order on this goroutine, or,
+// in parallel, also on the pool's helpers, which take chains from a shared
+// counter.
+func (st *langevinStep) forChains(parallel bool, stage, n int) {
+	if !parallel {
+		for c := range n {
+			st.chain(stage, c)
+		}
+		return
+	}
+	st.pool.run(stage, n)
+}
+
+// chainPool is the helper goroutines of a kernel's large batches. They
+// hold the step's data but not the kernel, whose cleanup stops them.
+type chainPool struct {
+	st      *langevinStep
+	work    chan int // stages; closed when the kernel is collected
+	helpers int
+	next    atomic.Int64
+	n       int
+	done    sync.WaitGroup
+}
+
+func newChainPool(st *langevinStep) *chainPool {
+	p := &chainPool{st: st, work: make(chan int), helpers: runtime.GOMAXPROCS(0) - 1}
+	for range p.helpers {
+		helpersRunning.Add(1)
+		go func() {
+			defer helpersRunning.Add(-1)
+			for stage := range p.work {
+				p.chains(stage)
+				p.done.Done()
 			}
-		} else {
-			z = 0
-			for _, g := range gp {
-				z += g * 0
-			}
-		}
-		if z != 0 {
-			info.Divergent[c] = true
-			continue
-		}
-		info.AcceptProb[c] = 1
-		info.Accepted[c] = true
-		copy(s.X[r:r+d], xp)
-		copy(s.Grad[r:r+d], gp)
-		s.F[c] = k.fp[c]
+		}()
 	}
-	info.GradEvals = 1
-	info.StepSize = k.cfg.StepSize
-	return s, info, nil
+	return p
+}
+
+// helpersRunning counts the chainPool goroutines of all kernels, for tests.
+var helpersRunning atomic.Int64
+
+// run runs stage over n chains on the helpers and this goroutine.
+func (p *chainPool) run(stage, n int) {
+	p.next.Store(0)
+	p.n = n
+	p.done.Add(p.helpers)
+	for range p.helpers {
+		p.work <- stage
+	}
+	p.chains(stage)
+	p.done.Wait()
+}
+
+func (p *chainPool) chains(stage int) {
+	for c := int(p.next.Add(1) - 1); c < p.n; c = int(p.next.Add(1) - 1) {
+		p.st.chain(stage, c)
+	}
 }
 
 // bounds returns the box every coordinate is clamped to: [Min, Max], or
