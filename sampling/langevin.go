@@ -94,18 +94,19 @@ type langevinStep struct {
 	perChain                  bool       // this step draws each chain's noise from chains[c]
 }
 
-// chainRand is one chain's noise generator in a large batch: a PCG
-// seeded from the kernel's rng at every step.
+// chainRand is one chain's noise generator in a large batch, seeded from
+// the kernel's rng at every step.
 type chainRand struct {
-	pcg rand.PCG
-	rng *rand.Rand
+	s uint64 // wyrand state (ziggurat.go)
 }
 
 // langevinSplit is the batch size (chains × dimension) from which Step
 // updates the chains on GOMAXPROCS goroutines. Each chain then draws its
-// noise from its own generator, seeded from rng with two values per chain
-// and step, so the result depends on rng alone, not on how the chains are
-// shared out; smaller batches draw every chain's noise from rng directly.
+// noise from its own generator, seeded from rng with one value per chain
+// and step, by a ziggurat that takes 32 bits per draw (ziggurat.go), so the
+// result depends on rng alone, not on how the chains are shared out;
+// smaller batches draw every chain's noise from rng directly
+// (rng.NormFloat64).
 const langevinSplit = 1 << 16
 
 var _ Kernel = (*Langevin)(nil)
@@ -208,12 +209,9 @@ func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 	if st.perChain {
 		if len(st.chains) != n {
 			st.chains = make([]chainRand, n)
-			for c := range st.chains {
-				st.chains[c].rng = rand.New(&st.chains[c].pcg)
-			}
 		}
 		for c := range st.chains {
-			st.chains[c].pcg.Seed(rng.Uint64(), rng.Uint64())
+			st.chains[c].seed(rng.Uint64())
 		}
 	}
 	if parallel && st.pool == nil {
@@ -253,24 +251,39 @@ func (st *langevinStep) chain(stage, c int) {
 	d := st.d
 	r := c * d
 	xp, s := st.xp[r:r+d], st.s
+	half, sigma, lo, hi, clip := st.half, st.sigma, st.lo, st.hi, st.clip // locals stay in registers
 	if stage == stageNoise {
 		x := s.X[r : r+d]
-		rng := st.rng
-		if st.perChain {
-			rng = st.chains[c].rng
-		}
 		var z float64 // x·0 summed: NaN iff some value is NaN or ±Inf
-		if st.noiseFirst {
+		switch {
+		case st.noiseFirst && st.perChain:
 			// y = clamp(x + σξ), evaluated; the drift is added afterwards.
+			st.chains[c].fill(xp) // ξ, then y in place
 			for i, v := range x {
-				v = clampTo(v+st.sigma*rng.NormFloat64(), st.lo, st.hi)
+				v = clampTo(v+sigma*xp[i], lo, hi)
 				xp[i] = v
 				z += v * 0
 			}
-		} else {
+		case st.noiseFirst:
+			rng := st.rng
+			for i, v := range x {
+				v = clampTo(v+sigma*rng.NormFloat64(), lo, hi)
+				xp[i] = v
+				z += v * 0
+			}
+		case st.perChain:
+			st.chains[c].fill(xp)
+			gr := s.Grad[r : r+d]
+			for i, v := range x {
+				v = clampTo(v+half*clampTo(gr[i], -clip, clip)+sigma*xp[i], lo, hi)
+				xp[i] = v
+				z += v * 0
+			}
+		default:
+			rng := st.rng
 			g := s.Grad[r : r+d]
 			for i, v := range x {
-				v = clampTo(v+st.half*clampTo(g[i], -st.clip, st.clip)+st.sigma*rng.NormFloat64(), st.lo, st.hi)
+				v = clampTo(v+half*clampTo(g[i], -clip, clip)+sigma*rng.NormFloat64(), lo, hi)
 				xp[i] = v
 				z += v * 0
 			}
@@ -289,7 +302,7 @@ func (st *langevinStep) chain(stage, c int) {
 	var z float64
 	if st.noiseFirst {
 		for i, g := range gp {
-			v := clampTo(xp[i]+st.half*clampTo(g, -st.clip, st.clip), st.lo, st.hi)
+			v := clampTo(xp[i]+half*clampTo(g, -clip, clip), lo, hi)
 			xp[i] = v
 			z += v*0 + g*0
 		}
