@@ -62,6 +62,10 @@ type Config struct {
 	// GibbsSteps is the length of the block-Gibbs chains that draw the
 	// model samples shown in pictures and that start reverse AIS.
 	GibbsSteps int `json:"gibbs_steps"`
+	// CurveAISTemps, if positive, runs a forward AIS of this many
+	// temperatures (AISChains chains) after every epoch of the large
+	// models, for a rough test log-likelihood curve.
+	CurveAISTemps int `json:"curve_ais_temps"`
 	// SmallAIS also runs AIS on the small models, whose log Z is exact.
 	SmallAIS bool `json:"small_ais"`
 	// Fresh ignores saved training state.
@@ -228,6 +232,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.AISTemps, "ais-temps", cfg.AISTemps, "AIS intermediate distributions for the large models (Salakhutdinov & Murray: 14500)")
 	fs.IntVar(&cfg.SmallAISTemps, "small-ais-temps", cfg.SmallAISTemps, "AIS intermediate distributions for the check on the small models")
 	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw model samples and start reverse AIS")
+	fs.IntVar(&cfg.CurveAISTemps, "curve-ais-temps", cfg.CurveAISTemps, "if > 0, a forward AIS of this many temperatures after every epoch of the large models: a rough test log-likelihood curve (1000 costs ≈ 10 s per epoch)")
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")
 	fs.BoolVar(&cfg.Fresh, "fresh", false, "ignore saved training state in -out and train from scratch")
 	if err := fs.Parse(args); err != nil {
@@ -283,6 +288,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-ais-chains %d: want at least 2 (for a standard error)", c.AISChains)
 	case c.AISTemps < 10 || c.SmallAIS && c.SmallAISTemps < 10:
 		return fmt.Errorf("-ais-temps %d, -small-ais-temps %d: want at least 10", c.AISTemps, c.SmallAISTemps)
+	case c.CurveAISTemps < 0 || c.CurveAISTemps > 0 && c.CurveAISTemps < 10:
+		return fmt.Errorf("-curve-ais-temps %d: want 0 (off) or at least 10", c.CurveAISTemps)
 	case c.GibbsSteps < 1:
 		return fmt.Errorf("-gibbs-steps %d: want at least 1", c.GibbsSteps)
 	}

@@ -101,8 +101,11 @@ type EpochPoint struct {
 	TrainF     num `json:"train_mean_f"` // same 1000 images
 	TestF      num `json:"test_mean_f"`  // all test images
 	// TestLL is the exact test log-likelihood (small models only).
-	TestLL  *num `json:"test_ll,omitempty"`
-	Seconds num  `json:"seconds"` // training time of the epoch
+	TestLL *num `json:"test_ll,omitempty"`
+	// TestLLAIS is the test log-likelihood from a short forward AIS run
+	// (large models, with -curve-ais-temps): an upper bound on average.
+	TestLLAIS *num `json:"test_ll_ais,omitempty"`
+	Seconds   num  `json:"seconds"` // training time of the epoch
 }
 
 // num is a float64 that is written to JSON as null when it is not finite.
@@ -283,7 +286,7 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	}
 	var side sideState
 	var tr *trainer.RBMTrainer
-	eval := &evaluator{data: data, exact: exact}
+	eval := &evaluator{data: data, exact: exact, curveTemps: cfg.CurveAISTemps, curveChains: cfg.AISChains, seed: seed ^ 0xc0ffee}
 	tcfg := trainer.RBMConfig{
 		Epochs: ms.Epochs, BatchSize: cfg.BatchSize, Steps: m.K, Persistent: m.Persistent,
 		LearningRate: m.LearningRate, DecayLR: m.DecayLR,
@@ -296,16 +299,20 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	tcfg.Progress = func(p trainer.RBMProgress) {
 		ev := startClock()
 		pt := EpochPoint{Epoch: p.Epoch, ReconError: num(p.ReconError), TrainF: num(p.FreeEnergy), Seconds: num(p.EpochTime.Seconds())}
-		testF, ll, err := eval.epoch(ctx, rbm)
+		testF, ll, err := eval.epoch(ctx, rbm, p.Epoch)
 		if err != nil {
 			saveErr = err
 			return
 		}
 		pt.TestF = num(testF)
 		line := fmt.Sprintf("%s epoch %d/%d  recon %.2f  f(train) %.2f  f(test) %.2f", tag, p.Epoch, p.Epochs, p.ReconError, p.FreeEnergy, testF)
-		if exact {
+		switch {
+		case exact:
 			pt.TestLL = numPtr(ll)
 			line += fmt.Sprintf("  test LL %.2f (exact)", ll)
+		case !math.IsNaN(ll):
+			pt.TestLLAIS = numPtr(ll)
+			line += fmt.Sprintf("  test LL ≲ %.2f (AIS, %d temperatures)", ll, cfg.CurveAISTemps)
 		}
 		w, c := ev.since()
 		evalWall += w

@@ -23,6 +23,7 @@ func tinyConfig(out string) Config {
 	cfg.Small = ModelSpec{Hidden: 6, Epochs: 2, Methods: methods("cd1,pcd1")}
 	cfg.Large = ModelSpec{Hidden: 20, Epochs: 1, Methods: methods("cd2")}
 	cfg.AISChains, cfg.AISTemps, cfg.SmallAISTemps, cfg.GibbsSteps = 16, 100, 100, 20
+	cfg.CurveAISTemps = 50
 	cfg.Preset = "test"
 	return cfg
 }
@@ -60,6 +61,9 @@ func TestRunSmoke(t *testing.T) {
 	large := res.Models[2]
 	if large.ExactLogZ != nil || large.AIS == nil {
 		t.Fatalf("%s: want an AIS estimate and no exact one", large.Name)
+	}
+	if len(large.Curve) != 1 || large.Curve[0].TestLLAIS == nil || large.Curve[0].TestLL != nil {
+		t.Errorf("%s: curve %+v, want one epoch with an AIS test log-likelihood", large.Name, large.Curve)
 	}
 	for _, v := range []num{large.AIS.Forward.LogZ, large.AIS.Reverse.LogZ, large.AIS.TestLLHigh, large.AIS.TestLLLow} {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
