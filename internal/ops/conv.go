@@ -76,7 +76,9 @@ type work struct {
 	packOut  []float32 // packed filters (gemm32.go)
 	smOwner  byte      // layout whose zero borders the sample-minor scratch holds
 	smLen    int
-	plan     *convPlan // built on first use
+	linOff   []int32     // linear32.go's transpose offsets
+	junk     [][]float32 // per worker, for the transposes' rows past the batch
+	plan     *convPlan   // built on first use
 }
 
 func (w *work) convPlan(g convGeom) convPlan {
@@ -107,7 +109,6 @@ func workGet[T float](w *work, i, n int) []T {
 // offset, sample of the chunk, output pixel), so the loops have no bounds
 // logic and run long even on 2×2 outputs.
 type convPlan struct {
-	n    int     // samples it was made for (Linear layers, see linearSM)
 	b    int     // samples per chunk
 	ld   int     // row stride of a chunk's column block: b·pix rounded up to 16 (whole vectors)
 	tbl  []int32 // tbl[((u·K+v)·b + s)·pix + i·OW + j]: offset of the input pixel in the chunk's padded images

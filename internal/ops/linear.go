@@ -33,21 +33,6 @@ type linearOp struct {
 	ws   work
 }
 
-// linearSM returns the sample-minor plan of a Linear layer of n samples
-// from in to out features, as the 1×1 convolution it is, or a nil plan
-// when that path does not run (no AVX-512, or fewer than 16 samples).
-func linearSM(ws *work, n, in, out int) (convGeom, *smPlan) {
-	g := convGeom{n: n, c: in, h: 1, w: 1, o: out, k: 1, s: 1, oh: 1, ow: 1}
-	if ws.plan == nil || ws.plan.n != n {
-		pl := convPlan{n: n}
-		if sp := g.smPlan(); sp.ok {
-			pl.sm = &sp
-		}
-		ws.plan = &pl
-	}
-	return g, ws.plan.sm
-}
-
 func (op *linearOp) Arity() int {
 	if op.bias {
 		return 3
@@ -84,8 +69,10 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	y := op.out.get(x.Dtype(), tensor.Shape{n, m})
 	switch yd := y.Data().(type) {
 	case []float32:
-		if g, sp := linearSM(&op.ws, n, k, m); sp != nil {
-			convForwardSM(g, sp, &op.ws, yd, x.Data().([]float32), w.Data().([]float32), biasData[float32](ts, op.bias))
+		if useLinearTiles(n) {
+			wd := w.Data().([]float32)
+			a := op.ws.packed('F', wd, m*k, func(dst []float32) { packA(dst, wd, m, k, k, 1) })
+			linearTiles(&op.ws, yd, x.Data().([]float32), a, biasData[float32](ts, op.bias), n, k, m)
 			break
 		}
 		linearForward(yd, x.Data().([]float32), w.Data().([]float32), biasData[float32](ts, op.bias), n, k, m)
@@ -175,8 +162,10 @@ func (op *linearDxOp) Do(in ...G.Value) (G.Value, error) {
 	gx := op.out.get(gy.Dtype(), tensor.Shape{n, k})
 	switch d := gx.Data().(type) {
 	case []float32:
-		if g, sp := linearSM(&op.ws, n, k, m); sp != nil {
-			convDxSM(g, sp, &op.ws, d, w.Data().([]float32), gy.Data().([]float32))
+		if useLinearTiles(n) {
+			wd := w.Data().([]float32)
+			a := op.ws.packed('X', wd, m*k, func(dst []float32) { packA(dst, wd, k, m, 1, k) })
+			linearTiles(&op.ws, d, gy.Data().([]float32), a, nil, n, m, k)
 			break
 		}
 		gemm(false, false, n, k, m, 1, gy.Data().([]float32), m, w.Data().([]float32), k, 0, d, k)
