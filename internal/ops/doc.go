@@ -26,8 +26,9 @@
 //     16 samples are transposed so that each image position is one vector
 //     of 16 samples, the forward product reads the padded input directly
 //     (no column block), and ∂x is the transposed convolution computed one
-//     stride phase at a time, each a dense product (no col2im); Linear
-//     layers run as 1×1 convolutions the same way. Smaller batches go
+//     stride phase at a time, each a dense product (no col2im). Linear
+//     layers of 16 samples or more transpose the batch the same way and
+//     run one product over all of it (linear32.go). Smaller batches go
 //     through column blocks per chunk of samples (im2col/col2im by vector
 //     rows, rows.go). ∂W goes through internal/blas;
 //
