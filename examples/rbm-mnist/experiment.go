@@ -18,6 +18,7 @@ import (
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/internal/cputime"
 	"github.com/ebmgo/ebm/trainer"
 )
 
@@ -139,7 +140,7 @@ type clock struct {
 	cpu  float64
 }
 
-func startClock() clock { return clock{time.Now(), cpuSeconds()} }
+func startClock() clock { return clock{time.Now(), cputime.Seconds()} }
 
 // since returns the wall and CPU seconds since c started; CPU is −1 where
 // the platform cannot measure it.
@@ -148,7 +149,7 @@ func (c clock) since() (wall, cpu float64) {
 	if c.cpu < 0 {
 		return wall, -1
 	}
-	return wall, cpuSeconds() - c.cpu
+	return wall, cputime.Seconds() - c.cpu
 }
 
 // dataset is the binarised MNIST of a run.

@@ -33,6 +33,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ebmgo/ebm/internal/cputime"
 )
 
 func main() {
@@ -162,7 +164,7 @@ type job struct {
 // study runs every target × sampler × repetition, cfg.Jobs at a time,
 // and writes the table and pictures into cfg.Out.
 func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), cputime.Seconds()
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -240,7 +242,7 @@ feed:
 	if err := pictures(cfg.Out, targets, byTarget, cfg.Res); err != nil {
 		return nil, err
 	}
-	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), cpuSeconds()-cpu0
+	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), cputime.Seconds()-cpu0
 	b, err := rep.json()
 	if err != nil {
 		return nil, err

@@ -1,11 +1,10 @@
 //go:build unix
 
-package main
+package cputime
 
 import "syscall"
 
-// cpuSeconds returns the user plus system CPU time of the process so far.
-func cpuSeconds() float64 {
+func seconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1
