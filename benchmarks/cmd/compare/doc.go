@@ -1,0 +1,13 @@
+// Command compare runs ebm's benchmark workloads and the PyTorch reference
+// of the same workloads in the same run, each workload in its own process,
+// and prints one Markdown table: time per operation for both, the ratio
+// ours/PyTorch (below 1 means ebm is faster) in wall-clock time and in CPU
+// time (all threads; steadier on a busy machine), and each process's peak
+// resident memory.
+//
+//	go run ./benchmarks/cmd/compare                  # all workloads, 3 s each
+//	go run ./benchmarks/cmd/compare -run langevin -seconds 5 -rounds 3
+//
+// PyTorch runs with OMP_WAIT_POLICY=PASSIVE and as many threads as Go's
+// GOMAXPROCS. Use -python "" to skip it, -device cuda for its GPU column.
+package main
