@@ -53,12 +53,16 @@ type Config struct {
 // presets are named starting points; flags and config files override them.
 var presets = map[string]Config{
 	// default: the published MNIST EBM recipe (UvA deep-learning tutorial
-	// 8 after Du & Mordatch 2019), sized to about 10 minutes on 2 cores.
+	// 8 after Du & Mordatch 2019: CNN with Swish, 60 Langevin steps of λ =
+	// 10, σ = 0.005 with clipping and clamping, buffer 8192 with 5% fresh
+	// noise, α = 0.1, Adam β = (0, 0.999)) but with Adam's learning rate
+	// 2e-3 instead of 1e-4, which learns digits some 10 times faster (see
+	// the README's table), sized to about 10 minutes on 2 cores.
 	"default": {
 		Dir: "runs/mnist", Seed: 1, Hidden: 32,
-		Iterations: 600, Batch: 128, LR: 1e-4, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
+		Iterations: 1500, Batch: 128, LR: 2e-3, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
 		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
-		CheckpointEvery: 50, SampleEvery: 50, Backend: "go", Device: "auto",
+		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
 		SampleSteps: 256, NumSamples: 64,
 	},
 }
