@@ -37,6 +37,9 @@ type Config struct {
 	Buffer   int     `json:"buffer"`    // replay buffer capacity
 	Reinit   float64 `json:"reinit"`    // fresh-noise probability
 
+	MaxGap    float64 `json:"max-gap"`    // |f(data) − f(samples)| beyond this is a divergence; 0: no bound
+	OnDiverge string  `json:"on-diverge"` // rollback or stop
+
 	CheckpointEvery int    `json:"checkpoint-every"`
 	SampleEvery     int    `json:"sample-every"`
 	Backend         string `json:"backend"` // go or torch
@@ -62,6 +65,7 @@ var presets = map[string]Config{
 		Dir: "runs/mnist", Seed: 1, Hidden: 32,
 		Iterations: 1500, Batch: 128, LR: 2e-3, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
 		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
+		MaxGap: 5, OnDiverge: "rollback",
 		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
 		SampleSteps: 256, NumSamples: 64,
 	},
@@ -98,6 +102,8 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"data-noise": "Gaussian noise added to data batches", "steps": "Langevin steps per iteration",
 		"step-size": "Langevin step size λ (x ← x + λ·clip(∇f) + σ·ξ)", "noise": "Langevin noise σ",
 		"grad-clip": "clip ∇f per pixel to ±this", "buffer": "replay buffer capacity", "reinit": "probability a chain restarts from noise",
+		"max-gap":          "an energy gap |f(data) − f(samples)| beyond this counts as divergence (0: no bound)",
+		"on-diverge":       "on NaN/Inf or a gap past -max-gap: rollback (to the last checkpoint, learning rate halved) or stop",
 		"checkpoint-every": "iterations between checkpoints", "sample-every": "iterations between sample grids",
 		"backend": "go (Gorgonia, pure Go) or torch (libtorch; needs a build with -tags torch)", "device": "torch device: auto, cpu or cuda",
 		"model":        "parameters to load (default: DIR/model.safetensors)",
@@ -194,6 +200,8 @@ func (c *Config) validate(mode string) error {
 		{c.GradClip < 0, "grad-clip", "must not be negative"},
 		{c.Buffer <= 0, "buffer", "must be positive"},
 		{c.Reinit < 0 || c.Reinit > 1, "reinit", "must be in [0, 1]"},
+		{!(c.MaxGap >= 0), "max-gap", "must not be negative"},
+		{c.OnDiverge != "rollback" && c.OnDiverge != "stop", "on-diverge", "must be rollback or stop"},
 		{c.CheckpointEvery <= 0, "checkpoint-every", "must be positive"},
 		{c.SampleSteps <= 0, "sample-steps", "must be positive"},
 		{c.NumSamples <= 0, "num-samples", "must be positive"},

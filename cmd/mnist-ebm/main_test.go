@@ -149,3 +149,28 @@ func TestAUROC(t *testing.T) {
 		}
 	}
 }
+
+// A divergence (here: any energy gap at all, -max-gap 1e-9) stops training
+// with one line that names the iteration and the bound; with rollback the
+// trainer restores the last checkpoint with a halved learning rate until
+// its rollbacks run out.
+func TestTrainDiverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads MNIST and trains")
+	}
+	for _, policy := range []string{"stop", "rollback"} {
+		code, out, stderr := runCmd(t, "train", "-preset", "quick", "-iterations", "4", "-steps", "2", "-batch", "8",
+			"-buffer", "32", "-hidden", "2", "-checkpoint-every", "1", "-dir", t.TempDir(),
+			"-max-gap", "1e-9", "-on-diverge", policy)
+		if code != 1 || !strings.Contains(stderr, "energy gap") || !strings.Contains(stderr, "exceeds 1e-09: trainer: training diverged") {
+			t.Errorf("-on-diverge %s: exit %d\n%s\n%s", policy, code, out, stderr)
+		}
+		if policy == "rollback" && !strings.Contains(stderr, "after 5 rollbacks") {
+			t.Errorf("-on-diverge rollback: the error does not say the rollbacks ran out:\n%s", stderr)
+		}
+	}
+	code, _, stderr := runCmd(t, "train", "-on-diverge", "retry")
+	if code != 2 || !strings.Contains(stderr, "-on-diverge must be rollback or stop") {
+		t.Errorf("-on-diverge retry: exit %d\n%s", code, stderr)
+	}
+}

@@ -72,6 +72,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	data := datasets.NewBatches(mnist.Images, mnist.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
 	lcfg := cfg.langevin()
 	bar := newProgressBar(stderr)
+	policy := trainer.Stop
+	if cfg.OnDiverge == "rollback" {
+		policy = trainer.Rollback
+	}
 	tcfg := trainer.Config{
 		Shape: imageShape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
 		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2},
@@ -81,6 +85,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			return sampling.NewLangevin(e, lcfg)
 		},
 		DataNoise: cfg.DataNoise, DataMin: -1, DataMax: 1,
+		MaxGap: cfg.MaxGap, OnDiverge: policy,
 		Dir: cfg.Dir, CheckpointEvery: cfg.CheckpointEvery, SampleEvery: cfg.SampleEvery,
 		Seed: cfg.Seed, Backend: backend, Progress: bar.update,
 	}
@@ -117,6 +122,12 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(stdout, "mnist-ebm: -duration %s reached at iteration %d; checkpoint saved (raise -duration or rerun to go on)\n", cfg.Duration, tr.Iteration())
+	case errors.Is(err, trainer.ErrDiverged):
+		hint := "try a smaller -lr"
+		if cfg.OnDiverge == "stop" {
+			hint += ", or -on-diverge rollback"
+		}
+		return fmt.Errorf("%w (%s)", err, hint)
 	default:
 		return err
 	}
