@@ -11,7 +11,8 @@ import (
 // With the torch tag every langevin/* workload also runs on the libtorch
 // backend (package torch, on torch.DefaultDevice(): the GPU when there is
 // one) as langevin/NAME@torch: the same model, weights and Langevin loop,
-// with f and ∇x f computed by libtorch through torch.Model.FGrad.
+// with f and ∇x f computed by libtorch through torch.Model.FGrad
+// (Model.Langevin, which keeps the chains on the device, is faster still).
 func init() {
 	for i, lm := range LangevinModels {
 		register(Workload{
@@ -22,7 +23,11 @@ func init() {
 				if err != nil {
 					return nil, err
 				}
-				return NewLangevin(rng, tm, lm.Batch).Step, nil
+				l, err := NewLangevin(rng, tm, lm.Batch)
+				if err != nil {
+					return nil, err
+				}
+				return l.Step, nil
 			},
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
 )
 
@@ -101,47 +102,42 @@ func init() {
 }
 
 // Langevin is the sampler loop of the UvA recipe on a differentiable
-// energy: a compiled graph.Energy, or a libtorch model with the torch tag.
+// energy (a compiled graph.Energy, or a libtorch model with the torch tag)
+// as users run it: package sampling's Langevin kernel with
+// sampling.TutorialLangevin(LangevinStepSize, LangevinNoise) — per step,
+// noise first, f and ∇x f at the noised point, the clipped gradient step,
+// pixels clamped to [−1, 1].
 type Langevin struct {
-	E          energy.Differentiable
-	N          int
-	X, F, Grad []float64
-	rng        *rand.Rand
+	E   energy.Differentiable
+	N   int
+	X   []float64 // the chains' positions, updated in place by Step
+	k   *sampling.Langevin
+	s   sampling.State
+	rng *rand.Rand
 }
 
 // NewLangevin returns n chains of e started uniformly on [−1, 1].
-func NewLangevin(rng *rand.Rand, e energy.Differentiable, n int) *Langevin {
-	l := &Langevin{E: e, N: n, rng: rng,
-		X: make([]float64, n*e.Dim()), F: make([]float64, n), Grad: make([]float64, n*e.Dim())}
-	for i := range l.X {
-		l.X[i] = 2*rng.Float64() - 1
+func NewLangevin(rng *rand.Rand, e energy.Differentiable, n int) (*Langevin, error) {
+	k, err := sampling.NewLangevin(e, sampling.TutorialLangevin(LangevinStepSize, LangevinNoise))
+	if err != nil {
+		return nil, err
 	}
-	return l
+	x := make([]float64, n*e.Dim())
+	for i := range x {
+		x[i] = 2*rng.Float64() - 1
+	}
+	s, err := k.Init(x, n)
+	if err != nil {
+		return nil, err
+	}
+	return &Langevin{E: e, N: n, X: s.X, k: k, s: s, rng: rng}, nil
 }
 
 // Step performs one Langevin update of every chain.
 func (l *Langevin) Step() error {
-	x := l.X
-	for i := range x {
-		x[i] = clamp(x[i]+LangevinNoise*l.rng.NormFloat64(), -1, 1)
-	}
-	if err := l.E.FGrad(l.F, l.Grad, x); err != nil {
-		return err
-	}
-	for i, g := range l.Grad {
-		x[i] = clamp(x[i]+LangevinStepSize*clamp(g, -LangevinGradClip, LangevinGradClip), -1, 1)
-	}
-	return nil
-}
-
-func clamp(v, lo, hi float64) float64 {
-	if v < lo {
-		return lo
-	}
-	if v > hi {
-		return hi
-	}
-	return v
+	s, _, err := l.k.Step(l.rng, l.s)
+	l.s, l.X = s, s.X
+	return err
 }
 
 func langevinOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() error, error) {
@@ -149,7 +145,10 @@ func langevinOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() e
 	if err != nil {
 		return nil, err
 	}
-	l := NewLangevin(rng, e, batch)
+	l, err := NewLangevin(rng, e, batch)
+	if err != nil {
+		return nil, err
+	}
 	return l.Step, nil
 }
 

@@ -37,7 +37,10 @@ func TestLangevinStaysInBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLangevin(rng, e, 64)
+	l, err := NewLangevin(rng, e, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	x0 := append([]float64(nil), l.X...)
 	for range 20 {
 		if err := l.Step(); err != nil {
