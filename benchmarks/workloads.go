@@ -104,7 +104,7 @@ func init() {
 // Langevin is the sampler loop of the UvA recipe on a differentiable
 // energy (a compiled graph.Energy, or a libtorch model with the torch tag)
 // as users run it: package sampling's Langevin kernel with
-// sampling.TutorialLangevin(LangevinStepSize, LangevinNoise) — per step,
+// sampling.ClippedLangevin(LangevinStepSize, LangevinNoise) — per step,
 // noise first, f and ∇x f at the noised point, the clipped gradient step,
 // pixels clamped to [−1, 1].
 type Langevin struct {
@@ -118,7 +118,7 @@ type Langevin struct {
 
 // NewLangevin returns n chains of e started uniformly on [−1, 1].
 func NewLangevin(rng *rand.Rand, e energy.Differentiable, n int) (*Langevin, error) {
-	k, err := sampling.NewLangevin(e, sampling.TutorialLangevin(LangevinStepSize, LangevinNoise))
+	k, err := sampling.NewLangevin(e, sampling.ClippedLangevin(LangevinStepSize, LangevinNoise))
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@
 // σ = √ε. Image EBMs (Du & Mordatch 2019; the UvA tutorial) write the
 // update as x ← x + λ∇f + σξ with λ = 10, σ = 0.005 — that is ε = 2λ,
 // a noise far below √ε, i.e. a sampler of a much colder density, which
-// those models are trained with. TutorialLangevin reproduces the
+// those models are trained with. ClippedLangevin reproduces the
 // tutorial's sampler exactly, noise before the gradient step included.
 //
 // A chain whose new position has a non-finite f or ∇f keeps its old

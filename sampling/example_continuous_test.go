@@ -120,8 +120,8 @@ func ExampleNewULA() {
 // Langevin dynamics as image EBMs are sampled: the UvA tutorial's recipe
 // (noise, then a clipped gradient step of λ = 10, pixels clamped to
 // [−1, 1]), 60 steps from uniform noise, keeping only where the chains end.
-func ExampleTutorialLangevin() {
-	cfg := sampling.TutorialLangevin(10, 0.005)
+func ExampleClippedLangevin() {
+	cfg := sampling.ClippedLangevin(10, 0.005)
 	fmt.Printf("%+v\n", cfg)
 
 	// A stand-in for a trained model over 4 "pixels": a broad Gaussian

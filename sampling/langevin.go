@@ -20,7 +20,7 @@ import (
 // density tends to exp(f) as ε → 0; image EBMs use a far smaller σ, which
 // samples a colder density. Papers and tutorials that write the update as
 // x ← x + λ·∇f + σ·ξ ("step size" λ, as Du & Mordatch 2019 and the UvA
-// tutorial) have ε = 2λ: see TutorialLangevin.
+// tutorial) have ε = 2λ: see ClippedLangevin.
 type LangevinConfig struct {
 	// StepSize is ε, which multiplies ½∇f. Required: it must be positive.
 	StepSize float64
@@ -43,18 +43,19 @@ type LangevinConfig struct {
 	NoiseFirst bool
 }
 
-// TutorialLangevin returns the sampler of the UvA deep-learning tutorial
-// on energy-based models (P. Lippe, tutorial 8, after Du & Mordatch 2019)
-// with its "step size" λ and noise σ: per step, noise first, then the
-// gradient at the noised point, both clamped to [−1, 1], with the gradient
-// clipped to ±0.03:
+// ClippedLangevin returns Langevin dynamics for values in [−1, 1] (pixels)
+// with a gradient step λ and noise σ, in the form image EBMs write it (Du &
+// Mordatch 2019; the UvA deep-learning tutorial 8 by P. Lippe): per step,
+// noise first, then the gradient at the noised point clipped to ±0.03,
+// both results clamped to [−1, 1]:
 //
 //	y = clamp(x + σ·ξ, −1, 1);  x ← clamp(y + λ·clip(∇f(y), ±0.03), −1, 1)
 //
 // It is LangevinConfig{StepSize: 2λ, Noise: σ, GradClip: 0.03, Min: −1,
-// Max: 1, NoiseFirst: true}; the tutorial uses λ = 10, σ = 0.005, and 60
-// steps per batch.
-func TutorialLangevin(stepSize, noise float64) LangevinConfig {
+// Max: 1, NoiseFirst: true}: the returned StepSize is ε = 2λ, since
+// LangevinConfig.StepSize multiplies ½∇f. The published recipe uses
+// λ = 10, σ = 0.005 and 60 steps per batch.
+func ClippedLangevin(stepSize, noise float64) LangevinConfig {
 	return LangevinConfig{StepSize: 2 * stepSize, Noise: noise, GradClip: 0.03, Min: -1, Max: 1, NoiseFirst: true}
 }
 

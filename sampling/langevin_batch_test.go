@@ -84,7 +84,7 @@ func TestLangevinLargeBatch(t *testing.T) {
 func TestLangevinLargeBatchNoAllocs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	func() {
-		k, err := NewLangevin(contIsoGaussian{d: bigDim}, TutorialLangevin(0.1, 0.01))
+		k, err := NewLangevin(contIsoGaussian{d: bigDim}, ClippedLangevin(0.1, 0.01))
 		if err != nil {
 			t.Fatal(err)
 		}

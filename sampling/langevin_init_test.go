@@ -25,7 +25,7 @@ func (e countingEnergy) FGrad(dst, grad, x []float64) error {
 func TestLangevinNoiseFirstInit(t *testing.T) {
 	calls := 0
 	e := countingEnergy{contIsoGaussian{d: 2}, &calls}
-	k, err := NewLangevin(e, TutorialLangevin(0.1, 0.01))
+	k, err := NewLangevin(e, ClippedLangevin(0.1, 0.01))
 	if err != nil {
 		t.Fatal(err)
 	}

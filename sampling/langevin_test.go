@@ -215,9 +215,9 @@ func TestLangevinClipAndClamp(t *testing.T) {
 	}
 
 	// The tutorial's form: y = clamp(x + σξ), x ← clamp(y + λ·clip(∇f(y))).
-	cfg := TutorialLangevin(10, 1e-12)
+	cfg := ClippedLangevin(10, 1e-12)
 	if want := (LangevinConfig{StepSize: 20, Noise: 1e-12, GradClip: 0.03, Min: -1, Max: 1, NoiseFirst: true}); cfg != want {
-		t.Fatalf("TutorialLangevin(10, σ) = %+v, want %+v", cfg, want)
+		t.Fatalf("ClippedLangevin(10, σ) = %+v, want %+v", cfg, want)
 	}
 	k, err = NewLangevin(far, cfg)
 	if err != nil {

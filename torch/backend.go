@@ -51,7 +51,7 @@ type BackendConfig struct {
 	Device Device
 	// Sampler draws the model samples on the device. Nil means the
 	// trainer's default, Langevin dynamics as the UvA tutorial runs it:
-	// LangevinSampler{sampling.TutorialLangevin(10, 0.005)}. The
+	// LangevinSampler{sampling.ClippedLangevin(10, 0.005)}. The
 	// trainer's Config.Kernel, a Go kernel, is not used by this backend.
 	Sampler Sampler
 	// SampleOnly runs only the sampling on the device; the parameter
@@ -100,7 +100,7 @@ func (b *Backend) Setup(model graph.Model, cfg *trainer.Config, batch int) error
 	b.tcfg = cfg
 	b.sampler = b.cfg.Sampler
 	if b.sampler == nil {
-		b.sampler = LangevinSampler{sampling.TutorialLangevin(10, 0.005)}
+		b.sampler = LangevinSampler{sampling.ClippedLangevin(10, 0.005)}
 	}
 	m, err := NewModel(model, cfg.Shape, b.cfg.Device)
 	if err != nil {

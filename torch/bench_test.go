@@ -52,10 +52,10 @@ func BenchmarkLangevinToyMLP(b *testing.B) {
 
 func BenchmarkLangevinImageMLP(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	langevinBench(b, nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1), []int{1, 28, 28}, 128, sampling.TutorialLangevin(10, 0.005))
+	langevinBench(b, nn.NewImageMLP(rng, nn.SiLU, 784, 256, 256, 1), []int{1, 28, 28}, 128, sampling.ClippedLangevin(10, 0.005))
 }
 
 func BenchmarkLangevinMNISTCNN(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	langevinBench(b, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128, sampling.TutorialLangevin(10, 0.005))
+	langevinBench(b, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128, sampling.ClippedLangevin(10, 0.005))
 }

@@ -338,7 +338,7 @@ func TestMemoryFlat(t *testing.T) {
 	}
 	n := 16
 	x := randn(rng, n*tm.Dim())
-	cfg := sampling.TutorialLangevin(10, 0.005)
+	cfg := sampling.ClippedLangevin(10, 0.005)
 	handles := live.Load()
 	if _, err := tm.Langevin(context.Background(), x, n, cfg, 1000); err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ type Config struct {
 	// Steps is the number of MCMC transitions per iteration; 0 means 60.
 	Steps int
 	// Kernel makes the sampler; nil means Langevin dynamics as the UvA
-	// tutorial runs it (sampling.TutorialLangevin(10, 0.005): noise
+	// tutorial runs it (sampling.ClippedLangevin(10, 0.005): noise
 	// first, gradient clipped to ±0.03, pixels clamped to [−1, 1]).
 	Kernel KernelFunc
 	// BufferSize is the replay buffer's capacity; 0 means 8192.
@@ -213,5 +213,5 @@ func UniformNoise(rng *rand.Rand, x []float64) {
 // step size 10 and noise 0.005, noise first, gradients clipped to ±0.03 and
 // values clamped to [−1, 1].
 func DefaultKernel(e energy.Differentiable) (sampling.Kernel, error) {
-	return sampling.NewLangevin(e, sampling.TutorialLangevin(10, 0.005))
+	return sampling.NewLangevin(e, sampling.ClippedLangevin(10, 0.005))
 }

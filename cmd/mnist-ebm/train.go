@@ -27,7 +27,7 @@ var imageShape = []int{1, 28, 28}
 // langevin is the sampler of the run: the UvA tutorial's Langevin dynamics
 // with the run's step size, noise and gradient clip.
 func (c Config) langevin() sampling.LangevinConfig {
-	l := sampling.TutorialLangevin(c.StepSize, c.Noise)
+	l := sampling.ClippedLangevin(c.StepSize, c.Noise)
 	l.GradClip = c.GradClip
 	return l
 }
