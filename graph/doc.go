@@ -26,7 +26,7 @@
 // are shared by storage: the graphs read each Param's Value tensor, so an
 // optimizer that updates it in place is seen at the next run.
 //
-// Shape mistakes surface as errors (ShapeError, matched by ErrShape) that
+// Shape mistakes surface as errors (ShapeError, matched by energy.ErrShape) that
 // name the layer and both shapes; panics from inside Gorgonia during
 // compilation are turned into errors.
 //

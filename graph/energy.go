@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 
+	"github.com/ebmgo/ebm/energy"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -99,7 +100,7 @@ func (e *Energy) F(dst, x []float64) error {
 // FGrad sets dst[n] = f(x_n) and grad to ∇x f, laid out like x.
 func (e *Energy) FGrad(dst, grad, x []float64) error {
 	if len(grad) != len(x) {
-		return fmt.Errorf("graph: FGrad: gradient buffer has %d values for an input of %d: %w", len(grad), len(x), ErrShape)
+		return fmt.Errorf("graph: FGrad: gradient buffer has %d values for an input of %d: %w", len(grad), len(x), energy.ErrShape)
 	}
 	m, err := e.prepare(dst, x)
 	if err != nil {
@@ -118,7 +119,7 @@ func (e *Energy) prepare(dst, x []float64) (*energyMachines, error) {
 	n := len(dst)
 	if n == 0 || len(x) != n*e.dim {
 		return nil, fmt.Errorf("graph: batch of %d values for %d samples of shape %v (want %d values): %w",
-			len(x), n, fmtShape(e.shape), n*e.dim, ErrShape)
+			len(x), n, fmtShape(e.shape), n*e.dim, energy.ErrShape)
 	}
 	m, err := e.machines(n)
 	if err != nil {
@@ -183,7 +184,7 @@ func perSample(b *Builder, m Model, x *G.Node, n int) (*G.Node, error) {
 	case len(s) == 2 && s[0] == n && s[1] == 1:
 		return G.Reshape(out, tensor.Shape{n})
 	}
-	return nil, fmt.Errorf("model output has shape %v, want one energy per sample: (%d) or (%d, 1): %w", fmtShape(s), n, n, ErrShape)
+	return nil, fmt.Errorf("model output has shape %v, want one energy per sample: (%d) or (%d, 1): %w", fmtShape(s), n, n, energy.ErrShape)
 }
 
 func resolveDtype(m Model, want tensor.Dtype) (tensor.Dtype, error) {

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 
+	"github.com/ebmgo/ebm/energy"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -60,14 +61,14 @@ func (f *Forward) OutShape() []int { return append([]int(nil), f.outShape...) }
 // hold the product of OutShape.
 func (f *Forward) Run(dst, x []float64) error {
 	if len(x) != f.xv.Shape().TotalSize() {
-		return fmt.Errorf("graph: Forward.Run: input of %d values, want %d: %w", len(x), f.xv.Shape().TotalSize(), ErrShape)
+		return fmt.Errorf("graph: Forward.Run: input of %d values, want %d: %w", len(x), f.xv.Shape().TotalSize(), energy.ErrShape)
 	}
 	n := 1
 	for _, d := range f.outShape {
 		n *= d
 	}
 	if len(dst) != n {
-		return fmt.Errorf("graph: Forward.Run: output buffer of %d values, want %d %v: %w", len(dst), n, f.outShape, ErrShape)
+		return fmt.Errorf("graph: Forward.Run: output buffer of %d values, want %d %v: %w", len(dst), n, f.outShape, energy.ErrShape)
 	}
 	writeFrom(f.xv, x)
 	if err := run(f.vm); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/gradcheck"
 	"github.com/ebmgo/ebm/nn"
@@ -144,7 +145,7 @@ func TestShapeErrorNamesLayer(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a 5-feature input to a 3-feature model")
 	}
-	if !errors.Is(err, graph.ErrShape) {
+	if !errors.Is(err, energy.ErrShape) {
 		t.Errorf("error %q does not wrap ErrShape", err)
 	}
 	for _, s := range []string{"Sequential[0]", "Linear(3→8)", "(2, 5)", "(N, 3)"} {

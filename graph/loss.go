@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 
+	"github.com/ebmgo/ebm/energy"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -153,7 +154,7 @@ func (l *Loss) Run(xs ...[]float64) (float64, error) {
 	}
 	for i, x := range xs {
 		if len(x) != l.sizes[i] {
-			return 0, fmt.Errorf("graph: Loss.Run: input %d has %d values, want %d: %w", i, len(x), l.sizes[i], ErrShape)
+			return 0, fmt.Errorf("graph: Loss.Run: input %d has %d values, want %d: %w", i, len(x), l.sizes[i], energy.ErrShape)
 		}
 		writeFrom(l.xvs[i], x)
 	}

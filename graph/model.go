@@ -1,9 +1,9 @@
 package graph
 
 import (
-	"errors"
 	"fmt"
 
+	"github.com/ebmgo/ebm/energy"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -94,11 +94,10 @@ func (e *ShapeError) Error() string {
 	return fmt.Sprintf("%s: input shape %v, want %s", e.Layer, fmtShape(e.Got), e.Want)
 }
 
-// ErrShape is matched by every ShapeError (errors.Is).
-var ErrShape = errors.New("graph: shape mismatch")
-
-// Is makes errors.Is(err, ErrShape) true for shape errors.
-func (e *ShapeError) Is(target error) bool { return target == ErrShape }
+// Is makes errors.Is(err, energy.ErrShape) true for shape errors: a
+// compiled model is an energy, and its shape errors are the energy
+// contract's.
+func (e *ShapeError) Is(target error) bool { return target == energy.ErrShape }
 
 func fmtShape(s []int) string {
 	out := "("

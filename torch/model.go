@@ -81,7 +81,7 @@ var _ energy.Differentiable = (*Model)(nil)
 // nn.Conv2d, nn.Flatten and nn.Activation (every activation nn offers);
 // any other layer gives an error wrapping ErrUnsupported that names it. A
 // sample shape the layers cannot take gives an error wrapping
-// graph.ErrShape. The computation runs in the dtype of the parameters
+// energy.ErrShape. The computation runs in the dtype of the parameters
 // (float32 for nn's layers; float64 after graph.Cast).
 func NewModel(m graph.Model, shape []int, dev Device) (*Model, error) {
 	if m == nil {
@@ -93,7 +93,7 @@ func NewModel(m graph.Model, shape []int, dev Device) (*Model, error) {
 	dim := 1
 	for _, d := range shape {
 		if d <= 0 {
-			return nil, fmt.Errorf("torch: NewModel: sample shape %v has a non-positive dimension: %w", graph.FormatShape(shape), graph.ErrShape)
+			return nil, fmt.Errorf("torch: NewModel: sample shape %v has a non-positive dimension: %w", graph.FormatShape(shape), energy.ErrShape)
 		}
 		dim *= d
 	}
@@ -124,7 +124,7 @@ func NewModel(m graph.Model, shape []int, dev Device) (*Model, error) {
 	}
 	if !(len(out) == 0 || len(out) == 1 && out[0] == 1) {
 		return nil, fmt.Errorf("torch: NewModel: the model's output per sample has shape %v, want one energy per sample: () or (1): %w",
-			graph.FormatShape(out), graph.ErrShape)
+			graph.FormatShape(out), energy.ErrShape)
 	}
 	if err := dev.check(); err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func NewModel(m graph.Model, shape []int, dev Device) (*Model, error) {
 func (mod *Model) translate(l graph.Model, path string, in []int, index map[*graph.Param]int) ([]int, error) {
 	name := strings.TrimSpace(path + " " + layerName(l))
 	shapeErr := func(want string) error {
-		return fmt.Errorf("torch: %s: input shape %s, want %s: %w", name, fmtBatchShape(in), want, graph.ErrShape)
+		return fmt.Errorf("torch: %s: input shape %s, want %s: %w", name, fmtBatchShape(in), want, energy.ErrShape)
 	}
 	param := func(p *graph.Param) (int, error) {
 		if p == nil {

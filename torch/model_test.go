@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/gradcheck"
 	"github.com/ebmgo/ebm/nn"
@@ -141,11 +142,11 @@ func TestNewModelErrors(t *testing.T) {
 	defer noLeak(t)()
 	rng := rand.New(rand.NewPCG(5, 6))
 	_, err := NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 1), []int{5}, testDev)
-	if !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), "Sequential[0] Linear(3→8)") || !strings.Contains(err.Error(), "(N, 5)") {
+	if !errors.Is(err, energy.ErrShape) || !strings.Contains(err.Error(), "Sequential[0] Linear(3→8)") || !strings.Contains(err.Error(), "(N, 5)") {
 		t.Errorf("5 features into Linear(3→8): got %v", err)
 	}
 	_, err = NewModel(nn.NewMLP(rng, nn.SiLU, 3, 8, 2), []int{3}, testDev)
-	if !errors.Is(err, graph.ErrShape) {
+	if !errors.Is(err, energy.ErrShape) {
 		t.Errorf("two outputs per sample: got %v", err)
 	}
 	custom := graph.Func{Fn: func(b *graph.Builder, x *G.Node) (*G.Node, error) { return x, nil }}
@@ -157,7 +158,7 @@ func TestNewModelErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tm.F(make([]float64, 3), make([]float64, 5)); !errors.Is(err, graph.ErrShape) && !strings.Contains(err.Error(), "shape") {
+	if err := tm.F(make([]float64, 3), make([]float64, 5)); !errors.Is(err, energy.ErrShape) && !strings.Contains(err.Error(), "shape") {
 		t.Errorf("5 values for 3 samples of 2: got %v", err)
 	}
 	tm.Close()
