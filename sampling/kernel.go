@@ -98,6 +98,10 @@ type Kernel interface {
 	Step(rng *rand.Rand, s State) (State, Info, error)
 }
 
-// ErrDiverged is returned (wrapped) when every chain diverged and the run
-// cannot go on, for example when the energy is NaN at the starting point.
-var ErrDiverged = errors.New("sampling: diverged")
+// ErrDiverged is the project's one sentinel for numerical divergence. A
+// sampler returns it (wrapped) when every chain diverged and the run cannot
+// go on, for example when the energy is NaN at the starting point; package
+// trainer wraps it when training diverges (a non-finite loss, energy or
+// gradient, or an energy gap past its bound), and package ais when a log
+// weight is not finite.
+var ErrDiverged = errors.New("diverged")

@@ -52,7 +52,7 @@ func ParseChains(s string) (Chains, error) {
 type DivergePolicy int
 
 const (
-	// Stop returns an error wrapping ErrDiverged that names the iteration.
+	// Stop returns an error wrapping sampling.ErrDiverged that names the iteration.
 	Stop DivergePolicy = iota
 	// Rollback restores the last good checkpoint, multiplies the learning
 	// rate by RollbackFactor and goes on, up to MaxRollbacks times.

@@ -49,7 +49,7 @@
 // Training has diverged when the loss, an energy or a gradient is NaN or
 // Inf, when the sampler reports sampling.ErrDiverged, or when the energy
 // gap |mean f(x⁺) − mean f(x⁻)| exceeds Config.MaxGap. With the Stop policy
-// Run returns an error wrapping ErrDiverged that names the iteration; with
+// Run returns an error wrapping sampling.ErrDiverged that names the iteration; with
 // Rollback it restores the last good checkpoint, multiplies the learning
 // rate by RollbackFactor (0.5) and goes on, up to MaxRollbacks times.
 //

@@ -361,7 +361,7 @@ func (t *RBMTrainer) Chains() []float64 { return append([]float64(nil), t.pcd...
 // earlier Run (or UnmarshalBinary) left off. It checks ctx between
 // updates and returns an error wrapping ctx.Err() when it is done; the
 // trainer then holds the state after the last complete update, and Run
-// may be called again. It returns an error wrapping ErrDiverged if a
+// may be called again. It returns an error wrapping sampling.ErrDiverged if a
 // parameter becomes NaN or infinite (the RBM keeps the last finite
 // parameters).
 func (t *RBMTrainer) Run(ctx context.Context) error {
@@ -576,7 +576,7 @@ func (t *RBMTrainer) apply(lr, mom float64) error {
 	step(t.b, t.ib, t.gb, 0)
 	step(t.c, t.ic, t.gc, 0)
 	if !finite {
-		return fmt.Errorf("trainer: RBM update %d (epoch %d) made a parameter NaN or infinite; lower the learning rate: %w", t.updates+1, t.epoch+1, ErrDiverged)
+		return fmt.Errorf("trainer: RBM update %d (epoch %d) made a parameter NaN or infinite; lower the learning rate: %w", t.updates+1, t.epoch+1, sampling.ErrDiverged)
 	}
 	if err := t.rbm.SetParams(t.w, t.b, t.c); err != nil {
 		return fmt.Errorf("trainer: RBM update %d: %w", t.updates+1, err)

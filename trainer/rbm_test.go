@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
 )
 
@@ -680,7 +681,7 @@ func TestRBMTrainerErrors(t *testing.T) {
 	}
 	// A learning rate that blows the weights up is reported as divergence.
 	_, err := trainer.TrainRBM(context.Background(), r, good, trainer.RBMConfig{Epochs: 50, BatchSize: 1, LearningRate: 1e300, Momentum: -1, FinalMomentum: -1})
-	if !errors.Is(err, trainer.ErrDiverged) {
+	if !errors.Is(err, sampling.ErrDiverged) {
 		t.Errorf("learning rate 1e300: %v, want ErrDiverged", err)
 	}
 	for _, x := range rbmParams(r) {

@@ -15,10 +15,6 @@ import (
 	"github.com/ebmgo/ebm/sampling"
 )
 
-// ErrDiverged is wrapped by the error a run returns when training diverges
-// and the policy is Stop, or when rollbacks run out.
-var ErrDiverged = errors.New("trainer: training diverged")
-
 // Progress reports one finished iteration.
 type Progress struct {
 	Iteration, Iterations int // iterations done, and in all
@@ -169,7 +165,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return t.stop(ctx.Err())
 			}
-			if !errors.Is(err, ErrDiverged) {
+			if !errors.Is(err, sampling.ErrDiverged) {
 				return err
 			}
 			if rerr := t.rollback(err); rerr != nil {
@@ -208,7 +204,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 
 // Step runs one training iteration by itself, outside Run: no checkpoint,
 // metrics file, picture or rollback, and no bound from Config.Iterations.
-// A divergence is returned as an error wrapping ErrDiverged, with the
+// A divergence is returned as an error wrapping sampling.ErrDiverged, with the
 // trainer left as it was before the iteration. It is for callers that
 // drive training themselves, and for benchmarks.
 func (t *Trainer) Step(ctx context.Context) (Metrics, error) {
@@ -266,9 +262,6 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		if ctx.Err() != nil {
 			return m, err
 		}
-		if errors.Is(err, sampling.ErrDiverged) {
-			return m, fmt.Errorf("trainer: iteration %d: sampling: %v: %w", it, err, ErrDiverged)
-		}
 		return m, fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
 	}
 	t1 := time.Now()
@@ -281,7 +274,7 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 	switch {
 	case errors.Is(err, optim.ErrNonFinite):
 		undo()
-		return m, fmt.Errorf("trainer: iteration %d: %v: %w", it, err, ErrDiverged)
+		return m, fmt.Errorf("trainer: iteration %d: %w: %w", it, err, sampling.ErrDiverged)
 	case err != nil:
 		undo()
 		return m, fmt.Errorf("trainer: iteration %d: update: %w", it, err)
@@ -289,10 +282,10 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		// The update was applied with finite gradients but the energies are
 		// not finite; treat as divergence (a rollback restores θ).
 		undo()
-		return m, fmt.Errorf("trainer: iteration %d: mean energies %g (data) and %g (samples) are not finite: %w", it, m.FPos, m.FNeg, ErrDiverged)
+		return m, fmt.Errorf("trainer: iteration %d: mean energies %g (data) and %g (samples) are not finite: %w", it, m.FPos, m.FNeg, sampling.ErrDiverged)
 	case t.cfg.MaxGap > 0 && math.Abs(m.Gap) > t.cfg.MaxGap:
 		undo()
-		return m, fmt.Errorf("trainer: iteration %d: energy gap %g exceeds %g: %w", it, m.Gap, t.cfg.MaxGap, ErrDiverged)
+		return m, fmt.Errorf("trainer: iteration %d: energy gap %g exceeds %g: %w", it, m.Gap, t.cfg.MaxGap, sampling.ErrDiverged)
 	}
 	switch t.cfg.Chains {
 	case Replay:

@@ -13,6 +13,7 @@ import (
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
+	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
 )
 
@@ -164,7 +165,7 @@ func TestDivergenceStops(t *testing.T) {
 	s := newSetup(t, t.TempDir(), 20, trainer.Replay)
 	s.cfg.MaxGap = 1e-12 // any gap at all is a divergence
 	_, err := s.run(t, context.Background())
-	if !errors.Is(err, trainer.ErrDiverged) || !strings.Contains(err.Error(), "iteration 1") {
+	if !errors.Is(err, sampling.ErrDiverged) || !strings.Contains(err.Error(), "iteration 1") {
 		t.Fatalf("got %v, want ErrDiverged at iteration 1", err)
 	}
 }

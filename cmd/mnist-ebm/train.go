@@ -122,7 +122,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(stdout, "mnist-ebm: -duration %s reached at iteration %d; checkpoint saved (raise -duration or rerun to go on)\n", cfg.Duration, tr.Iteration())
-	case errors.Is(err, trainer.ErrDiverged):
+	case errors.Is(err, sampling.ErrDiverged):
 		hint := "try a smaller -lr"
 		if cfg.OnDiverge == "stop" {
 			hint += ", or -on-diverge rollback"
