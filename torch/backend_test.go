@@ -33,7 +33,6 @@ func moonsTrainer(t *testing.T, b trainer.Backend, iters int, dir string) *train
 		Seed:            1,
 		Dir:             dir,
 		CheckpointEvery: 10,
-		SampleEvery:     -1,
 		Backend:         b,
 	})
 	if err != nil {

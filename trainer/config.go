@@ -122,18 +122,19 @@ type Config struct {
 
 	// Dir is the run folder: checkpoint.safetensors (everything needed to
 	// resume), model.safetensors (parameters, loadable by PyTorch),
-	// metrics.jsonl, and PNG pictures. Empty writes nothing and cannot
+	// metrics.jsonl (and what Monitors write). Empty writes nothing and cannot
 	// resume.
 	Dir string
 	// CheckpointEvery is the number of iterations between checkpoints;
 	// 0 means 100. A checkpoint is also written at the end and when the
 	// context is cancelled.
 	CheckpointEvery int
-	// SampleEvery is the number of iterations between sample-grid PNGs of
-	// image data; 0 means CheckpointEvery, negative means never.
-	SampleEvery int
-	// Progress, if not nil, is called after every iteration.
+	// Progress, if not nil, is called after every iteration (after the
+	// monitors), for progress displays.
 	Progress func(Progress)
+	// Monitors are called in order after every iteration; see Monitor.
+	// Package trainer/monitor draws sample grids, curves and landscapes.
+	Monitors []Monitor
 	// Seed seeds the trainer's random generator (buffer choices, noise,
 	// MCMC).
 	Seed uint64
@@ -162,9 +163,6 @@ func (c *Config) defaults() {
 	}
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = 100
-	}
-	if c.SampleEvery == 0 {
-		c.SampleEvery = c.CheckpointEvery
 	}
 	if c.Noise == nil {
 		c.Noise = UniformNoise

@@ -30,9 +30,18 @@
 //	checkpoint.safetensors  everything needed to resume (below)
 //	model.safetensors       the parameters alone, loadable by PyTorch
 //	metrics.jsonl           one JSON line per iteration (Metrics)
-//	loss.png, energy.png    loss and energy curves, at checkpoints
-//	samples/, buffer/       sample and buffer grids of image data
-//	landscape/              exp f with samples over it, for 2-D data
+//
+// Pictures are a Monitor's job: install monitor.Pictures (package
+// trainer/monitor) in Config.Monitors for loss and energy curves, sample
+// and replay-buffer grids of image data, and energy landscapes of 2-D data.
+// Monitors run after every iteration and read the trainer through its
+// accessors; Config.Progress is the hook for progress displays.
+//
+// # Data
+//
+// The data batches x⁺ come from a Data stream: *datasets.Batches (seeded,
+// shuffled, allocation-free) or any type with the same methods, such as a
+// shard of a larger data set. Its position is part of the checkpoint.
 //
 // A checkpoint holds the parameters, the optimiser's moments and step, the
 // replay buffer or persistent chains, the random generator, the data

@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/optim"
 	"github.com/ebmgo/ebm/sampling"
@@ -37,7 +36,7 @@ type Progress struct {
 // documentation for checkpoints and divergence handling.
 type Trainer struct {
 	model   graph.Model
-	data    *datasets.Batches
+	data    Data
 	cfg     Config
 	backend Backend
 	batch   int
@@ -57,16 +56,22 @@ type Trainer struct {
 
 	xpos, xneg []float64
 	metrics    *metricsLog
-	landscape  *graph.Energy // compiled once, for 2-D landscape pictures
 }
 
-// New returns a trainer for model on the data batches (whose batch size is
-// the training batch size). If cfg.Dir holds a checkpoint, New restores it,
-// so Run resumes where the earlier run stopped; Resumed reports it.
-func New(model graph.Model, data *datasets.Batches, cfg Config) (*Trainer, error) {
+// New returns a trainer for model on the data stream (whose batch size is
+// the training batch size; *datasets.Batches is the usual one). If cfg.Dir
+// holds a checkpoint, New restores it, so Run resumes where the earlier run
+// stopped; Resumed reports it.
+func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
+	if model == nil || data == nil {
+		return nil, fmt.Errorf("trainer: New: model and data are required")
+	}
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if data.Size() <= 0 {
+		return nil, fmt.Errorf("trainer: data batches of %d samples, want > 0", data.Size())
 	}
 	dim := 1
 	for _, d := range cfg.Shape {
@@ -128,6 +133,19 @@ func (t *Trainer) History() []Metrics { return t.history }
 // the slice is reused.
 func (t *Trainer) Samples() []float64 { return t.xneg }
 
+// DataBatch returns the data batch x⁺ of the last iteration (batch×dim,
+// after Config.DataNoise); the slice is reused.
+func (t *Trainer) DataBatch() []float64 { return t.xpos }
+
+// Config returns the trainer's configuration, defaults filled in.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// SyncModel makes the parameters of Model() current: a device backend
+// keeps them on the device and copies them back here. Call it before
+// reading the parameters (to draw, evaluate or save the model) while
+// training with such a backend; with the Go backend it does nothing.
+func (t *Trainer) SyncModel() error { return t.backend.SyncParams() }
+
 // Close releases the backend.
 func (t *Trainer) Close() error {
 	if t.metrics != nil {
@@ -185,17 +203,19 @@ func (t *Trainer) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := t.pictures(ckpt); err != nil {
-			return err
+		el := time.Since(start)
+		p := Progress{Iteration: t.iter, Iterations: t.cfg.Iterations, Metrics: m, Elapsed: el,
+			Resumed: t.resumed, Checkpointed: ckpt, Rollbacks: t.rollbacks}
+		if done := t.iter - startIter; done > 0 && el > 0 {
+			p.ItPerSec = float64(done) / el.Seconds()
+			p.ETA = time.Duration(float64(t.cfg.Iterations-t.iter) / p.ItPerSec * float64(time.Second))
+		}
+		for _, mon := range t.cfg.Monitors {
+			if err := mon.Observe(t, p); err != nil {
+				return fmt.Errorf("trainer: iteration %d: monitor: %w", t.iter, err)
+			}
 		}
 		if t.cfg.Progress != nil {
-			el := time.Since(start)
-			p := Progress{Iteration: t.iter, Iterations: t.cfg.Iterations, Metrics: m, Elapsed: el,
-				Resumed: t.resumed, Checkpointed: ckpt, Rollbacks: t.rollbacks}
-			if done := t.iter - startIter; done > 0 && el > 0 {
-				p.ItPerSec = float64(done) / el.Seconds()
-				p.ETA = time.Duration(float64(t.cfg.Iterations-t.iter) / p.ItPerSec * float64(time.Second))
-			}
 			t.cfg.Progress(p)
 		}
 	}
@@ -237,7 +257,10 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		_ = t.data.UnmarshalBinary(dataState)
 	}
 	t0 := time.Now()
-	t.data.Next(t.xpos, nil)
+	if n := t.data.Next(t.xpos, nil); n != t.batch {
+		undo()
+		return m, fmt.Errorf("trainer: iteration %d: the data gave a batch of %d samples, want %d (a short last batch needs datasets.Wrap or DropLast)", it, n, t.batch)
+	}
 	if sd := t.cfg.DataNoise; sd > 0 {
 		lo, hi := t.cfg.DataMin, t.cfg.DataMax
 		for i, v := range t.xpos {

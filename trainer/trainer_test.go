@@ -39,7 +39,7 @@ func newSetup(t *testing.T, dir string, iters int, chains trainer.Chains) setup 
 		cfg: trainer.Config{
 			Shape: []int{2}, Iterations: iters, Steps: 5, Kernel: toyKernel, Chains: chains,
 			Adam: optimCfg(1e-2), Alpha: 0.1, BufferSize: 100, ReinitProb: 0.2,
-			Dir: dir, CheckpointEvery: 5, SampleEvery: -1, Seed: 9,
+			Dir: dir, CheckpointEvery: 5, Seed: 9,
 		},
 	}
 }

@@ -162,7 +162,7 @@ func TestTrainDiverges(t *testing.T) {
 		code, out, stderr := runCmd(t, "train", "-preset", "quick", "-iterations", "4", "-steps", "2", "-batch", "8",
 			"-buffer", "32", "-hidden", "2", "-checkpoint-every", "1", "-dir", t.TempDir(),
 			"-max-gap", "1e-9", "-on-diverge", policy)
-		if code != 1 || !strings.Contains(stderr, "energy gap") || !strings.Contains(stderr, "exceeds 1e-09: trainer: training diverged") {
+		if code != 1 || !strings.Contains(stderr, "energy gap") || !strings.Contains(stderr, "exceeds 1e-09: diverged") {
 			t.Errorf("-on-diverge %s: exit %d\n%s\n%s", policy, code, out, stderr)
 		}
 		if policy == "rollback" && !strings.Contains(stderr, "after 5 rollbacks") {

@@ -19,6 +19,7 @@ import (
 	"github.com/ebmgo/ebm/optim"
 	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
+	"github.com/ebmgo/ebm/trainer/monitor"
 	"github.com/ebmgo/ebm/viz"
 )
 
@@ -86,8 +87,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		},
 		DataNoise: cfg.DataNoise, DataMin: -1, DataMax: 1,
 		MaxGap: cfg.MaxGap, OnDiverge: policy,
-		Dir: cfg.Dir, CheckpointEvery: cfg.CheckpointEvery, SampleEvery: cfg.SampleEvery,
-		Seed: cfg.Seed, Backend: backend, Progress: bar.update,
+		Dir: cfg.Dir, CheckpointEvery: cfg.CheckpointEvery,
+		Monitors: []trainer.Monitor{&monitor.Pictures{Every: cfg.SampleEvery}},
+		Seed:     cfg.Seed, Backend: backend, Progress: bar.update,
 	}
 	tr, err := trainer.New(model, data, tcfg)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/ebmgo/ebm/optim"
 	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
+	"github.com/ebmgo/ebm/trainer/monitor"
 )
 
 // config is one run of the study: the recipe every data set is trained
@@ -344,7 +345,7 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 		// checkpoint at half the learning rate rather than ending the run.
 		OnDiverge:       trainer.Rollback,
 		CheckpointEvery: max(100, cfg.Iterations/10),
-		SampleEvery:     max(100, cfg.Iterations/5),
+		Monitors:        []trainer.Monitor{&monitor.Pictures{Every: max(100, cfg.Iterations/5)}},
 	}
 	if cfg.MinLR > 0 && cfg.MinLR < cfg.LR {
 		tcfg.Schedule = optim.Schedule{Kind: "cosine", Total: cfg.Iterations, MinLR: cfg.MinLR}
