@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"github.com/ebmgo/ebm/energy"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -30,21 +31,30 @@ func (p Params) Clone() Params {
 	return p
 }
 
-// check panics unless p is valid for dimension d.
-func (p Params) check(name string, d int) {
+// check returns an error unless p is valid for dimension d.
+func (p Params) check(name string, d int) error {
 	if !(p.StepSize > 0) || math.IsInf(p.StepSize, 0) {
-		panic(fmt.Sprintf("sampling: %s: step size %v is not positive and finite", name, p.StepSize))
+		return fmt.Errorf("sampling: %s: step size %v is not positive and finite", name, p.StepSize)
 	}
 	if p.InvMass == nil {
-		return
+		return nil
 	}
 	if len(p.InvMass) != d {
-		panic(fmt.Sprintf("sampling: %s: inverse mass matrix has %d values for dimension %d", name, len(p.InvMass), d))
+		return fmt.Errorf("sampling: %s: inverse mass matrix has %d values for dimension %d: %w", name, len(p.InvMass), d, energy.ErrShape)
 	}
 	for i, v := range p.InvMass {
 		if !(v > 0) || math.IsInf(v, 0) {
-			panic(fmt.Sprintf("sampling: %s: inverse mass matrix element %d is %v, want positive and finite", name, i, v))
+			return fmt.Errorf("sampling: %s: inverse mass matrix element %d is %v, want positive and finite", name, i, v)
 		}
+	}
+	return nil
+}
+
+// mustSet hands parameters the adaptation computed to the kernel; they are
+// valid by construction, so an error is a defect of the adaptation.
+func mustSet(k tunable, p Params) {
+	if err := k.SetParams(p); err != nil {
+		panic("sampling: adaptation produced invalid parameters: " + err.Error())
 	}
 }
 
@@ -55,8 +65,9 @@ func (p Params) check(name string, d int) {
 type Adaptive interface {
 	Kernel
 	// NewAdapter returns an Adapter that tunes the kernel over warmup
-	// iterations, starting from its current parameters.
-	NewAdapter(warmup int) Adapter
+	// iterations, starting from its current parameters; warmup must not be
+	// negative.
+	NewAdapter(warmup int) (Adapter, error)
 	// Params returns a copy of the parameters the kernel's Step uses.
 	Params() Params
 }
@@ -226,7 +237,7 @@ type tunable interface {
 	Kernel
 	StepWith(rng *rand.Rand, s State, p Params) (State, Info, error)
 	Params() Params
-	setParams(p Params)
+	SetParams(p Params) error
 	// probe returns the mean acceptance probability over the chains of
 	// one trial move from s with parameters p (one leapfrog step for HMC
 	// and NUTS), leaving s unchanged, and the gradient evaluations it
@@ -256,21 +267,20 @@ type windowAdapter struct {
 	dimension int
 }
 
-func newWindowAdapter(k tunable, cfg AdaptConfig, warmup, dim int) *windowAdapter {
+// newWindowAdapter returns the adapter of k. cfg was validated by k's
+// constructor.
+func newWindowAdapter(k tunable, cfg AdaptConfig, warmup, dim int) (*windowAdapter, error) {
 	if warmup < 0 {
-		panic(fmt.Sprintf("sampling: NewAdapter: warm-up of %d iterations", warmup))
+		return nil, fmt.Errorf("sampling: NewAdapter: warm-up of %d iterations, want ≥ 0", warmup)
 	}
 	a := &windowAdapter{k: k, cfg: cfg, p: k.Params(), dimension: dim}
 	a.target = defaultIfZero(cfg.TargetAccept, k.targetAccept())
-	if !(a.target > 0 && a.target < 1) {
-		panic(fmt.Sprintf("sampling: AdaptConfig.TargetAccept %v is outside (0, 1)", cfg.TargetAccept))
-	}
 	a.da = DualAveraging{Target: a.target, Gamma: cfg.Gamma, T0: cfg.T0, Kappa: cfg.Kappa}
 	a.win = newWarmupWindows(warmup, cfg)
 	if cfg.FixedMass {
 		a.win.off = true
 	}
-	return a
+	return a, nil
 }
 
 func (a *windowAdapter) Step(rng *rand.Rand, s State) (State, Info, error) {
@@ -320,7 +330,7 @@ func (a *windowAdapter) Finish() Params {
 	if !a.cfg.FixedStepSize && a.da.t > 0 {
 		a.p.StepSize = a.da.StepSize()
 	}
-	a.k.setParams(a.p.Clone())
+	mustSet(a.k, a.p.Clone())
 	return a.p.Clone()
 }
 

@@ -231,7 +231,10 @@ func TestRegularisedVariance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newWindowAdapter(k, AdaptConfig{}, 1000, 2)
+	a, err := newWindowAdapter(k, AdaptConfig{}, 1000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Two chains at (±1, ±3) for 5 iterations: 10 positions, sample
 	// variances 10/9 and 90/9.
 	s := State{N: 2, D: 2, X: []float64{1, 3, -1, -3}}

@@ -145,7 +145,7 @@ func checkValues(fn string, e energy.Discrete) ([]float64, error) {
 // variable takes one of vals.
 func checkDiscreteStart(fn string, x []float64, n, dim int, vals []float64) error {
 	if n <= 0 {
-		panic(fmt.Sprintf("sampling: %s: %d chains", fn, n))
+		return fmt.Errorf("sampling: %s: %d chains, want at least one: %w", fn, n, energy.ErrShape)
 	}
 	if len(x) != n*dim {
 		return fmt.Errorf("sampling: %s: %d starting values for %d chains of dimension %d, want %d: %w", fn, len(x), n, dim, n*dim, energy.ErrShape)
@@ -432,7 +432,7 @@ func (b *BlockGibbs) Init(x []float64, n int) (State, error) {
 		panic("sampling: BlockGibbs not made by NewBlockGibbs")
 	}
 	if n <= 0 {
-		panic(fmt.Sprintf("sampling: BlockGibbs.Init: %d chains", n))
+		return State{}, fmt.Errorf("sampling: BlockGibbs.Init: %d chains, want at least one: %w", n, energy.ErrShape)
 	}
 	if len(x) != n*b.nv {
 		return State{}, fmt.Errorf("sampling: BlockGibbs.Init: %d starting values for %d chains of %d visible units, want %d: %w", len(x), n, b.nv, n*b.nv, energy.ErrShape)

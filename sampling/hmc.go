@@ -108,18 +108,19 @@ func (k *HMC) Step(rng *rand.Rand, s State) (State, Info, error) { return k.Step
 // Params returns a copy of the parameters Step uses.
 func (k *HMC) Params() Params { return k.p.Clone() }
 
-// SetParams sets the parameters Step uses (copying p); it panics if they
-// are invalid.
-func (k *HMC) SetParams(p Params) {
-	p.check("HMC.SetParams", k.d)
+// SetParams sets the parameters Step uses (copying p), or returns an error
+// and keeps the old ones if p is invalid.
+func (k *HMC) SetParams(p Params) error {
+	if err := p.check("HMC.SetParams", k.d); err != nil {
+		return err
+	}
 	k.p = p.Clone()
+	return nil
 }
-
-func (k *HMC) setParams(p Params) { k.SetParams(p) }
 
 // NewAdapter returns Stan's windowed adaptation of the step size and
 // diagonal mass matrix over warmup iterations (see AdaptConfig).
-func (k *HMC) NewAdapter(warmup int) Adapter {
+func (k *HMC) NewAdapter(warmup int) (Adapter, error) {
 	return newWindowAdapter(k, k.cfg.Adapt, warmup, k.d)
 }
 
@@ -140,7 +141,9 @@ func (k *HMC) NumSteps(eps float64) int {
 // invalid or s was not made by Init.
 func (k *HMC) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) {
 	checkKernelStep("HMC", rng, s, k.d, true, true)
-	p.check("HMC.StepWith", k.d)
+	if err := p.check("HMC.StepWith", k.d); err != nil {
+		return State{}, Info{}, err
+	}
 	n, d := s.N, k.d
 	h := &k.ham
 	h.ensure(n, d)
@@ -316,7 +319,9 @@ func (h *hamiltonian) leapfrog(q, mom, g, f, eps, invM, safe []float64) error {
 // probe returns the mean over chains of min(1, exp(−ΔH)) for one leapfrog
 // step of size p.StepSize from s with fresh momenta, leaving s unchanged.
 func (h *hamiltonian) probe(rng *rand.Rand, s State, p Params) (float64, int, error) {
-	p.check("probe", s.D)
+	if err := p.check("probe", s.D); err != nil {
+		return 0, 0, err
+	}
 	n, d := s.N, s.D
 	h.ensure(n, d)
 	invM := h.invMass(p)

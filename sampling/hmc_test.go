@@ -83,9 +83,11 @@ func TestHMCDivergentStepSize(t *testing.T) {
 	g := contGaussians(t)["2-D"]
 	for _, k := range []interface {
 		Kernel
-		SetParams(Params)
+		SetParams(Params) error
 	}{mustHMC(t, g, HMCConfig{NumSteps: 20}), mustNUTS(t, g, NUTSConfig{})} {
-		k.SetParams(Params{StepSize: 50})
+		if err := k.SetParams(Params{StepSize: 50}); err != nil {
+			t.Fatal(err)
+		}
 		rng := rand.New(rand.NewPCG(1, 1))
 		s, err := k.Init(contStart(rng, 6, g.Mean()), 6)
 		if err != nil {

@@ -79,18 +79,19 @@ func (k *MALA) Step(rng *rand.Rand, s State) (State, Info, error) { return k.Ste
 // Params returns a copy of the parameters Step uses.
 func (k *MALA) Params() Params { return k.p.Clone() }
 
-// SetParams sets the parameters Step uses (copying p); it panics if they
-// are invalid.
-func (k *MALA) SetParams(p Params) {
-	p.check("MALA.SetParams", k.d)
+// SetParams sets the parameters Step uses (copying p), or returns an error
+// and keeps the old ones if p is invalid.
+func (k *MALA) SetParams(p Params) error {
+	if err := p.check("MALA.SetParams", k.d); err != nil {
+		return err
+	}
 	k.p = p.Clone()
+	return nil
 }
-
-func (k *MALA) setParams(p Params) { k.SetParams(p) }
 
 // NewAdapter returns Stan's windowed adaptation of h and the diagonal
 // preconditioner over warmup iterations (see AdaptConfig).
-func (k *MALA) NewAdapter(warmup int) Adapter {
+func (k *MALA) NewAdapter(warmup int) (Adapter, error) {
 	return newWindowAdapter(k, k.cfg.Adapt, warmup, k.d)
 }
 
@@ -103,7 +104,9 @@ func (k *MALA) targetAccept() float64 { return 0.574 }
 // invalid or s was not made by Init.
 func (k *MALA) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) {
 	checkKernelStep("MALA", rng, s, k.d, true, true)
-	p.check("MALA.StepWith", k.d)
+	if err := p.check("MALA.StepWith", k.d); err != nil {
+		return State{}, Info{}, err
+	}
 	if err := k.propose(rng, s, p); err != nil {
 		return s, Info{}, err
 	}
@@ -181,7 +184,9 @@ func (k *MALA) propose(rng *rand.Rand, s State, p Params) error {
 
 func (k *MALA) probe(rng *rand.Rand, s State, p Params) (float64, int, error) {
 	checkKernelStep("MALA", rng, s, k.d, true, true)
-	p.check("MALA probe", k.d)
+	if err := p.check("MALA probe", k.d); err != nil {
+		return 0, 0, err
+	}
 	if err := k.propose(rng, s, p); err != nil {
 		return 0, 1, err
 	}

@@ -98,18 +98,19 @@ func (k *NUTS) Step(rng *rand.Rand, s State) (State, Info, error) { return k.Ste
 // Params returns a copy of the parameters Step uses.
 func (k *NUTS) Params() Params { return k.p.Clone() }
 
-// SetParams sets the parameters Step uses (copying p); it panics if they
-// are invalid.
-func (k *NUTS) SetParams(p Params) {
-	p.check("NUTS.SetParams", k.d)
+// SetParams sets the parameters Step uses (copying p), or returns an error
+// and keeps the old ones if p is invalid.
+func (k *NUTS) SetParams(p Params) error {
+	if err := p.check("NUTS.SetParams", k.d); err != nil {
+		return err
+	}
 	k.p = p.Clone()
+	return nil
 }
-
-func (k *NUTS) setParams(p Params) { k.SetParams(p) }
 
 // NewAdapter returns Stan's windowed adaptation of the step size and
 // diagonal mass matrix over warmup iterations (see AdaptConfig).
-func (k *NUTS) NewAdapter(warmup int) Adapter {
+func (k *NUTS) NewAdapter(warmup int) (Adapter, error) {
 	return newWindowAdapter(k, k.cfg.Adapt, warmup, k.d)
 }
 
@@ -129,7 +130,9 @@ func (k *NUTS) probe(rng *rand.Rand, s State, p Params) (float64, int, error) {
 // or s was not made by Init.
 func (k *NUTS) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) {
 	checkKernelStep("NUTS", rng, s, k.d, true, true)
-	p.check("NUTS.StepWith", k.d)
+	if err := p.check("NUTS.StepWith", k.d); err != nil {
+		return State{}, Info{}, err
+	}
 	n, d := s.N, k.d
 	b := &k.b
 	b.ensure(n, d)

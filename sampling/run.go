@@ -188,8 +188,8 @@ func (t *Trace) Cov() []float64 {
 // ends the run with a nil error. An Adapter stopped early still hands its
 // best parameters to the kernel.
 //
-// Run panics if rng or k is nil, n is not positive or a count in cfg is
-// negative.
+// Run panics if rng or k is nil (programmer errors); a chain count below
+// one or a negative count in cfg is an error.
 func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg RunConfig) (Result, error) {
 	switch {
 	case rng == nil:
@@ -197,9 +197,9 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 	case k == nil:
 		panic("sampling: Run: nil kernel")
 	case n <= 0:
-		panic(fmt.Sprintf("sampling: Run: %d chains", n))
+		return Result{}, fmt.Errorf("sampling: Run: %d chains, want at least one: %w", n, energy.ErrShape)
 	case cfg.Warmup < 0 || cfg.Draws < 0 || cfg.Thin < 0:
-		panic(fmt.Sprintf("sampling: Run: negative count in RunConfig{Warmup: %d, Draws: %d, Thin: %d}", cfg.Warmup, cfg.Draws, cfg.Thin))
+		return Result{}, fmt.Errorf("sampling: Run: negative count in RunConfig{Warmup: %d, Draws: %d, Thin: %d}", cfg.Warmup, cfg.Draws, cfg.Thin)
 	}
 	thin := max(cfg.Thin, 1)
 	s, err := k.Init(x0, n)
@@ -215,7 +215,9 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 	ad, _ := k.(Adaptive)
 	var adapter Adapter
 	if ad != nil && cfg.Warmup > 0 && !cfg.NoAdapt {
-		adapter = ad.NewAdapter(cfg.Warmup)
+		if adapter, err = ad.NewAdapter(cfg.Warmup); err != nil {
+			return Result{}, fmt.Errorf("sampling: Run: %w", err)
+		}
 	}
 	var acceptSum float64
 	var sampleSteps int
@@ -361,12 +363,12 @@ func (b *infoBuffers) info(n int, withLeapfrogs bool) Info {
 	return info
 }
 
-// checkKernelInit validates the arguments of a kernel's Init: it panics for a
-// non-positive chain count and returns an error wrapping energy.ErrShape
-// for positions of the wrong length.
+// checkKernelInit validates the arguments of a kernel's Init: a chain
+// count below one or positions of the wrong length give an error wrapping
+// energy.ErrShape.
 func checkKernelInit(name string, d int, x []float64, n int) error {
 	if n <= 0 {
-		panic(fmt.Sprintf("sampling: %s.Init: %d chains", name, n))
+		return fmt.Errorf("sampling: %s.Init: %d chains, want at least one: %w", name, n, energy.ErrShape)
 	}
 	if len(x) != n*d {
 		return fmt.Errorf("sampling: %s.Init: %d starting values for %d chains of dimension %d, want %d: %w", name, len(x), n, d, n*d, energy.ErrShape)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ebmgo/ebm/energy"
@@ -499,7 +500,9 @@ func TestKernelsDoNotAllocate(t *testing.T) {
 		if a, ok := k.(Adaptive); ok {
 			p := a.Params()
 			p.StepSize = 0.5
-			a.(interface{ SetParams(Params) }).SetParams(p)
+			if err := a.(interface{ SetParams(Params) error }).SetParams(p); err != nil {
+				t.Fatal(err)
+			}
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		s, err := k.Init(contStart(rng, 4, make([]float64, 3)), 4)
@@ -669,7 +672,9 @@ func TestRunAdaptation(t *testing.T) {
 	if p := k.Params(); p.StepSize != res.Params.StepSize || p.InvMass[1] != res.Params.InvMass[1] {
 		t.Errorf("kernel parameters %+v, Result.Params %+v", p, res.Params)
 	}
-	k.SetParams(Params{StepSize: 0.3})
+	if err := k.SetParams(Params{StepSize: 0.3}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rng := rand.New(rand.NewPCG(1, 1))
 	res, err = Run(ctx, rng, k, make([]float64, 8), 4, RunConfig{Warmup: 200, Draws: 10, Callback: func(it int, s State, info Info) error {
@@ -683,22 +688,19 @@ func TestRunAdaptation(t *testing.T) {
 	}
 }
 
+// TestRunPanics checks the panic policy: programmer errors (nil
+// arguments, a state not made by the kernel's Init) panic; values a user
+// sets (chain counts, RunConfig counts, kernel parameters) are errors.
 func TestRunPanics(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	k := contCounter{d: 1}
 	for name, f := range map[string]func(){
-		"nil rng":        func() { Run(context.Background(), nil, k, []float64{0}, 1, RunConfig{}) },
-		"nil kernel":     func() { Run(context.Background(), rng, nil, []float64{0}, 1, RunConfig{}) },
-		"no chains":      func() { Run(context.Background(), rng, k, nil, 0, RunConfig{}) },
-		"negative draws": func() { Run(context.Background(), rng, k, []float64{0}, 1, RunConfig{Draws: -1}) },
+		"nil rng":    func() { Run(context.Background(), nil, k, []float64{0}, 1, RunConfig{}) },
+		"nil kernel": func() { Run(context.Background(), rng, nil, []float64{0}, 1, RunConfig{}) },
 		"nil rng Step": func() {
 			h, _ := NewHMC(contIsoGaussian{d: 1}, HMCConfig{})
 			s, _ := h.Init([]float64{0}, 1)
 			h.Step(nil, s)
-		},
-		"bad params": func() {
-			h, _ := NewHMC(contIsoGaussian{d: 1}, HMCConfig{})
-			h.SetParams(Params{StepSize: 1, InvMass: []float64{1, 2}})
 		},
 	} {
 		func() {
@@ -710,6 +712,42 @@ func TestRunPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+	h, _ := NewHMC(contIsoGaussian{d: 1}, HMCConfig{})
+	for name, f := range map[string]func() error{
+		"no chains": func() error {
+			_, err := Run(context.Background(), rng, k, nil, 0, RunConfig{})
+			return err
+		},
+		"negative draws": func() error {
+			_, err := Run(context.Background(), rng, k, []float64{0}, 1, RunConfig{Draws: -1})
+			return err
+		},
+		"negative warm-up": func() error {
+			_, err := Run(context.Background(), rng, h, []float64{0}, 1, RunConfig{Warmup: -5})
+			return err
+		},
+		"bad params": func() error { return h.SetParams(Params{StepSize: 1, InvMass: []float64{1, 2}}) },
+		"zero step size": func() error {
+			s, _ := h.Init([]float64{0}, 1)
+			_, _, err := h.StepWith(rng, s, Params{})
+			return err
+		},
+		"negative adapter warm-up": func() error {
+			_, err := h.NewAdapter(-1)
+			return err
+		},
+		"HMC.Init of no chains": func() error {
+			_, err := h.Init(nil, 0)
+			return err
+		},
+	} {
+		if err := f(); err == nil || !strings.HasPrefix(err.Error(), "sampling: ") {
+			t.Errorf("%s: error %v, want a \"sampling: …\" error", name, err)
+		}
+	}
+	if p := h.Params(); p.StepSize != 1 || p.InvMass != nil {
+		t.Errorf("a rejected SetParams changed the parameters to %+v", p)
 	}
 	if _, err := Run(context.Background(), rng, k, []float64{0, 0}, 1, RunConfig{}); !errors.Is(err, energy.ErrShape) {
 		t.Errorf("Init error: %v, want it wrapped", err)

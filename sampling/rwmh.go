@@ -96,18 +96,19 @@ func (k *RWMH) Step(rng *rand.Rand, s State) (State, Info, error) { return k.Ste
 // Params returns a copy of the parameters Step uses.
 func (k *RWMH) Params() Params { return k.p.Clone() }
 
-// SetParams sets the parameters Step uses (copying p); it panics if they
-// are invalid.
-func (k *RWMH) SetParams(p Params) {
-	p.check("RWMH.SetParams", k.d)
+// SetParams sets the parameters Step uses (copying p), or returns an error
+// and keeps the old ones if p is invalid.
+func (k *RWMH) SetParams(p Params) error {
+	if err := p.check("RWMH.SetParams", k.d); err != nil {
+		return err
+	}
 	k.p = p.Clone()
+	return nil
 }
-
-func (k *RWMH) setParams(p Params) { k.SetParams(p) }
 
 // NewAdapter returns Stan's windowed adaptation of the proposal scale and
 // diagonal covariance over warmup iterations (see AdaptConfig).
-func (k *RWMH) NewAdapter(warmup int) Adapter {
+func (k *RWMH) NewAdapter(warmup int) (Adapter, error) {
 	return newWindowAdapter(k, k.cfg.Adapt, warmup, k.d)
 }
 
@@ -119,7 +120,9 @@ func (k *RWMH) targetAccept() float64 { return TargetAcceptRWMH(k.d) }
 // Init.
 func (k *RWMH) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) {
 	checkKernelStep("RWMH", rng, s, k.d, true, false)
-	p.check("RWMH.StepWith", k.d)
+	if err := p.check("RWMH.StepWith", k.d); err != nil {
+		return State{}, Info{}, err
+	}
 	if err := k.propose(rng, s, p); err != nil {
 		return s, Info{}, err
 	}
@@ -175,7 +178,9 @@ func (k *RWMH) propose(rng *rand.Rand, s State, p Params) error {
 
 func (k *RWMH) probe(rng *rand.Rand, s State, p Params) (float64, int, error) {
 	checkKernelStep("RWMH", rng, s, k.d, true, false)
-	p.check("RWMH probe", k.d)
+	if err := p.check("RWMH probe", k.d); err != nil {
+		return 0, 0, err
+	}
 	if err := k.propose(rng, s, p); err != nil {
 		return 0, 0, err
 	}
