@@ -1,8 +1,8 @@
 package sampling
 
 import (
-	"github.com/ebmgo/ebm/energy"
 	"fmt"
+	"github.com/ebmgo/ebm/energy"
 	"math"
 	"math/rand/v2"
 )
