@@ -2,9 +2,10 @@ package sampling
 
 import (
 	"fmt"
-	"github.com/ebmgo/ebm/energy"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 // Params are the tunable parameters of the adaptive kernels (HMC, NUTS,
