@@ -41,7 +41,7 @@ var nanColor = color.NRGBA{255, 0, 255, 255}
 // one of these.
 func ImageGrid(x []float64, shape []int, cfg GridConfig) (*image.NRGBA, error) {
 	if cfg.Cols < 0 || cfg.Scale < 0 || cfg.Border < 0 {
-		panic(fmt.Sprintf("viz: GridConfig Cols %d, Scale %d, Border %d: negative", cfg.Cols, cfg.Scale, cfg.Border))
+		return nil, fmt.Errorf("viz: ImageGrid: GridConfig Cols %d, Scale %d, Border %d: negative", cfg.Cols, cfg.Scale, cfg.Border)
 	}
 	var c, h, w int
 	switch len(shape) {

@@ -42,25 +42,30 @@ func (f *Field) Y(j int) float64 {
 	return f.Box.YMin + (float64(j)+0.5)*(f.Box.YMax-f.Box.YMin)/float64(f.NY)
 }
 
-// NewField samples fn at the cell centres of an nx×ny grid over box.
-func NewField(box Box, nx, ny int, fn func(x, y float64) float64) *Field {
-	f := newField(box, nx, ny)
+// NewField samples fn at the cell centres of an nx×ny grid over box. It
+// returns an error if the grid has no cells or the box is empty or not
+// finite.
+func NewField(box Box, nx, ny int, fn func(x, y float64) float64) (*Field, error) {
+	f, err := newField("NewField", box, nx, ny)
+	if err != nil {
+		return nil, err
+	}
 	for j := range ny {
 		for i := range nx {
 			f.Z[j*nx+i] = fn(f.X(i), f.Y(j))
 		}
 	}
-	return f
+	return f, nil
 }
 
-func newField(box Box, nx, ny int) *Field {
+func newField(fn string, box Box, nx, ny int) (*Field, error) {
 	if nx <= 0 || ny <= 0 {
-		panic(fmt.Sprintf("viz: grid of %d×%d cells", nx, ny))
+		return nil, fmt.Errorf("viz: %s: grid of %d×%d cells, want at least 1×1", fn, nx, ny)
 	}
 	if !box.valid() {
-		panic(fmt.Sprintf("viz: box %+v is empty or not finite", box))
+		return nil, fmt.Errorf("viz: %s: box %+v is empty or not finite", fn, box)
 	}
-	return &Field{Box: box, NX: nx, NY: ny, Z: make([]float64, nx*ny)}
+	return &Field{Box: box, NX: nx, NY: ny, Z: make([]float64, nx*ny)}, nil
 }
 
 // EnergyField samples the log-density f of a 2-D energy at the cell
@@ -69,7 +74,10 @@ func EnergyField(e energy.Energy, box Box, nx, ny int) (*Field, error) {
 	if e.Dim() != 2 {
 		return nil, fmt.Errorf("viz: EnergyField: energy of dimension %d, want 2", e.Dim())
 	}
-	f := newField(box, nx, ny)
+	f, err := newField("EnergyField", box, nx, ny)
+	if err != nil {
+		return nil, err
+	}
 	x := make([]float64, 2*nx)
 	for j := range ny {
 		for i := range nx {
@@ -151,6 +159,9 @@ func Heatmap(f *Field, cfg HeatmapConfig) (*image.RGBA, error) {
 	}
 	if len(cfg.Samples)%2 != 0 {
 		return nil, fmt.Errorf("viz: Heatmap: %d sample coordinates is not a whole number of (x, y) pairs", len(cfg.Samples))
+	}
+	if cfg.Width < 0 || cfg.Height < 0 {
+		return nil, fmt.Errorf("viz: Heatmap: HeatmapConfig size %d×%d is negative", cfg.Width, cfg.Height)
 	}
 	if cfg.Density {
 		f = f.Density()

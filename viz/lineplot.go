@@ -38,8 +38,11 @@ type PlotConfig struct {
 // and a title. Non-finite points (and y ≤ 0 on a log axis) break a line.
 // It returns an error if a series has len(X) ≠ len(Y).
 func LinePlot(series []Series, cfg PlotConfig) (*image.RGBA, error) {
-	if cfg.Smooth < 0 || cfg.Smooth >= 1 {
-		panic(fmt.Sprintf("viz: PlotConfig.Smooth %v is not in [0, 1)", cfg.Smooth))
+	if !(cfg.Smooth >= 0 && cfg.Smooth < 1) {
+		return nil, fmt.Errorf("viz: LinePlot: PlotConfig.Smooth %v is not in [0, 1)", cfg.Smooth)
+	}
+	if cfg.Width < 0 || cfg.Height < 0 {
+		return nil, fmt.Errorf("viz: LinePlot: PlotConfig size %d×%d is negative", cfg.Width, cfg.Height)
 	}
 	for _, s := range series {
 		if s.X != nil && len(s.X) != len(s.Y) {
@@ -163,6 +166,7 @@ func SaveLinePlot(path string, series []Series, cfg PlotConfig) error {
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// sizeOr returns v, or def if v is 0; callers have rejected negative sizes.
 func sizeOr(v, def int) int {
 	if v < 0 {
 		panic(fmt.Sprintf("viz: negative size %d", v))

@@ -131,12 +131,31 @@ func TestImageGridErrors(t *testing.T) {
 			t.Errorf("ImageGrid(%d values, %v): %v, want an error containing %q", len(tc.x), tc.shape, err, tc.want)
 		}
 	}
-	defer func() {
-		if r := recover(); r == nil || !strings.HasPrefix(r.(string), "viz: ") {
-			t.Errorf("negative Scale: recovered %v, want a viz: panic", r)
-		}
-	}()
-	ImageGrid(make([]float64, 4), []int{2, 2}, GridConfig{Scale: -1})
+	if _, err := ImageGrid(make([]float64, 4), []int{2, 2}, GridConfig{Scale: -1}); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("negative Scale: %v, want an error", err)
+	}
+	if _, err := LinePlot(nil, PlotConfig{Smooth: 1}); err == nil || !strings.Contains(err.Error(), "Smooth") {
+		t.Errorf("Smooth 1: %v, want an error", err)
+	}
+	if _, err := LinePlot(nil, PlotConfig{Width: -1}); err == nil {
+		t.Error("LinePlot accepted a negative width")
+	}
+	if _, err := NewField(Box{0, 1, 0, 1}, 0, 3, func(x, y float64) float64 { return 0 }); err == nil || !strings.Contains(err.Error(), "0×3") {
+		t.Errorf("0×3 grid: %v, want an error", err)
+	}
+	if _, err := NewField(Box{0, 0, 0, 1}, 3, 3, func(x, y float64) float64 { return 0 }); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty box: %v, want an error", err)
+	}
+}
+
+// mustField is NewField for boxes and grids the test knows to be valid.
+func mustField(t *testing.T, box Box, nx, ny int, fn func(x, y float64) float64) *Field {
+	t.Helper()
+	f, err := NewField(box, nx, ny, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // colorPixels returns the positions of pixels of exactly colour c.
@@ -291,7 +310,7 @@ func TestFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := NewField(box, 60, 50, func(x, y float64) float64 {
+	g := mustField(t, box, 60, 50, func(x, y float64) float64 {
 		v := []float64{0}
 		q.F(v, []float64{x, y})
 		return v[0]
@@ -337,7 +356,7 @@ func TestHeatmap(t *testing.T) {
 	// Left half 0, right half 1: the map shows the two ends of Viridis,
 	// left of each other, and the colour bar shows the map from bottom to
 	// top at the right edge.
-	f := NewField(Box{0, 2, 0, 1}, 40, 20, func(x, y float64) float64 {
+	f := mustField(t, Box{0, 2, 0, 1}, 40, 20, func(x, y float64) float64 {
 		if x < 1 {
 			return 0
 		}
@@ -411,7 +430,7 @@ func TestHeatmap(t *testing.T) {
 	}
 	// A constant or all-NaN field draws without error.
 	for _, v := range []float64{3, math.NaN()} {
-		c := NewField(Box{0, 1, 0, 1}, 3, 3, func(x, y float64) float64 { return v })
+		c := mustField(t, Box{0, 1, 0, 1}, 3, 3, func(x, y float64) float64 { return v })
 		if _, err := Heatmap(c, HeatmapConfig{Density: true}); err != nil {
 			t.Errorf("constant %v field: %v", v, err)
 		}
@@ -460,7 +479,7 @@ func TestSaveAtomic(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d entries in the directory, want 1", len(entries))
 	}
-	if err := SaveHeatmap(filepath.Join(dir, "missing", "h.png"), NewField(Box{0, 1, 0, 1}, 2, 2, func(x, y float64) float64 { return x }), HeatmapConfig{}); !errors.Is(err, os.ErrNotExist) {
+	if err := SaveHeatmap(filepath.Join(dir, "missing", "h.png"), mustField(t, Box{0, 1, 0, 1}, 2, 2, func(x, y float64) float64 { return x }), HeatmapConfig{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("save into a missing directory: %v", err)
 	}
 }

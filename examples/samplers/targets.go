@@ -97,7 +97,7 @@ func newTarget(name string, cond float64, seed uint64) (*target, error) {
 // its box.
 func (t *target) field(n int) (*viz.Field, error) {
 	if t.LogP2 != nil {
-		return viz.NewField(t.Box, n, n, t.LogP2), nil
+		return viz.NewField(t.Box, n, n, t.LogP2)
 	}
 	return viz.EnergyField(t.E, t.Box, n, n)
 }
