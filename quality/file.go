@@ -67,10 +67,13 @@ func (c *Classifier) file() (fileModel, map[string]string) {
 // Save writes the classifier to w as a safetensors file: the network's
 // float32 parameters under their PyTorch names, the reference statistics
 // (if c.Ref is set) as the float64 tensors "reference.mean" (64) and
-// "reference.cov" (64, 64), and c.Meta as the file's metadata. It panics
-// if c.Ref has a dimension other than FeatureDim.
+// "reference.cov" (64, 64), and c.Meta as the file's metadata. It returns
+// an error wrapping ErrInput if c.Ref has a dimension other than
+// FeatureDim.
 func (c *Classifier) Save(w io.Writer) error {
-	c.checkRef()
+	if err := c.checkRef(); err != nil {
+		return err
+	}
 	m, meta := c.file()
 	return nn.Saver{Metadata: meta}.Save(w, m)
 }
@@ -85,15 +88,18 @@ func (c *Classifier) Save(w io.Writer) error {
 //
 // for the torch.nn.Sequential of the layers listed at NewClassifier.
 func (c *Classifier) SaveFile(path string) error {
-	c.checkRef()
+	if err := c.checkRef(); err != nil {
+		return err
+	}
 	m, meta := c.file()
 	return nn.Saver{Metadata: meta}.SaveFile(path, m)
 }
 
-func (c *Classifier) checkRef() {
+func (c *Classifier) checkRef() error {
 	if c.Ref != nil && (c.Ref.Dim() != FeatureDim || c.Ref.Cov == nil || c.Ref.Cov.SymmetricDim() != FeatureDim) {
-		panic(fmt.Sprintf("quality: Classifier.Ref has dimension %d, want %d", c.Ref.Dim(), FeatureDim))
+		return fmt.Errorf("quality: Classifier.Ref has dimension %d, want %d: %w", c.Ref.Dim(), FeatureDim, ErrInput)
 	}
+	return nil
 }
 
 // LoadClassifierFile reads a classifier written by SaveFile (by

@@ -27,14 +27,14 @@ func (g *Gaussian) Dim() int { return len(g.Mean) }
 
 // FitGaussian returns the sample mean and the unbiased sample covariance
 // of the n vectors of dimension d in x (row-major, n·d values). It needs
-// n ≥ 2 and finite values; anything else is an error wrapping ErrInput. It
-// panics if d is not positive.
+// n ≥ 2, d ≥ 1 and finite values; anything else is an error wrapping
+// ErrInput.
 //
 // The covariance is accumulated around the mean in two passes, so large
 // common offsets do not cancel catastrophically.
 func FitGaussian(x []float64, n, d int) (*Gaussian, error) {
 	if d <= 0 {
-		panic(fmt.Sprintf("quality: FitGaussian: dimension %d is not positive", d))
+		return nil, fmt.Errorf("quality: FitGaussian: dimension %d is not positive: %w", d, ErrInput)
 	}
 	if n < 2 {
 		return nil, fmt.Errorf("quality: FitGaussian: %d vectors; a covariance needs at least 2: %w", n, ErrInput)
@@ -75,13 +75,14 @@ func FitGaussian(x []float64, n, d int) (*Gaussian, error) {
 // rounding made slightly negative set to zero; tr (C₁^½ C₂ C₁^½)^½ is the
 // sum of the square roots of the eigenvalues of C₁^½ C₂ C₁^½. This avoids
 // the complex intermediate results of a general matrix square root of
-// C₁C₂. The result is clamped at zero. It panics if the dimensions differ,
-// and returns an error if an eigendecomposition fails.
+// C₁C₂. The result is clamped at zero. It returns an error wrapping
+// ErrInput if the dimensions differ, and an error if an eigendecomposition
+// fails.
 func FrechetDistance(a, b *Gaussian) (float64, error) {
 	d := a.Dim()
 	if b.Dim() != d || a.Cov.SymmetricDim() != d || b.Cov.SymmetricDim() != d {
-		panic(fmt.Sprintf("quality: FrechetDistance: dimensions %d (cov %d) and %d (cov %d) differ",
-			a.Dim(), a.Cov.SymmetricDim(), b.Dim(), b.Cov.SymmetricDim()))
+		return 0, fmt.Errorf("quality: FrechetDistance: dimensions %d (cov %d) and %d (cov %d) differ: %w",
+			a.Dim(), a.Cov.SymmetricDim(), b.Dim(), b.Cov.SymmetricDim(), ErrInput)
 	}
 	mean := 0.0
 	for i, v := range a.Mean {

@@ -178,7 +178,7 @@ func (r References) String() string {
 // Real, and no model should score worse than Noise.
 func Reference(ctx context.Context, c *Classifier, cfg ReferenceConfig) (References, error) {
 	if cfg.N < 0 {
-		panic(fmt.Sprintf("quality: Reference: negative N %d", cfg.N))
+		return References{}, fmt.Errorf("quality: Reference: negative N %d: %w", cfg.N, ErrInput)
 	}
 	n := orDefault(cfg.N, 1000)
 	// Draw the digits from the first 10·N images of the split (MNIST's

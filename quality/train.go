@@ -86,7 +86,8 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg 
 		}
 	}
 	if cfg.Epochs < 0 || cfg.Batch < 0 || cfg.LR < 0 || cfg.MaxShift < 0 || cfg.LogEvery < 0 {
-		panic(fmt.Sprintf("quality: Train: negative setting in %+v", cfg))
+		return TrainResult{}, fmt.Errorf("quality: Train: negative setting in TrainConfig{Epochs: %d, Batch: %d, LR: %g, MaxShift: %d, LogEvery: %d}: %w",
+			cfg.Epochs, cfg.Batch, cfg.LR, cfg.MaxShift, cfg.LogEvery, ErrInput)
 	}
 	epochs := orDefault(cfg.Epochs, 12)
 	batch := orDefault(cfg.Batch, 128)
