@@ -20,7 +20,7 @@ func TestSettingsAreErrors(t *testing.T) {
 	g3 := &Gaussian{Mean: []float64{0, 0, 0}, Cov: mat.NewSymDense(3, []float64{1, 0, 0, 0, 1, 0, 0, 0, 1})}
 	for name, f := range map[string]func() error{
 		"Train with negative epochs": func() error {
-			one := &datasets.MNIST{N: 1, Rows: Side, Cols: Side, Pixels: make([]float64, Pixels), Labels: []int{0}}
+			one := &datasets.MNIST{N: 1, Rows: Side, Cols: Side, Pixels: make([]uint8, Pixels), Labels: []int{0}}
 			_, err := Train(ctx, c, one, nil, TrainConfig{Epochs: -1})
 			if err == nil || !strings.Contains(err.Error(), "Epochs: -1") {
 				t.Errorf("Train: %v, want it to name the negative setting", err)
