@@ -16,7 +16,7 @@ import (
 type Checkerboard struct{}
 
 // Toy returns the distribution.
-func (Checkerboard) Toy() *Toy {
+func (Checkerboard) Toy() (*Toy, error) {
 	lp := -math.Log(32)
 	return &Toy{
 		name: "checkerboard",
@@ -42,5 +42,5 @@ func (Checkerboard) Toy() *Toy {
 			return lp
 		},
 		entropy: func() float64 { return math.Log(32) },
-	}
+	}, nil
 }

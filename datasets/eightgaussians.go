@@ -21,10 +21,17 @@ type EightGaussians struct {
 	Std float64
 }
 
-// Toy returns the distribution. It panics on a negative parameter.
-func (g EightGaussians) Toy() *Toy {
-	radius := positiveOr("EightGaussians.Radius", g.Radius, 4/1.414)
-	std := positiveOr("EightGaussians.Std", g.Std, 0.5/1.414)
+// Toy returns the distribution, or an error naming a negative or
+// non-finite parameter.
+func (g EightGaussians) Toy() (*Toy, error) {
+	radius, err := positiveOr("EightGaussians.Radius", g.Radius, 4/1.414)
+	if err != nil {
+		return nil, err
+	}
+	std, err := positiveOr("EightGaussians.Std", g.Std, 0.5/1.414)
+	if err != nil {
+		return nil, err
+	}
 	var mu [8][2]float64
 	for k := range mu {
 		s, c := math.Sincos(float64(k) * math.Pi / 4)
@@ -61,5 +68,5 @@ func (g EightGaussians) Toy() *Toy {
 			}
 			return lnorm + lse
 		},
-	}
+	}, nil
 }

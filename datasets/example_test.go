@@ -28,7 +28,11 @@ func ExampleLoadMNIST() {
 }
 
 func ExampleToy() {
-	d := datasets.EightGaussians{}.Toy()
+	d, err := datasets.EightGaussians{}.Toy()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := d.SampleN(rng, 1000) // 1000 points, x₀ y₀ x₁ y₁ ...
 	fmt.Println(len(x))
@@ -59,7 +63,11 @@ func ExampleToyByName() {
 }
 
 func ExampleCheckerboard() {
-	d := datasets.Checkerboard{}.Toy()
+	d, err := datasets.Checkerboard{}.Toy()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Printf("%.6f %.6f\n", d.LogDensity([]float64{0.5, 0.5}), d.LogDensity([]float64{2.5, 0.5}))
 	fmt.Printf("entropy log 32 = %.6f\n", d.Entropy())
 	// Output:

@@ -162,13 +162,13 @@ var mnistFiles = [2][2]string{
 // ctx.Err(), when ctx is cancelled.
 func LoadMNIST(ctx context.Context, split Split, cfg MNISTConfig) (*MNIST, error) {
 	if split != Train && split != Test {
-		panic(fmt.Sprintf("datasets: LoadMNIST: unknown split %d", int(split)))
+		return nil, fmt.Errorf("datasets: LoadMNIST: unknown split %d", int(split))
 	}
 	if cfg.Range != Signed && cfg.Range != Unit {
-		panic(fmt.Sprintf("datasets: LoadMNIST: unknown Range %d", int(cfg.Range)))
+		return nil, fmt.Errorf("datasets: LoadMNIST: unknown Range %d", int(cfg.Range))
 	}
 	if cfg.Limit < 0 {
-		panic(fmt.Sprintf("datasets: LoadMNIST: negative Limit %d", cfg.Limit))
+		return nil, fmt.Errorf("datasets: LoadMNIST: negative Limit %d", cfg.Limit)
 	}
 	dir := cfg.Dir
 	if dir == "" {

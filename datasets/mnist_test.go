@@ -268,6 +268,22 @@ func TestMNISTNotFound(t *testing.T) {
 	}
 }
 
+// Settings a user passes are errors, not panics.
+func TestMNISTBadSettings(t *testing.T) {
+	for name, f := range map[string]func() error{
+		"split 7": func() error { _, err := LoadMNIST(context.Background(), Split(7), MNISTConfig{}); return err },
+		"range 9": func() error {
+			_, err := LoadMNIST(context.Background(), Test, MNISTConfig{Range: Range(9)})
+			return err
+		},
+		"limit -1": func() error { _, err := LoadMNIST(context.Background(), Test, MNISTConfig{Limit: -1}); return err },
+	} {
+		if err := f(); err == nil || !strings.HasPrefix(err.Error(), "datasets: LoadMNIST: ") {
+			t.Errorf("%s: %v, want a LoadMNIST error", name, err)
+		}
+	}
+}
+
 // MNISTDir finds the module through each of the places it searches.
 func TestMNISTDirSearchOrder(t *testing.T) {
 	real, err := MNISTDir(context.Background())

@@ -24,9 +24,13 @@ type Moons struct {
 	Std float64
 }
 
-// Toy returns the distribution. It panics on a negative Std.
-func (m Moons) Toy() *Toy {
-	std := positiveOr("Moons.Std", m.Std, 0.2)
+// Toy returns the distribution, or an error naming a negative or
+// non-finite Std.
+func (m Moons) Toy() (*Toy, error) {
+	std, err := positiveOr("Moons.Std", m.Std, 0.2)
+	if err != nil {
+		return nil, err
+	}
 	arc := func(cx, cy, sign float64) curve {
 		return curve{
 			w: 0.5, t0: 0, t1: math.Pi,
@@ -38,5 +42,5 @@ func (m Moons) Toy() *Toy {
 			quant: func(u float64) float64 { return math.Pi * u },
 		}
 	}
-	return newCurveMix(std, []curve{arc(-1, -0.2, 1), arc(1, 0.8, -1)}).toy("moons")
+	return newCurveMix(std, []curve{arc(-1, -0.2, 1), arc(1, 0.8, -1)}).toy("moons"), nil
 }

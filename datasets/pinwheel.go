@@ -35,18 +35,28 @@ type Pinwheel struct {
 	Rate float64
 }
 
-// Toy returns the distribution. It panics on negative parameters.
-func (pw Pinwheel) Toy() *Toy {
+// Toy returns the distribution, or an error naming a negative or
+// non-finite parameter.
+func (pw Pinwheel) Toy() (*Toy, error) {
 	arms := pw.Arms
 	if arms == 0 {
 		arms = 5
 	}
 	if arms < 0 {
-		panic(fmt.Sprintf("datasets: Pinwheel.Arms is %d; want a positive number of arms", arms))
+		return nil, fmt.Errorf("datasets: Pinwheel.Arms is %d; want a positive number of arms", arms)
 	}
-	rs := positiveOr("Pinwheel.RadialStd", pw.RadialStd, 0.3)
-	ts := positiveOr("Pinwheel.TangentialStd", pw.TangentialStd, 0.1)
-	rate := positiveOr("Pinwheel.Rate", pw.Rate, 0.25)
+	rs, err := positiveOr("Pinwheel.RadialStd", pw.RadialStd, 0.3)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := positiveOr("Pinwheel.TangentialStd", pw.TangentialStd, 0.1)
+	if err != nil {
+		return nil, err
+	}
+	rate, err := positiveOr("Pinwheel.Rate", pw.Rate, 0.25)
+	if err != nil {
+		return nil, err
+	}
 	theta := make([]float64, arms)
 	for k := range theta {
 		theta[k] = 2 * math.Pi * float64(k) / float64(arms)
@@ -110,5 +120,5 @@ func (pw Pinwheel) Toy() *Toy {
 			}
 			return lnorm + lse
 		},
-	}
+	}, nil
 }

@@ -31,22 +31,25 @@ type Rings struct {
 	Std float64
 }
 
-// Toy returns the distribution. It panics on a non-positive radius or a
-// negative Std.
-func (rg Rings) Toy() *Toy {
+// Toy returns the distribution, or an error for an empty list of radii,
+// a non-positive radius or a negative Std.
+func (rg Rings) Toy() (*Toy, error) {
 	radii := slices.Clone(rg.Radii)
 	if radii == nil {
 		radii = []float64{0.75, 1.5, 2.25, 3}
 	}
 	if len(radii) == 0 {
-		panic("datasets: Rings.Radii is empty")
+		return nil, fmt.Errorf("datasets: Rings.Radii is empty")
 	}
 	for i, r := range radii {
 		if !(r > 0) || math.IsInf(r, 1) {
-			panic(fmt.Sprintf("datasets: Rings.Radii[%d] is %v; radii must be positive and finite", i, r))
+			return nil, fmt.Errorf("datasets: Rings.Radii[%d] is %v; radii must be positive and finite", i, r)
 		}
 	}
-	std := positiveOr("Rings.Std", rg.Std, 0.08)
+	std, err := positiveOr("Rings.Std", rg.Std, 0.08)
+	if err != nil {
+		return nil, err
+	}
 	v := std * std
 	k := float64(len(radii))
 	lnorm := -math.Log(k) - log2pi - math.Log(v)
@@ -93,5 +96,5 @@ func (rg Rings) Toy() *Toy {
 			}
 			return lnorm + lse
 		},
-	}
+	}, nil
 }

@@ -21,9 +21,13 @@ type TwoSpirals struct {
 	Std float64
 }
 
-// Toy returns the distribution. It panics on a negative Std.
-func (s TwoSpirals) Toy() *Toy {
-	std := positiveOr("TwoSpirals.Std", s.Std, 0.1)
+// Toy returns the distribution, or an error naming a negative or
+// non-finite Std.
+func (s TwoSpirals) Toy() (*Toy, error) {
+	std, err := positiveOr("TwoSpirals.Std", s.Std, 0.1)
+	if err != nil {
+		return nil, err
+	}
 	nmax := 3 * math.Pi
 	arm := func(sign float64) curve {
 		return curve{
@@ -36,5 +40,5 @@ func (s TwoSpirals) Toy() *Toy {
 			quant: func(u float64) float64 { return nmax * math.Sqrt(u) },
 		}
 	}
-	return newCurveMix(std, []curve{arm(1), arm(-1)}).toy("2spirals")
+	return newCurveMix(std, []curve{arm(1), arm(-1)}).toy("2spirals"), nil
 }

@@ -19,9 +19,13 @@ type SwissRoll struct {
 	Std float64
 }
 
-// Toy returns the distribution. It panics on a negative Std.
-func (s SwissRoll) Toy() *Toy {
-	std := positiveOr("SwissRoll.Std", s.Std, 0.2)
+// Toy returns the distribution, or an error naming a negative or
+// non-finite Std.
+func (s SwissRoll) Toy() (*Toy, error) {
+	std, err := positiveOr("SwissRoll.Std", s.Std, 0.2)
+	if err != nil {
+		return nil, err
+	}
 	t0, t1 := 1.5*math.Pi, 4.5*math.Pi
 	c := curve{
 		w: 1, t0: t0, t1: t1,
@@ -32,5 +36,5 @@ func (s SwissRoll) Toy() *Toy {
 		dens:  func(float64) float64 { return 1 / (t1 - t0) },
 		quant: func(u float64) float64 { return t0 + (t1-t0)*u },
 	}
-	return newCurveMix(std, []curve{c}).toy("swissroll")
+	return newCurveMix(std, []curve{c}).toy("swissroll"), nil
 }

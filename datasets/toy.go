@@ -171,14 +171,14 @@ func (t *Toy) integrate(h float64, g func(logp float64) float64) float64 {
 }
 
 // The toy distributions by name; the names are FFJORD's (lib/toy_data.py).
-var toys = map[string]func() *Toy{
-	"8gaussians":   func() *Toy { return EightGaussians{}.Toy() },
-	"rings":        func() *Toy { return Rings{}.Toy() },
-	"moons":        func() *Toy { return Moons{}.Toy() },
-	"checkerboard": func() *Toy { return Checkerboard{}.Toy() },
-	"swissroll":    func() *Toy { return SwissRoll{}.Toy() },
-	"pinwheel":     func() *Toy { return Pinwheel{}.Toy() },
-	"2spirals":     func() *Toy { return TwoSpirals{}.Toy() },
+var toys = map[string]func() (*Toy, error){
+	"8gaussians":   EightGaussians{}.Toy,
+	"rings":        Rings{}.Toy,
+	"moons":        Moons{}.Toy,
+	"checkerboard": Checkerboard{}.Toy,
+	"swissroll":    SwissRoll{}.Toy,
+	"pinwheel":     Pinwheel{}.Toy,
+	"2spirals":     TwoSpirals{}.Toy,
 }
 
 // ToyNames returns the names ToyByName accepts, sorted.
@@ -199,19 +199,19 @@ func ToyByName(name string) (*Toy, error) {
 	if !ok {
 		return nil, fmt.Errorf("datasets: unknown toy data set %q; choose one of %s", name, strings.Join(ToyNames(), ", "))
 	}
-	return f(), nil
+	return f()
 }
 
-// positiveOr returns def for a zero parameter v and panics on a negative
-// or non-finite one.
-func positiveOr(what string, v, def float64) float64 {
+// positiveOr returns def for a zero parameter v, v if it is positive and
+// finite, and an error naming the parameter otherwise.
+func positiveOr(what string, v, def float64) (float64, error) {
 	if v == 0 {
-		return def
+		return def, nil
 	}
 	if !(v > 0) || math.IsInf(v, 1) {
-		panic(fmt.Sprintf("datasets: %s is %v; want a positive, finite value (0 means the default %v)", what, v, def))
+		return 0, fmt.Errorf("datasets: %s is %v; want a positive, finite value (0 means the default %v)", what, v, def)
 	}
-	return v
+	return v, nil
 }
 
 // log2pi is log 2π.

@@ -286,7 +286,7 @@ func TestToyEnergyInterface(t *testing.T) {
 }
 
 func TestCheckerboardValues(t *testing.T) {
-	d := Checkerboard{}.Toy()
+	d := mustToy(t, Checkerboard{}.Toy)
 	in := -math.Log(32)
 	for _, tc := range []struct {
 		x, y, want float64
@@ -305,7 +305,7 @@ func TestCheckerboardValues(t *testing.T) {
 
 // EightGaussians against a direct evaluation of the mixture formula.
 func TestEightGaussiansFormula(t *testing.T) {
-	d := EightGaussians{}.Toy()
+	d := mustToy(t, EightGaussians{}.Toy)
 	r, s := 4/1.414, 0.5/1.414
 	for _, x := range [][2]float64{{0, 0}, {r, 0}, {1, 2}, {-7, 3}} {
 		var p float64
@@ -328,7 +328,7 @@ func TestEightGaussiansFormula(t *testing.T) {
 // taken from the derivation.
 func TestPinwheelChangeOfVariables(t *testing.T) {
 	pw := Pinwheel{}
-	d := pw.Toy()
+	d := mustToy(t, pw.Toy)
 	rs, ts, rate := 0.3, 0.1, 0.25
 	forward := func(k int, f0, f1 float64) (float64, float64) {
 		a := 2*math.Pi*float64(k)/5 + rate*math.Exp(math.Hypot(f0, f1))
@@ -450,7 +450,7 @@ func TestRingsClosedFormMatchesCurveIntegral(t *testing.T) {
 		})
 	}
 	cm := newCurveMix(std, cs)
-	d := Rings{}.Toy()
+	d := mustToy(t, Rings{}.Toy)
 	for _, p := range [][2]float64{{0, 0}, {0.75, 0}, {1, 1}, {2.1, -0.4}, {3.3, 0.2}, {0, -2.25}, {10, 5}, {-40, 30}} {
 		g1, g2 := make([]float64, 2), make([]float64, 2)
 		got, want := d.LogDensityGrad(p[:], g1), cm.logp(p[0], p[1], g2)
@@ -465,9 +465,18 @@ func TestRingsClosedFormMatchesCurveIntegral(t *testing.T) {
 	}
 }
 
-func moonsMix(std float64) *curveMix     { return Moons{Std: std}.Toy().cm }
-func swissRollMix(std float64) *curveMix { return SwissRoll{Std: std}.Toy().cm }
-func spiralsMix(std float64) *curveMix   { return TwoSpirals{Std: std}.Toy().cm }
+func moonsMix(std float64) *curveMix     { return validToy(Moons{Std: std}.Toy).cm }
+func swissRollMix(std float64) *curveMix { return validToy(SwissRoll{Std: std}.Toy).cm }
+func spiralsMix(std float64) *curveMix   { return validToy(TwoSpirals{Std: std}.Toy).cm }
+
+// validToy calls a Toy method with parameters known to be valid.
+func validToy(toy func() (*Toy, error)) *Toy {
+	d, err := toy()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
 
 func TestBessel(t *testing.T) {
 	// Reference values of I₀ and I₁ (mpmath.besseli at 30 digits),
@@ -531,15 +540,29 @@ func TestGaussLegendre(t *testing.T) {
 	}
 }
 
-func TestToyParameterPanics(t *testing.T) {
+// Parameters a user sets are errors naming them; programmer errors (a nil
+// generator, an odd-length buffer) panic.
+func TestToyParameterErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		toy  func() (*Toy, error)
+		want string
+	}{
+		"negative std":  {Moons{Std: -1}.Toy, "Moons.Std is -1"},
+		"NaN std":       {SwissRoll{Std: math.NaN()}.Toy, "SwissRoll.Std is NaN"},
+		"zero radius":   {Rings{Radii: []float64{1, 0}}.Toy, "Rings.Radii[1] is 0"},
+		"empty radii":   {Rings{Radii: []float64{}}.Toy, "Rings.Radii is empty"},
+		"negative arms": {Pinwheel{Arms: -2}.Toy, "Pinwheel.Arms is -2"},
+		"infinite rate": {Pinwheel{Rate: math.Inf(1)}.Toy, "Pinwheel.Rate is +Inf"},
+		"negative 8g":   {EightGaussians{Radius: -1}.Toy, "EightGaussians.Radius is -1"},
+	} {
+		if d, err := tc.toy(); d != nil || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, %v; want an error containing %q", name, d, err, tc.want)
+		}
+	}
+	moons := mustToy(t, Moons{}.Toy)
 	for name, f := range map[string]func(){
-		"negative std":  func() { Moons{Std: -1}.Toy() },
-		"NaN std":       func() { SwissRoll{Std: math.NaN()}.Toy() },
-		"zero radius":   func() { Rings{Radii: []float64{1, 0}}.Toy() },
-		"empty radii":   func() { Rings{Radii: []float64{}}.Toy() },
-		"negative arms": func() { Pinwheel{Arms: -2}.Toy() },
-		"nil rng":       func() { Moons{}.Toy().Sample(nil, make([]float64, 2)) },
-		"odd dst":       func() { Moons{}.Toy().Sample(rand.New(rand.NewPCG(1, 1)), make([]float64, 3)) },
+		"nil rng": func() { moons.Sample(nil, make([]float64, 2)) },
+		"odd dst": func() { moons.Sample(rand.New(rand.NewPCG(1, 1)), make([]float64, 3)) },
 	} {
 		func() {
 			defer func() {
@@ -553,18 +576,28 @@ func TestToyParameterPanics(t *testing.T) {
 	}
 }
 
+// mustToy calls a Toy method whose parameters the test knows are valid.
+func mustToy(t testing.TB, toy func() (*Toy, error)) *Toy {
+	t.Helper()
+	d, err := toy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // Non-default parameters change the distribution as they should: a wider
 // noise gives a larger entropy, and the entropy of a single ring with
 // small noise approaches that of a uniform circle blurred in one
 // direction, log(2πR) + ½log(2πeσ²).
 func TestToyParameters(t *testing.T) {
 	R, s := 2.0, 0.05
-	d := Rings{Radii: []float64{R}, Std: s}.Toy()
+	d := mustToy(t, Rings{Radii: []float64{R}, Std: s}.Toy)
 	approx := math.Log(2*math.Pi*R) + 0.5*math.Log(2*math.Pi*math.E*s*s)
 	if got := d.Entropy(); math.Abs(got-approx) > 0.01 {
 		t.Errorf("one ring: entropy %.5f, thin-ring approximation %.5f", got, approx)
 	}
-	g1, g2 := EightGaussians{Std: 0.3}.Toy().Entropy(), EightGaussians{Std: 0.6}.Toy().Entropy()
+	g1, g2 := mustToy(t, EightGaussians{Std: 0.3}.Toy).Entropy(), mustToy(t, EightGaussians{Std: 0.6}.Toy).Entropy()
 	if !(g2 > g1) {
 		t.Errorf("entropy does not grow with the noise: %v, %v", g1, g2)
 	}

@@ -45,7 +45,10 @@ func TestEvaluateTrueDensity(t *testing.T) {
 // eight Gaussians.
 func TestEvaluateGaussianModel(t *testing.T) {
 	g := datasets.EightGaussians{}
-	toy := g.Toy()
+	toy, err := g.Toy()
+	if err != nil {
+		t.Fatal(err)
+	}
 	const s = 1.5
 	q, err := energy.NewDiagGaussian([]float64{0, 0}, []float64{s * s, s * s})
 	if err != nil {
