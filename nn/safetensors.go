@@ -28,7 +28,7 @@ var ErrMismatch = errors.New("nn: file does not match the model")
 type Saver struct {
 	// Dtype, if set (graph.Float32 or graph.Float64), converts every
 	// parameter to it: graph.Float32 makes a float64 model's file the size
-	// PyTorch users expect. Other dtypes panic.
+	// PyTorch users expect. Other dtypes are an error.
 	Dtype tensor.Dtype
 	// Metadata is stored in the header's "__metadata__" map, together with
 	// "format": "pt" unless Metadata sets "format" itself.
@@ -79,7 +79,7 @@ func (s Saver) SaveFile(path string, m graph.Model) error {
 
 func (s Saver) tensors(m graph.Model) ([]safetensors.Tensor, map[string]string, error) {
 	if s.Dtype != (tensor.Dtype{}) && s.Dtype != graph.Float32 && s.Dtype != graph.Float64 {
-		panic(fmt.Sprintf("nn: Saver.Dtype %v: only graph.Float32 and graph.Float64 are supported", s.Dtype))
+		return nil, nil, fmt.Errorf("nn: Saver.Dtype %v: only graph.Float32 and graph.Float64 are supported", s.Dtype)
 	}
 	ps := m.Params()
 	if err := graph.CheckNames(ps); err != nil {

@@ -385,6 +385,13 @@ func TestSaveFileAtomic(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files in the directory, want 1", len(entries))
 	}
+	// An unsupported Saver.Dtype is an error, and the old file stays.
+	if err := (nn.Saver{Dtype: tensor.Int32}).SaveFile(path, m); err == nil || !strings.Contains(err.Error(), "Saver.Dtype") {
+		t.Errorf("Saver{Dtype: Int32}: %v, want an error", err)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, old) {
+		t.Error("a save with a bad dtype changed the file")
+	}
 }
 
 // TestTorchReadsOurFiles saves ebm models and has PyTorch load them with
