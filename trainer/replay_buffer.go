@@ -20,12 +20,13 @@ type ReplayBuffer struct {
 	idx           []int
 }
 
-// NewReplayBuffer returns an empty buffer of capacity samples of dim values.
-func NewReplayBuffer(capacity, dim int) *ReplayBuffer {
+// NewReplayBuffer returns an empty buffer of capacity samples of dim
+// values, or an error if either is not positive.
+func NewReplayBuffer(capacity, dim int) (*ReplayBuffer, error) {
 	if capacity <= 0 || dim <= 0 {
-		panic(fmt.Sprintf("trainer: NewReplayBuffer(%d, %d): sizes must be positive", capacity, dim))
+		return nil, fmt.Errorf("trainer: NewReplayBuffer(%d, %d): sizes must be positive", capacity, dim)
 	}
-	return &ReplayBuffer{dim: dim, capacity: capacity, data: make([]float32, capacity*dim)}
+	return &ReplayBuffer{dim: dim, capacity: capacity, data: make([]float32, capacity*dim)}, nil
 }
 
 // Len returns the number of samples held.

@@ -88,7 +88,11 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 	t.rng = rand.New(t.src)
 	switch cfg.Chains {
 	case Replay:
-		t.buf = NewReplayBuffer(cfg.BufferSize, dim)
+		buf, err := NewReplayBuffer(cfg.BufferSize, dim)
+		if err != nil {
+			return nil, err
+		}
+		t.buf = buf
 	case PCD:
 		t.pcd = make([]float64, t.batch*dim)
 		cfg.Noise(t.rng, t.pcd)

@@ -242,7 +242,13 @@ func TestBadCheckpoint(t *testing.T) {
 }
 
 func TestReplayBuffer(t *testing.T) {
-	b := trainer.NewReplayBuffer(3, 2)
+	if _, err := trainer.NewReplayBuffer(0, 2); err == nil {
+		t.Error("NewReplayBuffer(0, 2) gave no error")
+	}
+	b, err := trainer.NewReplayBuffer(3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([]float64, 4*2)
 	noise := func(_ *rand.Rand, x []float64) {
