@@ -27,6 +27,28 @@
 // f_β = (1 − β)f₀ + βf₁, with log w = Σ_k (β_k − β_{k−1})(f₁ − f₀)(x_{k−1})
 // and log Ẑ₁ = log Z₀ + log mean(w).
 //
+// # Step sizes and what one Step does
+//
+// "Step size" means something different in each kernel; Info.StepSize
+// reports the value as the caller set it (or as warm-up adapted it):
+//
+//	kernel                     step size             one Step, per chain
+//	Langevin (LangevinConfig)  ε: x += (ε/2)∇f + σξ  one update, one gradient
+//	ClippedLangevin(λ, σ)      λ: x += λ·clip(∇f)    one update (its config holds ε = 2λ;
+//	                                                 Info.StepSize reports ε)
+//	NewULA(e, h)               h: x += h∇f + √(2h)ξ  one update (Config holds ε = 2h;
+//	                                                 Info.StepSize reports h)
+//	MALA                       h: x' = x + hM⁻¹∇f    one proposal, accepted or not
+//	                              + √(2h)M^(−½)ξ
+//	HMC, NUTS                  ε: the leapfrog step  one trajectory (HMC: L leapfrogs;
+//	                                                 NUTS: a tree of up to 2^MaxDepth)
+//	RWMH                       ε: x' = x + ε√M⁻¹⊙ξ  one proposal
+//	Gibbs                      —                     a sweep: every variable once
+//	                                                 (random scan: Dim() updates)
+//	BlockGibbs                 —                     h ~ p(h|v), then v ~ p(v|h)
+//	GWG                        —                     one flip proposal: to compare with
+//	                                                 a Gibbs sweep, run Dim() Steps
+//
 // # Langevin dynamics
 //
 // Langevin is the Euler–Maruyama discretisation of the Langevin diffusion

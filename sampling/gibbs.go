@@ -51,8 +51,10 @@ type GibbsConfig struct {
 	Updates int
 }
 
-// Gibbs is single-site Gibbs sampling for a discrete energy: each update
-// redraws one variable x_i from its exact conditional
+// Gibbs is single-site Gibbs sampling for a discrete energy. One Step is a
+// sweep: Dim() updates per chain (every variable once, or Dim() random
+// sites with RandomScan), where GWG's Step is a single flip proposal. Each
+// update redraws one variable x_i from its exact conditional
 //
 //	p(x_i = v_k | x_−i) ∝ exp(f(x with x_i = v_k)),  v_k ∈ Values(),
 //

@@ -37,8 +37,10 @@ var (
 //	min(1, exp(f(x') − f(x)) · q(i|x') / q(i|x)),
 //
 // which leaves p ∝ exp(f) invariant whatever the quality of the estimate.
-// Each Step makes one proposal per chain and one batched FGrad call
-// (Info.GradEvals = 1); State.F and State.Grad hold f and ∇f at X.
+// Each Step makes one proposal per chain — one flip at most, not a sweep
+// over the variables as Gibbs's Step is: compare Dim() GWG Steps with one
+// Gibbs Step — and one batched FGrad call (Info.GradEvals = 1); State.F and
+// State.Grad hold f and ∇f at X.
 //
 // The energy's Values must be two numbers (any two: {0,1}, {−1,1}, …).
 // A proposal whose f or gradient is NaN or ±Inf is rejected and marks its

@@ -74,6 +74,7 @@ type Langevin struct {
 	d     int
 	noise float64
 	clamp bool
+	step  float64       // the step size as the user set it, which Info.StepSize reports
 	st    *langevinStep // a separate object, so that helper goroutines do not keep the kernel alive
 	info  infoBuffers
 }
@@ -130,7 +131,7 @@ func NewLangevin(e energy.Differentiable, cfg LangevinConfig) (*Langevin, error)
 	case math.IsNaN(cfg.Min) || math.IsNaN(cfg.Max) || cfg.Min > cfg.Max || (cfg.Min == cfg.Max && cfg.Min != 0):
 		return nil, fmt.Errorf("sampling: NewLangevin: LangevinConfig clamps to [%v, %v]; want Min < Max, or both zero for no clamping", cfg.Min, cfg.Max)
 	}
-	k := &Langevin{cfg: cfg, e: e, d: e.Dim(), noise: cfg.Noise, clamp: cfg.Min < cfg.Max}
+	k := &Langevin{cfg: cfg, e: e, d: e.Dim(), noise: cfg.Noise, clamp: cfg.Min < cfg.Max, step: cfg.StepSize}
 	if k.noise == 0 {
 		k.noise = math.Sqrt(cfg.StepSize)
 	}
@@ -139,9 +140,18 @@ func NewLangevin(e energy.Differentiable, cfg LangevinConfig) (*Langevin, error)
 
 // NewULA returns the textbook unadjusted Langevin algorithm with step
 // size h, x ← x + h·∇f(x) + √(2h)·ξ: a Langevin kernel with StepSize 2h and
-// Noise √(2h).
+// Noise √(2h) (Config reports those), whose Info.StepSize is h, the value
+// set here.
 func NewULA(e energy.Differentiable, h float64) (*Langevin, error) {
-	return NewLangevin(e, LangevinConfig{StepSize: 2 * h, Noise: math.Sqrt(2 * h)})
+	if !(h > 0) || math.IsInf(h, 0) {
+		return nil, fmt.Errorf("sampling: NewULA: step size h = %v, want positive and finite", h)
+	}
+	k, err := NewLangevin(e, LangevinConfig{StepSize: 2 * h, Noise: math.Sqrt(2 * h)})
+	if err != nil {
+		return nil, err
+	}
+	k.step = h
+	return k, nil
 }
 
 // Config returns the kernel's configuration, with Noise resolved.
@@ -237,7 +247,7 @@ func (k *Langevin) Step(rng *rand.Rand, s State) (State, Info, error) {
 	info := st.info
 	st.s, st.info, st.rng = State{}, Info{}, nil // hold no references between steps
 	info.GradEvals = 1
-	info.StepSize = k.cfg.StepSize
+	info.StepSize = k.step
 	return s, info, nil
 }
 

@@ -144,6 +144,23 @@ func TestNewULA(t *testing.T) {
 	if c := k.Config(); c.StepSize != 0.02 || math.Abs(c.Noise-math.Sqrt(0.02)) > 1e-15 {
 		t.Errorf("NewULA(0.01): %+v, want StepSize 0.02 and Noise √0.02", c)
 	}
+	// Info reports the step size the caller set: h for NewULA, ε for
+	// NewLangevin.
+	s, err := k.Init([]float64{0.5}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, info, err := k.Step(rand.New(rand.NewPCG(1, 2)), s); err != nil || info.StepSize != 0.01 {
+		t.Errorf("NewULA(0.01): Info.StepSize %v (%v), want 0.01", info.StepSize, err)
+	}
+	l, _ := NewLangevin(contIsoGaussian{d: 1}, LangevinConfig{StepSize: 0.3})
+	s, _ = l.Init([]float64{0.5}, 1)
+	if _, info, _ := l.Step(rand.New(rand.NewPCG(1, 2)), s); info.StepSize != 0.3 {
+		t.Errorf("NewLangevin(ε = 0.3): Info.StepSize %v, want 0.3", info.StepSize)
+	}
+	if _, err := NewULA(contIsoGaussian{d: 1}, -1); err == nil {
+		t.Error("NewULA(-1) gave no error")
+	}
 }
 
 // contSteep is N(μ, s²) per coordinate with a tiny s, so that gradients
