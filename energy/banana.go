@@ -5,19 +5,21 @@ import (
 	"math/rand/v2"
 )
 
-// Banana is the twisted Gaussian of Haario, Saksman & Tamminen (1999): the
-// image of N(0, diag(σ₁², 1, …, 1)) under x₂ ↦ x₂ + b(x₁² − σ₁²). In d ≥ 2
-// dimensions,
+// Banana is the twisted Gaussian of Haario, Saksman & Tamminen (1999),
+// in their form: the density f ∘ φ_b of N(0, diag(σ₁², 1, …, 1)) composed
+// with φ_b(x) = (x₁, x₂ + b(x₁² − σ₁²), x₃, …, x_d). In d ≥ 2 dimensions,
 //
-//	x₁ ~ N(0, σ₁²),   x₂ | x₁ ~ N(b(x₁² − σ₁²), 1),   x₃…x_d ~ N(0, 1),
+//	x₁ ~ N(0, σ₁²),   x₂ | x₁ ~ N(−b(x₁² − σ₁²), 1),   x₃…x_d ~ N(0, 1),
 //
-//	f(x) = −x₁²/(2σ₁²) − (x₂ − b(x₁² − σ₁²))²/2 − Σ_{i≥3} x_i²/2,
+//	f(x) = −x₁²/(2σ₁²) − (x₂ + b(x₁² − σ₁²))²/2 − Σ_{i≥3} x_i²/2,
 //	log Z = log(2π σ₁) + ((d−2)/2) log 2π.
 //
-// The moments are exact: E[x] = 0, Var x₁ = σ₁², Var x₂ = 1 + 2b²σ₁⁴,
-// Var x_i = 1 for i ≥ 3, and all covariances vanish (Cov(x₁, x₂) =
-// b E[x₁(x₁² − σ₁²)] = 0). The classical settings are σ₁ = 10 with
-// b = 0.03 (moderately) or b = 0.1 (strongly twisted).
+// For b > 0 the banana's arms point towards negative x₂. The moments are
+// exact: E[x] = 0, Var x₁ = σ₁², Var x₂ = 1 + 2b²σ₁⁴, Var x_i = 1 for
+// i ≥ 3, and all covariances vanish (Cov(x₁, x₂) = −b E[x₁(x₁² − σ₁²)] = 0);
+// the third moment E[x₂³] = −8b³σ₁⁶ (for b > 0) is negative. The classical
+// settings are σ₁ = 10 with b = 0.03 (moderately) or b = 0.1 (strongly
+// twisted).
 type Banana struct {
 	d         int
 	b, sigma1 float64
@@ -52,8 +54,8 @@ func (e *Banana) Dim() int { return e.d }
 // F sets dst[n] = f(x_n).
 func (e *Banana) F(dst, x []float64) error { return e.eval(dst, nil, x) }
 
-// FGrad sets dst[n] = f(x_n) and, with u = x₂ − b(x₁² − σ₁²),
-// ∂f/∂x₁ = −x₁/σ₁² + 2b x₁ u, ∂f/∂x₂ = −u, ∂f/∂x_i = −x_i (i ≥ 3).
+// FGrad sets dst[n] = f(x_n) and, with u = x₂ + b(x₁² − σ₁²),
+// ∂f/∂x₁ = −x₁/σ₁² − 2b x₁ u, ∂f/∂x₂ = −u, ∂f/∂x_i = −x_i (i ≥ 3).
 func (e *Banana) FGrad(dst, grad, x []float64) error {
 	if _, err := checkGrad(e.d, dst, grad, x); err != nil {
 		return err
@@ -70,7 +72,7 @@ func (e *Banana) eval(dst, grad, x []float64) error {
 	for s := 0; s < n; s++ {
 		xs := x[s*d : (s+1)*d]
 		x1 := xs[0]
-		u := xs[1] - e.b*(x1*x1-s2)
+		u := xs[1] + e.b*(x1*x1-s2)
 		f := -0.5*x1*x1/s2 - 0.5*u*u
 		for _, v := range xs[2:] {
 			f -= 0.5 * v * v
@@ -78,7 +80,7 @@ func (e *Banana) eval(dst, grad, x []float64) error {
 		dst[s] = f
 		if grad != nil {
 			gs := grad[s*d : (s+1)*d]
-			gs[0] = -x1/s2 + 2*e.b*x1*u
+			gs[0] = -x1/s2 - 2*e.b*x1*u
 			gs[1] = -u
 			for i := 2; i < d; i++ {
 				gs[i] = -xs[i]
@@ -119,7 +121,7 @@ func (e *Banana) Sample(rng *rand.Rand, x []float64) error {
 		xs := x[s*e.d : (s+1)*e.d]
 		x1 := e.sigma1 * rng.NormFloat64()
 		xs[0] = x1
-		xs[1] = e.b*(x1*x1-s2) + rng.NormFloat64()
+		xs[1] = -e.b*(x1*x1-s2) + rng.NormFloat64()
 		for i := 2; i < e.d; i++ {
 			xs[i] = rng.NormFloat64()
 		}

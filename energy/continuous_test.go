@@ -45,7 +45,7 @@ func analyticCases() []analyticCase {
 		{"IllConditioned2", ill2, []float64{-10, -10}, []float64{10, 10}, []int{1024, 1024}},
 		{"IllConditionedAxis4", illAxis, nil, nil, nil},
 		{"Mixture2", mix, []float64{-12, -12}, []float64{12, 12}, []int{512, 512}},
-		{"Banana", must(energy.NewBanana(0.1, 2)), []float64{-20, -20}, []float64{20, 60}, []int{512, 2048}},
+		{"Banana", must(energy.NewBanana(0.1, 2)), []float64{-20, -60}, []float64{20, 20}, []int{512, 2048}},
 		{"Banana4", must(energy.NewBananaDim(4, 0.03, 10)), nil, nil, nil},
 		{"Rosenbrock", must(energy.NewRosenbrock(1, 100)), []float64{-30, -10}, []float64{32, 1000}, []int{256, 8192}},
 		{"RosenbrockUnscaled", must(energy.NewRosenbrockScaled(1, 5, 1)), []float64{-5, -5}, []float64{7, 40}, []int{512, 2048}},
@@ -368,6 +368,9 @@ func TestBatchShapeErrors(t *testing.T) {
 		}
 		if err := tc.e.FGrad(make([]float64, 2), make([]float64, 2*d-1), make([]float64, 2*d)); !errors.Is(err, energy.ErrShape) {
 			t.Errorf("%s: FGrad with a short gradient: %v, want ErrShape", tc.name, err)
+		}
+		if err := tc.e.FGrad(make([]float64, 2), nil, make([]float64, 2*d)); !errors.Is(err, energy.ErrShape) {
+			t.Errorf("%s: FGrad with a nil gradient: %v, want ErrShape (F gives values alone)", tc.name, err)
 		}
 		if s, ok := tc.e.(energy.ExactSampler); ok && d > 1 {
 			if err := s.Sample(rand.New(rand.NewPCG(1, 1)), make([]float64, d+1)); !errors.Is(err, energy.ErrShape) {

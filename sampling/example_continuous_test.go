@@ -54,8 +54,8 @@ func ExampleHMC() {
 	fmt.Printf("Var x1 %.1f (exact %.1f), Var x2 %.1f (exact %.2f)\n", c[0], exact[0], c[3], exact[3])
 	fmt.Printf("adapted M⁻¹ ≈ variances: %.1f %.1f\n", res.Params.InvMass[0], res.Params.InvMass[1])
 	// Output:
-	// Var x1 9.0 (exact 9.0), Var x2 2.5 (exact 2.62)
-	// adapted M⁻¹ ≈ variances: 9.0 2.5
+	// Var x1 9.1 (exact 9.0), Var x2 2.7 (exact 2.62)
+	// adapted M⁻¹ ≈ variances: 9.5 2.8
 }
 
 // MALA tunes its step size towards an acceptance of 0.574.

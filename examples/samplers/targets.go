@@ -42,7 +42,7 @@ func newTarget(name string, cond float64, seed uint64) (*target, error) {
 			return nil, err
 		}
 		t.E, t.Desc = e, "Haario et al.'s strongly twisted banana, b = 0.1, σ₁ = 10 (2-D; Var x₂ = 201)"
-		t.Box = viz.Box{XMin: -35, XMax: 35, YMin: -20, YMax: 100}
+		t.Box = viz.Box{XMin: -35, XMax: 35, YMin: -100, YMax: 20}
 	case "rosenbrock":
 		e, err := energy.NewRosenbrock(1, 100)
 		if err != nil {
