@@ -17,14 +17,14 @@ import (
 type Sampler interface {
 	// Sample runs steps transitions on the n chains in x (row-major,
 	// updated in place).
-	Sample(ctx context.Context, m *Model, x []float64, n, steps int) (SampleStats, error)
+	Sample(ctx context.Context, m *Model, x []float64, n, steps int) (trainer.SampleStats, error)
 }
 
 // LangevinSampler runs Model.Langevin with Config.
 type LangevinSampler struct{ Config sampling.LangevinConfig }
 
 // Sample implements Sampler.
-func (s LangevinSampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (SampleStats, error) {
+func (s LangevinSampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (trainer.SampleStats, error) {
 	return m.Langevin(ctx, x, n, s.Config, steps)
 }
 
@@ -32,7 +32,7 @@ func (s LangevinSampler) Sample(ctx context.Context, m *Model, x []float64, n, s
 type MALASampler struct{ Config sampling.MALAConfig }
 
 // Sample implements Sampler.
-func (s MALASampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (SampleStats, error) {
+func (s MALASampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (trainer.SampleStats, error) {
 	return m.MALA(ctx, x, n, s.Config, steps)
 }
 
@@ -40,7 +40,7 @@ func (s MALASampler) Sample(ctx context.Context, m *Model, x []float64, n, steps
 type HMCSampler struct{ Config sampling.HMCConfig }
 
 // Sample implements Sampler.
-func (s HMCSampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (SampleStats, error) {
+func (s HMCSampler) Sample(ctx context.Context, m *Model, x []float64, n, steps int) (trainer.SampleStats, error) {
 	return m.HMC(ctx, x, n, s.Config, steps)
 }
 
@@ -59,7 +59,8 @@ type BackendConfig struct {
 	// and the parameters are copied to the device before each sampling
 	// run. The zero value runs the whole training step on the device.
 	SampleOnly bool
-	// Threads, if positive, sets libtorch's CPU thread count.
+	// Threads, if positive, sets libtorch's CPU thread count; zero keeps
+	// libtorch's (one per core). Negative is an error.
 	Threads int
 }
 
@@ -94,8 +95,13 @@ func (b *Backend) Setup(model graph.Model, cfg *trainer.Config, batch int) error
 	if b.model != nil {
 		return fmt.Errorf("torch: Backend.Setup called twice")
 	}
+	if b.cfg.Threads < 0 {
+		return fmt.Errorf("torch: Backend: Threads %d: want 0 (libtorch's default) or a positive count", b.cfg.Threads)
+	}
 	if b.cfg.Threads > 0 {
-		SetNumThreads(b.cfg.Threads)
+		if err := SetNumThreads(b.cfg.Threads); err != nil {
+			return err
+		}
 	}
 	b.tcfg = cfg
 	b.sampler = b.cfg.Sampler
@@ -132,8 +138,7 @@ func (b *Backend) Sample(ctx context.Context, rng *rand.Rand, x []float64, n int
 		}
 	}
 	ManualSeed(int64(rng.Uint64() >> 1))
-	st, err := b.sampler.Sample(ctx, b.model, x, n, b.tcfg.Steps)
-	return trainer.SampleStats{MeanAccept: st.MeanAccept, Divergences: st.Divergences, GradEvals: st.GradEvals}, err
+	return b.sampler.Sample(ctx, b.model, x, n, b.tcfg.Steps)
 }
 
 // Update implements trainer.Backend.
@@ -141,7 +146,9 @@ func (b *Backend) Update(xpos, xneg []float64, lr float64) (trainer.UpdateStats,
 	if b.goSide != nil {
 		return b.goSide.Update(xpos, xneg, lr)
 	}
-	b.train.SetLR(lr)
+	if err := b.train.SetLR(lr); err != nil {
+		return trainer.UpdateStats{}, err
+	}
 	st, err := b.train.Step(xpos, xneg)
 	return trainer.UpdateStats{Loss: st.Loss, FPos: st.FPos, FNeg: st.FNeg, GradNorm: st.GradNorm}, err
 }

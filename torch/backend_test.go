@@ -5,6 +5,7 @@ package torch
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -98,4 +99,16 @@ func TestBackendResume(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBackendConfigErrors: a negative thread count is an error, not a
+// silent default.
+func TestBackendConfigErrors(t *testing.T) {
+	defer noLeak(t)()
+	b := NewBackend(BackendConfig{Device: testDev, Threads: -1})
+	model := nn.NewMLP(rand.New(rand.NewPCG(1, 2)), nn.SiLU, 2, 4, 1)
+	if err := b.Setup(model, &trainer.Config{Shape: []int{2}, Steps: 1}, 8); err == nil || !strings.Contains(err.Error(), "Threads -1") {
+		t.Errorf("Threads -1: got %v", err)
+	}
+	b.Close()
 }

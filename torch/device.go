@@ -19,13 +19,9 @@ type Device struct {
 var CPU = Device{}
 
 // CUDA returns the CUDA device with the given index (0 for the first GPU).
-// It panics if index is negative.
-func CUDA(index int) Device {
-	if index < 0 {
-		panic(fmt.Sprintf("torch: CUDA(%d): negative device index", index))
-	}
-	return Device{cuda: true, index: index}
-}
+// A device that does not exist (a negative index, or one past the GPUs
+// libtorch sees) makes NewModel return an error.
+func CUDA(index int) Device { return Device{cuda: true, index: index} }
 
 // IsCUDA reports whether d is a CUDA device.
 func (d Device) IsCUDA() bool { return d.cuda }
@@ -78,6 +74,9 @@ func (d Device) check() error {
 	if !d.cuda {
 		return nil
 	}
+	if d.index < 0 {
+		return fmt.Errorf("torch: device %v: negative CUDA device index", d)
+	}
 	if n := CUDADeviceCount(); d.index >= n {
 		return fmt.Errorf("torch: device %v: libtorch sees %d CUDA devices (is this a CUDA build of libtorch? run scripts/torch/setup.sh against it)", d, n)
 	}
@@ -96,14 +95,18 @@ func ManualSeed(seed int64) {
 }
 
 // SetNumThreads sets the number of threads libtorch uses within an
-// operation on the CPU, as torch.set_num_threads does. n must be positive.
-func SetNumThreads(n int) {
+// operation on the CPU, as torch.set_num_threads does. It returns an error
+// unless n is positive.
+func SetNumThreads(n int) error {
 	if n <= 0 {
-		panic(fmt.Sprintf("torch: SetNumThreads(%d): need a positive count", n))
+		return fmt.Errorf("torch: SetNumThreads(%d): need a positive thread count", n)
 	}
 	defer lockThread()()
 	lib.AtSetNumThreads(n)
-	_ = lastErr()
+	if err := lastErr(); err != nil {
+		return fmt.Errorf("torch: SetNumThreads(%d): %w", n, err)
+	}
+	return nil
 }
 
 // NumThreads returns the number of threads libtorch uses within an

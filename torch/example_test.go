@@ -36,9 +36,9 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("steps:", st.Steps, "divergences:", st.Divergences, "energies:", len(st.F))
+	fmt.Println("divergences:", st.Divergences, "gradient evaluations per chain:", st.GradEvals)
 	// Output:
-	// steps: 200 divergences: 0 energies: 512
+	// divergences: 0 gradient evaluations per chain: 200
 }
 
 // The torch model is an energy.Differentiable with the Gorgonia graph's

@@ -154,6 +154,12 @@ func TestNewModelErrors(t *testing.T) {
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Sequential[1]") || !strings.Contains(err.Error(), "graph.Func") {
 		t.Errorf("custom layer: got %v", err)
 	}
+	if _, err := NewModel(nn.NewMLP(rng, nn.SiLU, 2, 4, 1), []int{2}, CUDA(-1)); err == nil || !strings.Contains(err.Error(), "cuda:-1") {
+		t.Errorf("device cuda:-1: got %v", err)
+	}
+	if err := SetNumThreads(0); err == nil {
+		t.Error("SetNumThreads(0): no error")
+	}
 	tm, err := NewModel(nn.NewMLP(rng, nn.SiLU, 2, 4, 1), []int{2}, testDev)
 	if err != nil {
 		t.Fatal(err)

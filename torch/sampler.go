@@ -9,31 +9,9 @@ import (
 
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
+	"github.com/ebmgo/ebm/trainer"
 	lib "github.com/sugarme/gotch/libtch"
 )
-
-// SampleStats summarises a sampling run on the device.
-type SampleStats struct {
-	// Steps is the number of transitions run.
-	Steps int
-	// MeanAccept is the mean Metropolis acceptance probability over chains
-	// and transitions (for Langevin dynamics, the fraction of transitions
-	// that did not diverge).
-	MeanAccept float64
-	// Accepted is the number of accepted chain transitions.
-	Accepted int
-	// Divergences is the number of divergent chain transitions: a NaN or
-	// Inf position, energy or gradient, or (HMC) an energy error above
-	// the bound. A divergent chain keeps its position.
-	Divergences int
-	// GradEvals is the number of gradient evaluations per chain, not
-	// counting the one at the start (as sampling.Info counts them).
-	GradEvals int
-	// F holds f at the final positions, one value per chain (for
-	// Langevin with NoiseFirst, f at the last noised point, as
-	// sampling.State.F).
-	F []float64
-}
 
 // chains is the state of a batch of chains on the device: positions,
 // energies and gradients, owned tensors.
@@ -80,20 +58,111 @@ func (mod *Model) fgradDetached(e *exec, x handle, n int) (f, g handle) {
 	return e.detach(f), g
 }
 
-// startChains copies x to the device and evaluates f and ∇f there. It
+// run is the set-up every device sampler shares. It pins the calling
+// goroutine to its OS thread and keeps one exec for the whole run
+// (libtorch's grad mode and gotch's last error are per thread), holds the
+// chains on the device, the statistics counters and the inverse mass M⁻¹,
+// and frees all of it in close.
+type run struct {
+	mod    *Model
+	name   string
+	n      int
+	e      *exec
+	c      *chains
+	invM   handle  // M⁻¹ with the sample's shape and a leading 1; nil for the identity
+	prob   counter // Σ acceptance probabilities (Metropolis samplers)
+	finite counter // Σ chain transitions that did not diverge
+	unlock func()
+}
+
+// startRun checks the counts, pins the goroutine and starts n chains at x
+// (row-major, n·Dim values) with inverse mass invMass (nil: identity). It
 // returns an error wrapping sampling.ErrDiverged, as sampling's Init does,
-// if a chain starts where f or ∇f is not finite.
-func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains, error) {
+// if a chain starts where f or ∇f is not finite. The caller closes the run.
+func (mod *Model) startRun(name string, x []float64, n, steps int, invMass []float64) (*run, error) {
 	if mod.closed {
 		return nil, ErrClosed
 	}
 	if n <= 0 {
-		panic(fmt.Sprintf("torch: %s: %d chains", name, n))
+		return nil, fmt.Errorf("torch: %s: %d chains; want at least 1", name, n)
+	}
+	if steps < 0 {
+		return nil, fmt.Errorf("torch: %s: %d steps; want 0 or more", name, steps)
 	}
 	if len(x) != n*mod.dim {
 		return nil, fmt.Errorf("torch: %s: %d starting values for %d chains of dimension %d, want %d: %w",
 			name, len(x), n, mod.dim, n*mod.dim, energy.ErrShape)
 	}
+	r := &run{mod: mod, name: name, n: n, unlock: lockThread(), e: newExec()}
+	c, err := mod.startChains(r.e, name, x, n)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.c = c
+	if invMass != nil {
+		s := append([]int64{1}, mod.batchShape(1)[1:]...)
+		r.invM = r.e.take(r.e.fromFloat64s(invMass, s, mod.kind, mod.dev.c()))
+	}
+	if err := r.e.err; err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// close frees everything the run holds and unpins the goroutine.
+func (r *run) close() {
+	r.prob.free()
+	r.finite.free()
+	free(r.invM)
+	r.invM = nil
+	if r.c != nil {
+		r.c.free()
+		r.c = nil
+	}
+	r.e.close()
+	r.unlock()
+}
+
+// endStep frees the step's temporaries and returns the step's error, if
+// any, naming the sampler and the step.
+func (r *run) endStep(i int) error {
+	r.e.release()
+	if r.e.err != nil {
+		return fmt.Errorf("torch: %s step %d: %w", r.name, i, r.e.err)
+	}
+	return nil
+}
+
+// finish copies the chains' positions back into x and returns the
+// statistics of `steps` transitions that took `evals` gradient evaluations
+// per chain. The mean acceptance is the mean of the accumulated
+// probabilities, or, for samplers without a Metropolis test (Langevin),
+// the fraction of transitions that did not diverge.
+func (r *run) finish(x []float64, steps, evals int) (trainer.SampleStats, error) {
+	st := trainer.SampleStats{GradEvals: evals}
+	e := r.e
+	fin := r.finite.value(e)
+	pr := fin
+	if r.prob.t != nil {
+		pr = r.prob.value(e)
+	}
+	e.toFloat64s(x, r.c.x, r.mod.kind)
+	if e.err != nil {
+		return st, fmt.Errorf("torch: %s: %w", r.name, e.err)
+	}
+	st.Divergences = r.n*steps - int(fin)
+	if steps > 0 {
+		st.MeanAccept = pr / float64(r.n*steps)
+	}
+	return st, nil
+}
+
+// startChains copies x to the device and evaluates f and ∇f there. It
+// returns an error wrapping sampling.ErrDiverged, as sampling's Init does,
+// if a chain starts where f or ∇f is not finite.
+func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains, error) {
 	c := &chains{n: n, rank: len(mod.shape) + 1}
 	c.okShape = make([]int64, c.rank)
 	for i := range c.okShape {
@@ -123,13 +192,6 @@ func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains
 	}
 	e.release()
 	return c, e.err
-}
-
-// finish copies the positions back to x and the energies to st.F.
-func (mod *Model) finish(e *exec, c *chains, x []float64, st *SampleStats) {
-	e.toFloat64s(x, c.x, mod.kind)
-	st.F = make([]float64, c.n)
-	e.toFloat64s(st.F, c.f, mod.kind)
 }
 
 // finiteRows returns a bool tensor of shape (n): whether f[i] and row i of
@@ -184,30 +246,25 @@ func (k *counter) free() { free(k.t); k.t = nil }
 //
 // and a chain whose new position, energy or gradient is not finite keeps
 // its old position and counts as a divergence. The noise ξ comes from
-// libtorch's generator (see ManualSeed), not from a Go rng. It returns an
-// error wrapping sampling.ErrDiverged if a chain starts where f or ∇f is
-// not finite, and ctx's error if ctx is cancelled (x then holds the
-// starting positions).
-func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling.LangevinConfig, steps int) (SampleStats, error) {
-	var st SampleStats
+// libtorch's generator (see ManualSeed), not from a Go rng. The
+// statistics are those the trainer keeps (trainer.SampleStats): the
+// fraction of chain transitions that did not diverge as MeanAccept, the
+// divergences, and one gradient evaluation per step. It returns an error
+// wrapping sampling.ErrDiverged if a chain starts where f or ∇f is not
+// finite, an error if n < 1 or steps < 0, and ctx's error if ctx is
+// cancelled (x then holds the starting positions).
+func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling.LangevinConfig, steps int) (trainer.SampleStats, error) {
 	k, err := sampling.NewLangevin(mod, cfg)
 	if err != nil {
-		return st, fmt.Errorf("torch: %w", err)
+		return trainer.SampleStats{}, fmt.Errorf("torch: %w", err)
 	}
 	cfg = k.Config() // Noise resolved
-	if steps < 0 {
-		panic(fmt.Sprintf("torch: Langevin: %d steps", steps))
-	}
-	defer lockThread()()
-	e := newExec()
-	defer e.close()
-	c, err := mod.startChains(e, "Langevin", x, n)
+	r, err := mod.startRun("Langevin", x, n, steps, nil)
 	if err != nil {
-		return st, err
+		return trainer.SampleStats{}, err
 	}
-	defer c.free()
-	var accepted counter
-	defer accepted.free()
+	defer r.close()
+	e, c := r.e, r.c
 
 	half := e.scalar(cfg.StepSize / 2)
 	clip := cfg.GradClip > 0
@@ -230,7 +287,7 @@ func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling
 	}
 	for i := 0; i < steps; i++ {
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return trainer.SampleStats{}, err
 		}
 		e.normalIn(noise, 0, cfg.Noise)
 		var xp, fp, gp handle
@@ -248,34 +305,12 @@ func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling
 		ok := e.finiteRows(fp, c.rank, gp, xp)
 		okv := e.reshape(ok, c.okShape)
 		c.set(e, e.where(okv, xp, c.x), e.where(ok, fp, c.f), e.where(okv, gp, c.g))
-		accepted.add(e, ok)
-		e.release()
-		if e.err != nil {
-			return st, fmt.Errorf("torch: Langevin step %d: %w", i, e.err)
+		r.finite.add(e, ok)
+		if err := r.endStep(i); err != nil {
+			return trainer.SampleStats{}, err
 		}
 	}
-	st.Steps, st.GradEvals = steps, steps
-	acc := accepted.value(e)
-	mod.finish(e, c, x, &st)
-	if e.err != nil {
-		return st, fmt.Errorf("torch: Langevin: %w", e.err)
-	}
-	st.Accepted = int(acc)
-	st.Divergences = n*steps - st.Accepted
-	if steps > 0 {
-		st.MeanAccept = acc / float64(n*steps)
-	}
-	return st, nil
-}
-
-// invMass returns M⁻¹ as a tensor of the sample's shape with a leading
-// 1, or nil for the identity.
-func (mod *Model) invMass(e *exec, invM []float64) handle {
-	if invM == nil {
-		return nil
-	}
-	s := append([]int64{1}, mod.batchShape(1)[1:]...)
-	return e.fromFloat64s(invM, s, mod.kind, mod.dev.c())
+	return r.finish(x, steps, steps)
 }
 
 // mulInvM returns t·M⁻¹ (t itself for the identity).
@@ -293,30 +328,18 @@ func (e *exec) mulInvM(t, invM handle) handle {
 // set them): propose x' ~ N(x + h·M⁻¹∇f(x), 2h·M⁻¹), accept with
 // probability min(1, exp(f(x') − f(x)) q(x | x') / q(x' | x)). Noise and
 // uniforms come from libtorch's generator. Errors as for Langevin.
-func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MALAConfig, steps int) (SampleStats, error) {
-	var st SampleStats
+func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MALAConfig, steps int) (trainer.SampleStats, error) {
 	k, err := sampling.NewMALA(mod, cfg)
 	if err != nil {
-		return st, fmt.Errorf("torch: %w", err)
+		return trainer.SampleStats{}, fmt.Errorf("torch: %w", err)
 	}
 	p := k.Params()
-	if steps < 0 {
-		panic(fmt.Sprintf("torch: MALA: %d steps", steps))
-	}
-	defer lockThread()()
-	e := newExec()
-	defer e.close()
-	c, err := mod.startChains(e, "MALA", x, n)
+	r, err := mod.startRun("MALA", x, n, steps, p.InvMass)
 	if err != nil {
-		return st, err
+		return trainer.SampleStats{}, err
 	}
-	defer c.free()
-	var accepted, acceptProb, finite counter
-	defer accepted.free()
-	defer acceptProb.free()
-	defer finite.free()
-	invM := e.take(mod.invMass(e, p.InvMass))
-	defer free(invM)
+	defer r.close()
+	e, c, invM := r.e, r.c, r.invM
 	// √(2h·M⁻¹) as a tensor, or a scalar for the identity.
 	var scaleT handle
 	var scaleS lib.Cscalar
@@ -335,7 +358,7 @@ func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MAL
 	defer free(zeros)
 	for i := 0; i < steps; i++ {
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return trainer.SampleStats{}, err
 		}
 		e.normalIn(noise, 0, 1)
 		var sn handle
@@ -363,32 +386,13 @@ func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MAL
 		acc := e.and(ok, e.lessThan(u, prob))
 		accv := e.reshape(acc, c.okShape)
 		c.set(e, e.where(accv, xp, c.x), e.where(acc, fp, c.f), e.where(accv, gp, c.g))
-		accepted.add(e, acc)
-		acceptProb.add(e, prob)
-		finite.add(e, ok)
-		e.release()
-		if e.err != nil {
-			return st, fmt.Errorf("torch: MALA step %d: %w", i, e.err)
+		r.prob.add(e, prob)
+		r.finite.add(e, ok)
+		if err := r.endStep(i); err != nil {
+			return trainer.SampleStats{}, err
 		}
 	}
-	return mod.metropolisStats(e, c, x, n, steps, steps, &accepted, &acceptProb, &finite)
-}
-
-// metropolisStats reads the counters, copies the chains back and fills
-// the stats; finite counts the chain transitions that did not diverge.
-func (mod *Model) metropolisStats(e *exec, c *chains, x []float64, n, steps, evals int, accepted, prob, finite *counter) (SampleStats, error) {
-	st := SampleStats{Steps: steps, GradEvals: evals}
-	acc, pr, fin := accepted.value(e), prob.value(e), finite.value(e)
-	mod.finish(e, c, x, &st)
-	if e.err != nil {
-		return st, fmt.Errorf("torch: %w", e.err)
-	}
-	st.Accepted = int(acc)
-	st.Divergences = n*steps - int(fin)
-	if steps > 0 {
-		st.MeanAccept = pr / float64(n*steps)
-	}
-	return st, nil
+	return r.finish(x, steps, steps)
 }
 
 // HMC runs `steps` transitions of Hamiltonian Monte Carlo on the n chains
@@ -404,11 +408,10 @@ func (mod *Model) metropolisStats(e *exec, c *chains, x []float64, n, steps, eva
 // takes all L leapfrog steps' gradient evaluations (a diverged chain
 // stands still). Noise comes from libtorch's generator. Errors as for
 // Langevin.
-func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCConfig, steps int) (SampleStats, error) {
-	var st SampleStats
+func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCConfig, steps int) (trainer.SampleStats, error) {
 	k, err := sampling.NewHMC(mod, cfg)
 	if err != nil {
-		return st, fmt.Errorf("torch: %w", err)
+		return trainer.SampleStats{}, fmt.Errorf("torch: %w", err)
 	}
 	p := k.Params()
 	leapfrogs := k.NumSteps(p.StepSize)
@@ -416,23 +419,12 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 	if maxErr == 0 {
 		maxErr = 1000
 	}
-	if steps < 0 {
-		panic(fmt.Sprintf("torch: HMC: %d steps", steps))
-	}
-	defer lockThread()()
-	e := newExec()
-	defer e.close()
-	c, err := mod.startChains(e, "HMC", x, n)
+	r, err := mod.startRun("HMC", x, n, steps, p.InvMass)
 	if err != nil {
-		return st, err
+		return trainer.SampleStats{}, err
 	}
-	defer c.free()
-	var accepted, acceptProb, finite counter
-	defer accepted.free()
-	defer acceptProb.free()
-	defer finite.free()
-	invM := e.take(mod.invMass(e, p.InvMass))
-	defer free(invM)
+	defer r.close()
+	e, c, invM := r.e, r.c, r.invM
 	var sqrtInvM handle
 	if invM != nil {
 		sqrtInvM = e.take(e.sqrt(invM))
@@ -464,7 +456,7 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 	}
 	for i := 0; i < steps; i++ {
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return trainer.SampleStats{}, err
 		}
 		e.normalIn(noise, 0, 1)
 		mom := noise
@@ -496,14 +488,12 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 		acc := e.and(active, e.lessThan(e.randLike(c.f), prob))
 		accv := e.reshape(acc, c.okShape)
 		c.set(e, e.where(accv, q, c.x), e.where(acc, fq, c.f), e.where(accv, gq, c.g))
-		accepted.add(e, acc)
-		acceptProb.add(e, prob)
-		finite.add(e, active)
-		e.release()
+		r.prob.add(e, prob)
+		r.finite.add(e, active)
 		lib.AtsFree(epsS)
-		if e.err != nil {
-			return st, fmt.Errorf("torch: HMC transition %d: %w", i, e.err)
+		if err := r.endStep(i); err != nil {
+			return trainer.SampleStats{}, err
 		}
 	}
-	return mod.metropolisStats(e, c, x, n, steps, steps*leapfrogs, &accepted, &acceptProb, &finite)
+	return r.finish(x, steps, steps*leapfrogs)
 }

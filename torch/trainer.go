@@ -88,12 +88,14 @@ func NewTrainer(mod *Model, cfg TrainConfig) (*Trainer, error) {
 // Config returns the configuration in use (defaults filled in).
 func (t *Trainer) Config() TrainConfig { return t.cfg }
 
-// SetLR sets Adam's learning rate, for schedules. It panics unless lr > 0.
-func (t *Trainer) SetLR(lr float64) {
-	if !(lr > 0) {
-		panic(fmt.Sprintf("torch: Trainer.SetLR(%g): the learning rate must be positive", lr))
+// SetLR sets Adam's learning rate, for schedules. It returns an error,
+// and keeps the rate, unless lr is positive and finite.
+func (t *Trainer) SetLR(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 1) {
+		return fmt.Errorf("torch: Trainer.SetLR(%g): the learning rate must be positive and finite", lr)
 	}
 	t.cfg.Adam.LR = lr
+	return nil
 }
 
 // Steps returns the number of updates applied.

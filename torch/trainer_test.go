@@ -183,6 +183,11 @@ func TestTrainerNonFinite(t *testing.T) {
 	if before[0] != before[1] || tr.Steps() != 0 {
 		t.Errorf("a failed step changed the model")
 	}
+	for _, lr := range []float64{0, -1e-3, math.NaN(), math.Inf(1)} {
+		if err := tr.SetLR(lr); err == nil || tr.Config().Adam.LR != 1e-3 {
+			t.Errorf("SetLR(%g): got %v, rate now %g", lr, err, tr.Config().Adam.LR)
+		}
+	}
 	if _, err := NewTrainer(tm, TrainConfig{}); err == nil {
 		t.Error("zero learning rate accepted")
 	}
