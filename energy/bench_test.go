@@ -38,7 +38,7 @@ func BenchmarkFGradMixture(b *testing.B) {
 }
 func BenchmarkFGradIsing32(b *testing.B) { benchFGrad(b, must(energy.NewIsing(32, 0.44, 0))) }
 func BenchmarkFGradRBM784x64(b *testing.B) {
-	benchFGrad(b, energy.NewRandomRBM(784, 64, 0.05, rand.New(rand.NewPCG(1, 1))))
+	benchFGrad(b, must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 64, energy.RBMInit{WeightScale: 0.05, BiasScale: 0.05})))
 }
 
 // BenchmarkSiteLogitsRBM784x64 is one single-site Gibbs sweep over 784
@@ -46,7 +46,7 @@ func BenchmarkFGradRBM784x64(b *testing.B) {
 // sweeps/s.
 func BenchmarkSiteLogitsRBM784x64(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	r := energy.NewRandomRBM(784, 64, 0.05, rng)
+	r := must(energy.NewRandomRBM(rng, 784, 64, energy.RBMInit{WeightScale: 0.05, BiasScale: 0.05}))
 	const n = 16
 	x := make([]float64, n*784)
 	logits := make([]float64, 2*n)
@@ -64,7 +64,7 @@ func BenchmarkSiteLogitsRBM784x64(b *testing.B) {
 }
 
 func BenchmarkLogZRBM784x16(b *testing.B) {
-	r := energy.NewRandomRBM(784, 16, 0.05, rand.New(rand.NewPCG(1, 1)))
+	r := must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 16, energy.RBMInit{WeightScale: 0.05, BiasScale: 0.05}))
 	for b.Loop() {
 		if _, err := r.LogZ(); err != nil {
 			b.Fatal(err)

@@ -233,8 +233,8 @@ func TestSiteLogits(t *testing.T) {
 		must(energy.NewIsing(2, -0.4, 0.2)),
 		must(energy.NewPotts(3, 4, 0.9)),
 		must(energy.NewPotts(2, 3, -1.1)),
-		energy.NewRandomRBM(7, 5, 1, rng),
-		energy.NewRandomRBM(4, 9, 2, rng),
+		must(energy.NewRandomRBM(rng, 7, 5, energy.RBMInit{WeightScale: 1, BiasScale: 1})),
+		must(energy.NewRandomRBM(rng, 4, 9, energy.RBMInit{WeightScale: 2, BiasScale: 2})),
 	} {
 		name := fmt.Sprintf("%T", e)
 		d, vals := e.Dim(), e.Values()
@@ -287,8 +287,8 @@ func TestRelaxationGradients(t *testing.T) {
 		must(energy.NewIsing(3, 0.7, -0.3)),
 		must(energy.NewIsing(2, 1.3, 0.4)),
 		must(energy.NewIsing(5, -0.5, 0)),
-		energy.NewRandomRBM(6, 4, 1, rng),
-		energy.NewRandomRBM(3, 11, 3, rng),
+		must(energy.NewRandomRBM(rng, 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1})),
+		must(energy.NewRandomRBM(rng, 3, 11, energy.RBMInit{WeightScale: 3, BiasScale: 3})),
 	} {
 		d := e.Dim()
 		const n = 3
@@ -336,7 +336,7 @@ func TestEnumerateLimits(t *testing.T) {
 	if _, err := must(energy.NewPotts(7, 3, 1)).LogZ(); !errors.Is(err, energy.ErrTooLarge) {
 		t.Errorf("7×7 3-state Potts: %v, want ErrTooLarge", err)
 	}
-	r := energy.NewRandomRBM(30, 25, 0.1, rand.New(rand.NewPCG(1, 1)))
+	r := must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 30, 25, energy.RBMInit{WeightScale: 0.1, BiasScale: 0.1}))
 	if _, err := r.LogZ(); !errors.Is(err, energy.ErrTooLarge) {
 		t.Errorf("30×25 RBM: %v, want ErrTooLarge", err)
 	} else {
@@ -347,7 +347,7 @@ func TestEnumerateLimits(t *testing.T) {
 	if _, err := energy.Enumerate(ctx, must(energy.NewIsing(3, 0.3, 0))); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Enumerate: %v", err)
 	}
-	if _, err := energy.NewRandomRBM(20, 30, 0.1, rand.New(rand.NewPCG(1, 1))).LogZContext(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 20, 30, energy.RBMInit{WeightScale: 0.1, BiasScale: 0.1})).LogZContext(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled RBM.LogZ: %v", err)
 	}
 }
@@ -371,6 +371,21 @@ func TestDiscreteBadParameters(t *testing.T) {
 			t.Errorf("%s: %v, want an error wrapping %v", tc.name, tc.err, tc.want)
 		} else {
 			t.Logf("%s: %v", tc.name, tc.err)
+		}
+	}
+}
+
+// TestDiscreteFGradNilGradient checks the FGrad contract on the
+// relaxations of the discrete energies: a nil gradient is a shape error,
+// as for every Differentiable (F gives the values alone).
+func TestDiscreteFGradNilGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, e := range []energy.Differentiable{
+		must(energy.NewIsing(3, 0.7, -0.3)),
+		must(energy.NewRandomRBM(rng, 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1})),
+	} {
+		if err := e.FGrad(make([]float64, 2), nil, make([]float64, 2*e.Dim())); !errors.Is(err, energy.ErrShape) {
+			t.Errorf("%T: FGrad with a nil gradient: %v, want ErrShape", e, err)
 		}
 	}
 }

@@ -48,9 +48,30 @@
 //	Potts  f(x) = J Σ_⟨ij⟩ 1[x_i = x_j]               x ∈ {0…q−1}^(l²), periodic l×l lattice
 //
 // RBM and Ising are also Differentiable on the real relaxation (the same
-// formula for real inputs), for Gibbs-with-Gradients. The RBM has its
-// block conditionals p(h|v), p(v|h) (HiddenProbs, SampleHidden, …) and its
-// joint log-density bᵀv + cᵀh + vᵀWh.
+// formula for real inputs), for Gibbs-with-Gradients.
+//
+// # Restricted Boltzmann machines
+//
+// RBM is the one restricted Boltzmann machine of ebm: block Gibbs
+// sampling, contrastive-divergence training (package trainer) and annealed
+// importance sampling (package ais) all go through it. Besides f and its
+// single-site logits it has the block conditionals
+//
+//	p(h_j = 1 | v) = σ(c_j + (vᵀW)_j),   p(v_i = 1 | h) = σ(b_i + (Wh)_i),
+//
+// as inputs (HiddenInputs, VisibleInputs: the logits), probabilities
+// (HiddenProbs, VisibleProbs) and draws (SampleHidden, SampleVisible), for
+// batches of any size: a batch of N·nv·nh ≥ 2¹⁶ takes one matrix product
+// through ebm's BLAS engine and shares the element-wise work among
+// GOMAXPROCS goroutines, with Bernoulli draws that depend on the caller's
+// generator alone. JointF is the joint log-density bᵀv + cᵀh + vᵀWh.
+// NewRandomRBM draws a starting point (weights N(0, σ²), visible biases
+// optionally the data's log-odds, BaseRateBias). The base-rate RBM of
+// Salakhutdinov and Murray (2008), NewBaseRateRBM, has no weights: its
+// units are independent, so its log Z = Σ_i softplus(b_i) + Σ_j softplus(c_j)
+// and its exact samples cost nothing at any size; it is the usual start of
+// annealed importance sampling. Sample draws exact samples of any RBM
+// whose smaller layer can be enumerated.
 //
 // # Exact partition functions
 //
@@ -63,6 +84,7 @@
 //   - (*RBM).LogZ enumerates the smaller layer and sums the other out:
 //     log Z = log Σ_h exp(cᵀh + Σ_i softplus(b_i + (Wh)_i)) for nh ≤ nv,
 //     in Gray-code order, O(2^min(nv,nh)·max(nv,nh)); 784×16 is exact.
+//     Without weights it is the closed form above, at any size.
 //   - (*Ising).LogZ uses Kaufman's (1949) closed form for the finite
 //     torus at h = 0, at any size; with a field, and for (*Potts).LogZ,
 //     the row transfer matrix, Z = Tr T^l, costing l²·K^(2l+1)
@@ -74,7 +96,7 @@
 //     to ~1e−14.
 //
 // Computations beyond their limits return errors wrapping [ErrTooLarge]
-// (use annealed importance sampling, in package sampling, instead); bad
+// (use annealed importance sampling, package ais, instead); bad
 // parameters return errors wrapping [ErrParameter], wrong lengths
 // [ErrShape].
 package energy

@@ -26,7 +26,9 @@ type Energy interface {
 type Differentiable interface {
 	Energy
 	// FGrad sets dst[n] = f(x_n) and grad[n*Dim()+i] = ∂f(x_n)/∂x_{n,i}.
-	// len(grad) must equal len(x).
+	// len(grad) must equal len(x), or FGrad returns an error wrapping
+	// [ErrShape]; a nil grad is such an error for a non-empty batch (F
+	// gives the values alone).
 	FGrad(dst, grad, x []float64) error
 }
 

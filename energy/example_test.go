@@ -117,7 +117,11 @@ func ExampleEnumerate() {
 // The RBM's log Z sums the 2^16 hidden states out exactly; F is the
 // negative free energy of the visible units.
 func ExampleRBM_LogZ() {
-	r := energy.NewRandomRBM(784, 16, 0.05, rand.New(rand.NewPCG(1, 1)))
+	r, err := energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 16, energy.RBMInit{WeightScale: 0.05, BiasScale: 0.05})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	lz, err := r.LogZ()
 	if err != nil {
 		fmt.Println(err)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // torus holds the neighbour tables of an l×l periodic square lattice whose
@@ -125,7 +127,7 @@ func transferLogZ(ctx context.Context, l, k int, pair, site []float64) (float64,
 	if ctxErr != nil {
 		return 0, fmt.Errorf("energy: transfer matrix: %w", ctxErr)
 	}
-	return logSumExp(out), nil
+	return mathx.LogSumExp(out), nil
 }
 
 type transferState struct {
@@ -219,7 +221,7 @@ func (st *transferState) addSite(c int, v, nv []float64) float64 {
 			for y := 0; y < k; y++ {
 				terms[y] = v[base+y*pc] + st.pair[y*k+x]
 			}
-			t := logSumExp(terms) + w
+			t := mathx.LogSumExp(terms) + w
 			nv[idx] = t
 			m = math.Max(m, t)
 		}

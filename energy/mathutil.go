@@ -7,42 +7,6 @@ const (
 	logPi  = 1.1447298858494001741434273513531 // log(π)
 )
 
-// softplus returns log(1 + e^x) without overflow or loss of precision.
-func softplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log1p(math.Exp(-x))
-	}
-	return math.Log1p(math.Exp(x))
-}
-
-// sigmoid returns 1/(1 + e^−x) without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-// logSumExp returns log Σ exp(v[i]), −Inf for an empty slice. It is exact
-// for values of any magnitude: the largest term is factored out.
-func logSumExp(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		if x > m {
-			m = x
-		}
-	}
-	if math.IsInf(m, 0) || math.IsNaN(m) {
-		return m
-	}
-	var s float64
-	for _, x := range v {
-		s += math.Exp(x - m)
-	}
-	return m + math.Log(s)
-}
-
 // logAccumulator sums exp(v) over a stream of log-values v, keeping the
 // running maximum factored out (so that sums stay finite for |v| ≫ 700)
 // and compensating the rounding error of the sum (Neumaier).

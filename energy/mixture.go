@@ -3,6 +3,8 @@ package energy
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // Mixture is a finite mixture of Gaussians,
@@ -133,7 +135,7 @@ func (m *Mixture) eval(dst, grad, x []float64) error {
 		for k := range v {
 			v[k] = lp[k*n+s]
 		}
-		f := logSumExp(v)
+		f := mathx.LogSumExp(v)
 		dst[s] = f
 		if grad == nil {
 			continue

@@ -1,15 +1,13 @@
 package energy
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 
 	"github.com/ebmgo/ebm/internal/blas"
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // RBM is a binary restricted Boltzmann machine with visible units
@@ -80,26 +78,119 @@ func NewRBM(nv, nh int, w, b, c []float64) (*RBM, error) {
 	return &RBM{nv: nv, nh: nh, w: clone(w), b: clone(b), c: clone(c)}, nil
 }
 
-// NewRandomRBM returns an RBM whose weights and biases are independent
-// N(0, scale²) draws, for tests and benchmarks. It panics if nv or nh is
-// below 1, scale is negative or rng is nil.
-func NewRandomRBM(nv, nh int, scale float64, rng *rand.Rand) *RBM {
-	if nv < 1 || nh < 1 {
-		panic(fmt.Sprintf("energy: NewRandomRBM: %d visible and %d hidden units, need at least 1 of each", nv, nh))
-	}
-	if !(scale >= 0) || math.IsInf(scale, 0) {
-		panic(fmt.Sprintf("energy: NewRandomRBM: scale %g, want a finite value ≥ 0", scale))
-	}
+// RBMInit says how NewRandomRBM draws an RBM's parameters. The zero value
+// is the start that Hinton's practical guide (2010, §8) recommends when no
+// data is at hand: weights N(0, 0.01²), biases zero.
+type RBMInit struct {
+	// WeightScale is the standard deviation of the weights, each an
+	// independent N(0, WeightScale²) draw. Zero means 0.01.
+	WeightScale float64
+	// BiasScale is the standard deviation of the biases drawn at random:
+	// the hidden biases, and the visible biases unless Data is set. Zero
+	// means biases of zero.
+	BiasScale float64
+	// Data, if not nil, holds training rows (N×nv row-major, values in
+	// [0, 1]); the visible biases are then the base-rate biases
+	// BaseRateBias(Data, nv, 1), the log-odds of the smoothed pixel means,
+	// as the guide recommends, and are not drawn.
+	Data []float64
+}
+
+// NewRandomRBM returns an RBM with nv visible and nh hidden units whose
+// parameters are drawn as init says, from rng in the order weights
+// (row-major), visible biases, hidden biases. It returns an error wrapping
+// ErrParameter if nv or nh is below 1 or a scale is negative or not
+// finite, and the errors of BaseRateBias for bad Data. It panics if rng is
+// nil.
+func NewRandomRBM(rng *rand.Rand, nv, nh int, init RBMInit) (*RBM, error) {
 	if rng == nil {
 		panic("energy: NewRandomRBM: nil rng")
 	}
-	r := &RBM{nv: nv, nh: nh, w: make([]float64, nv*nh), b: make([]float64, nv), c: make([]float64, nh)}
-	for _, s := range [][]float64{r.w, r.b, r.c} {
-		for i := range s {
-			s[i] = scale * rng.NormFloat64()
+	if nv < 1 || nh < 1 {
+		return nil, paramErrorf("NewRandomRBM: %d visible and %d hidden units, need at least 1 of each", nv, nh)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"WeightScale", init.WeightScale}, {"BiasScale", init.BiasScale}} {
+		if !(p.v >= 0) || math.IsInf(p.v, 0) {
+			return nil, paramErrorf("NewRandomRBM: RBMInit.%s = %v, want a finite value ≥ 0", p.name, p.v)
 		}
 	}
-	return r
+	ws := init.WeightScale
+	if ws == 0 {
+		ws = 0.01
+	}
+	r := &RBM{nv: nv, nh: nh, w: make([]float64, nv*nh), b: make([]float64, nv), c: make([]float64, nh)}
+	if init.Data != nil {
+		b, err := BaseRateBias(init.Data, nv, 1)
+		if err != nil {
+			return nil, fmt.Errorf("energy: NewRandomRBM: %w", err)
+		}
+		r.b = b
+	}
+	for _, p := range []struct {
+		s     []float64
+		scale float64
+		draw  bool
+	}{{r.w, ws, true}, {r.b, init.BiasScale, init.Data == nil}, {r.c, init.BiasScale, true}} {
+		if !p.draw || p.scale == 0 {
+			continue
+		}
+		for i := range p.s {
+			p.s[i] = p.scale * rng.NormFloat64()
+		}
+	}
+	return r, nil
+}
+
+// BaseRateBias returns the visible biases of the base-rate RBM of
+// Salakhutdinov and Murray (2008) for data (N×nv row-major, values in
+// [0, 1]): b_i = log(p_i / (1 − p_i)) with the smoothed mean
+// p_i = (Σ_n x_ni + α) / (N + 2α), so that a pixel that is never on gets a
+// large negative bias rather than −∞. An RBM with these visible biases and
+// no weights matches the data's marginals; it is the usual start for
+// training (RBMInit.Data) and the usual base of annealed importance
+// sampling (NewBaseRateRBM). It returns an error wrapping ErrShape unless
+// len(data) is a positive multiple of nv ≥ 1, and wrapping ErrParameter
+// for α ≤ 0 or a value outside [0, 1].
+func BaseRateBias(data []float64, nv int, alpha float64) ([]float64, error) {
+	if nv < 1 || len(data) == 0 || len(data)%nv != 0 {
+		return nil, shapeErrorf("BaseRateBias: %d values is not a positive whole number of rows of %d visible units", len(data), nv)
+	}
+	if !(alpha > 0) || math.IsInf(alpha, 0) {
+		return nil, paramErrorf("BaseRateBias: smoothing α = %v, want a finite value > 0", alpha)
+	}
+	n := len(data) / nv
+	b := make([]float64, nv)
+	for r := range n {
+		for i, v := range data[r*nv : (r+1)*nv] {
+			if !(v >= 0 && v <= 1) {
+				return nil, paramErrorf("BaseRateBias: row %d, unit %d is %v, want a value in [0, 1]", r, i, v)
+			}
+			b[i] += v
+		}
+	}
+	for i := range b {
+		p := (b[i] + alpha) / (float64(n) + 2*alpha)
+		b[i] = math.Log(p) - math.Log1p(-p)
+	}
+	return b, nil
+}
+
+// NewBaseRateRBM returns the base-rate RBM of data: nh hidden units, no
+// weights, hidden biases zero and visible biases BaseRateBias(data, nv, 1).
+// Its visible units are independent, so its log Z = Σ_i softplus(b_i) +
+// nh·log 2 and its exact samples (Sample) cost O(nv) each, at any size.
+func NewBaseRateRBM(data []float64, nv, nh int) (*RBM, error) {
+	if nh < 1 {
+		return nil, paramErrorf("NewBaseRateRBM: %d hidden units, need at least 1", nh)
+	}
+	b, err := BaseRateBias(data, nv, 1)
+	if err != nil {
+		return nil, fmt.Errorf("energy: NewBaseRateRBM: %w", err)
+	}
+	return &RBM{nv: nv, nh: nh, w: make([]float64, nv*nh), b: b, c: make([]float64, nh)}, nil
 }
 
 // Dim returns the number of visible units.
@@ -198,12 +289,12 @@ func (r *RBM) eval(dst, grad, x []float64) error {
 		for i, vi := range v {
 			f += r.b[i] * vi
 		}
-		dst[s] = f + sumSoftplus(a)
+		dst[s] = f + mathx.SumSoftplus(a)
 		if grad == nil {
 			continue
 		}
 		for j, aj := range a {
-			a[j] = sigmoid(aj)
+			a[j] = mathx.Sigmoid(aj)
 		}
 		r.visibleInput(grad[s*r.nv:(s+1)*r.nv], a)
 	}
@@ -332,26 +423,46 @@ func (r *RBM) JointF(dst, v, h []float64) error {
 	return nil
 }
 
-// HiddenProbs sets p[n*nh+j] = p(h_j = 1 | v_n) = σ(c_j + (v_nᵀW)_j) for
-// the visible batch v (N×nv); len(p) must be N·nh.
-func (r *RBM) HiddenProbs(p, v []float64) error {
-	if len(v)%r.nv != 0 || len(p) != len(v)/r.nv*r.nh {
-		return shapeErrorf("RBM.HiddenProbs: %d probabilities for %d visible values, want N×%d for N×%d", len(p), len(v), r.nh, r.nv)
+// HiddenInputs sets a[n*nh+j] = c_j + (v_nᵀW)_j, the input to hidden
+// unit j (the logit of p(h_j = 1 | v_n)), for the visible batch v (N×nv);
+// len(a) must be N·nh. Batches of N·nv·nh ≥ 2¹⁶ go through one matrix
+// product (ebm's BLAS engine, OpenBLAS when present); smaller ones, sample
+// by sample, skipping zero visible units.
+func (r *RBM) HiddenInputs(a, v []float64) error {
+	if len(v)%r.nv != 0 || len(a) != len(v)/r.nv*r.nh {
+		return shapeErrorf("RBM.HiddenInputs: %d inputs for %d visible values, want N×%d for N×%d", len(a), len(v), r.nh, r.nv)
 	}
 	n := len(v) / r.nv
 	if r.useGEMM(n) {
-		// A = V·W + c for the whole batch in one matrix product.
 		for s := range n {
-			copy(p[s*r.nh:(s+1)*r.nh], r.c)
+			copy(a[s*r.nh:(s+1)*r.nh], r.c)
 		}
-		blas.Dgemm(false, false, n, r.nh, r.nv, 1, v, r.nv, r.w, r.nh, 1, p, r.nh)
-	} else {
-		for s := range n {
-			r.hiddenInput(p[s*r.nh:(s+1)*r.nh], v[s*r.nv:(s+1)*r.nv])
-		}
+		blas.Dgemm(false, false, n, r.nh, r.nv, 1, v, r.nv, r.w, r.nh, 1, a, r.nh)
+		return nil
 	}
-	for j, a := range p {
-		p[j] = sigmoid(a)
+	for s := range n {
+		r.hiddenInput(a[s*r.nh:(s+1)*r.nh], v[s*r.nv:(s+1)*r.nv])
+	}
+	return nil
+}
+
+// VisibleInputs sets a[n*nv+i] = b_i + (W h_n)_i, the logit of
+// p(v_i = 1 | h_n), for the hidden batch h (N×nh); len(a) must be N·nv.
+// Large batches go through one matrix product, as in HiddenInputs.
+func (r *RBM) VisibleInputs(a, h []float64) error {
+	if len(h)%r.nh != 0 || len(a) != len(h)/r.nh*r.nv {
+		return shapeErrorf("RBM.VisibleInputs: %d inputs for %d hidden values, want N×%d for N×%d", len(a), len(h), r.nv, r.nh)
+	}
+	n := len(h) / r.nh
+	if r.useGEMM(n) {
+		for s := range n {
+			copy(a[s*r.nv:(s+1)*r.nv], r.b)
+		}
+		blas.Dgemm(false, true, n, r.nv, r.nh, 1, h, r.nh, r.w, r.nh, 1, a, r.nv)
+		return nil
+	}
+	for s := range n {
+		r.visibleInput(a[s*r.nv:(s+1)*r.nv], h[s*r.nh:(s+1)*r.nh])
 	}
 	return nil
 }
@@ -361,32 +472,43 @@ func (r *RBM) HiddenProbs(p, v []float64) error {
 // when present) rather than per-sample loops.
 func (r *RBM) useGEMM(n int) bool { return n*r.nv*r.nh >= 1<<16 }
 
+// sigmoidRows replaces every value of the matrix x (rows of cols values)
+// by its logistic sigmoid, on GOMAXPROCS goroutines when it is large.
+func sigmoidRows(x []float64, cols int) {
+	mathx.Rows(len(x)/cols, cols, func(lo, hi int) {
+		blk := x[lo*cols : hi*cols]
+		for i, a := range blk {
+			blk[i] = mathx.Sigmoid(a)
+		}
+	})
+}
+
+// HiddenProbs sets p[n*nh+j] = p(h_j = 1 | v_n) = σ(c_j + (v_nᵀW)_j) for
+// the visible batch v (N×nv); len(p) must be N·nh. Large batches take one
+// matrix product and share the sigmoids among GOMAXPROCS goroutines.
+func (r *RBM) HiddenProbs(p, v []float64) error {
+	if err := r.HiddenInputs(p, v); err != nil {
+		return err
+	}
+	sigmoidRows(p, r.nh)
+	return nil
+}
+
 // VisibleProbs sets p[n*nv+i] = p(v_i = 1 | h_n) = σ(b_i + (W h_n)_i) for
-// the hidden batch h (N×nh); len(p) must be N·nv.
+// the hidden batch h (N×nh); len(p) must be N·nv. Large batches take one
+// matrix product and share the sigmoids among GOMAXPROCS goroutines.
 func (r *RBM) VisibleProbs(p, h []float64) error {
-	if len(h)%r.nh != 0 || len(p) != len(h)/r.nh*r.nv {
-		return shapeErrorf("RBM.VisibleProbs: %d probabilities for %d hidden values, want N×%d for N×%d", len(p), len(h), r.nv, r.nh)
+	if err := r.VisibleInputs(p, h); err != nil {
+		return err
 	}
-	n := len(h) / r.nh
-	if r.useGEMM(n) {
-		// A = H·Wᵀ + b.
-		for s := range n {
-			copy(p[s*r.nv:(s+1)*r.nv], r.b)
-		}
-		blas.Dgemm(false, true, n, r.nv, r.nh, 1, h, r.nh, r.w, r.nh, 1, p, r.nv)
-	} else {
-		for s := range n {
-			r.visibleInput(p[s*r.nv:(s+1)*r.nv], h[s*r.nh:(s+1)*r.nh])
-		}
-	}
-	for i, a := range p {
-		p[i] = sigmoid(a)
-	}
+	sigmoidRows(p, r.nv)
 	return nil
 }
 
 // SampleHidden draws h ~ p(h | v) for the visible batch v (N×nv) into h
-// (N×nh). It panics if rng is nil.
+// (N×nh). The Bernoulli draws of each block of 16 samples come from a
+// generator seeded from rng, so they depend on rng alone and large
+// batches draw on GOMAXPROCS goroutines. It panics if rng is nil.
 func (r *RBM) SampleHidden(rng *rand.Rand, h, v []float64) error {
 	if rng == nil {
 		panic("energy: RBM.SampleHidden: nil rng")
@@ -394,12 +516,12 @@ func (r *RBM) SampleHidden(rng *rand.Rand, h, v []float64) error {
 	if err := r.HiddenProbs(h, v); err != nil {
 		return err
 	}
-	bernoulli(rng, h)
+	mathx.Bernoulli(rng, h, r.nh)
 	return nil
 }
 
 // SampleVisible draws v ~ p(v | h) for the hidden batch h (N×nh) into v
-// (N×nv). It panics if rng is nil.
+// (N×nv), drawing as SampleHidden does. It panics if rng is nil.
 func (r *RBM) SampleVisible(rng *rand.Rand, v, h []float64) error {
 	if rng == nil {
 		panic("energy: RBM.SampleVisible: nil rng")
@@ -407,161 +529,6 @@ func (r *RBM) SampleVisible(rng *rand.Rand, v, h []float64) error {
 	if err := r.VisibleProbs(v, h); err != nil {
 		return err
 	}
-	bernoulli(rng, v)
+	mathx.Bernoulli(rng, v, r.nv)
 	return nil
-}
-
-// bernoulli replaces each probability p[i] by a draw from Bernoulli(p[i]).
-func bernoulli(rng *rand.Rand, p []float64) {
-	for i, q := range p {
-		if rng.Float64() < q {
-			p[i] = 1
-		} else {
-			p[i] = 0
-		}
-	}
-}
-
-// MaxRBMEnumerate bounds the smaller layer of an RBM whose log Z is
-// computed exactly: 2^24 terms.
-const MaxRBMEnumerate = 24
-
-// LogZ returns the exact log Z = log Σ_v Σ_h exp(bᵀv + cᵀh + vᵀWh). It
-// enumerates the 2^m states of the smaller layer (m = min(nv, nh)) and sums
-// the other layer out analytically; for nh ≤ nv,
-//
-//	log Z = log Σ_h exp(cᵀh + Σ_i softplus(b_i + (Wh)_i)).
-//
-// States are visited in Gray-code order, so each costs O(max(nv, nh)),
-// split among GOMAXPROCS goroutines, and summed in compensated log-sum-exp
-// form. m above MaxRBMEnumerate returns an error wrapping ErrTooLarge.
-func (r *RBM) LogZ() (float64, error) { return r.LogZContext(context.Background()) }
-
-// LogZContext is LogZ that stops with ctx's error when ctx is done.
-func (r *RBM) LogZContext(ctx context.Context) (float64, error) {
-	if m := min(r.nv, r.nh); m > MaxRBMEnumerate {
-		return 0, tooLargeErrorf("RBM.LogZ: the smaller layer has %d units, 2^%d states; the exact sum is limited to 2^%d", m, m, MaxRBMEnumerate)
-	}
-	if r.nv <= r.nh {
-		// Enumerate v: f(v) = bᵀv + Σ_j softplus(c_j + (vᵀW)_j).
-		return logZBinary(ctx, r.nv, r.nh, r.b, r.c, r.w)
-	}
-	// Enumerate h with the transposed weights.
-	wt := make([]float64, r.nh*r.nv)
-	for i := 0; i < r.nv; i++ {
-		for j := 0; j < r.nh; j++ {
-			wt[j*r.nv+i] = r.w[i*r.nh+j]
-		}
-	}
-	return logZBinary(ctx, r.nh, r.nv, r.c, r.b, wt)
-}
-
-// logZBinary returns log Σ_{s ∈ {0,1}^m} exp(βᵀs + Σ_t softplus(γ_t +
-// (sᵀM)_t)) for an m×k matrix M (row u couples unit s_u to the k others).
-func logZBinary(ctx context.Context, m, k int, beta, gamma, mat []float64) (float64, error) {
-	// Split the states by their top p bits into 2^p chunks; each chunk
-	// walks its low m−p bits in Gray-code order.
-	p := min(m, 8)
-	low := m - p
-	chunks := 1 << p
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	results := make([]logAccumulator, chunks)
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var ctxErr error
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := make([]float64, k)
-			for {
-				mu.Lock()
-				if ctxErr == nil {
-					ctxErr = ctx.Err()
-				}
-				ch := next
-				next++
-				stop := ctxErr != nil
-				mu.Unlock()
-				if stop || ch >= chunks {
-					return
-				}
-				results[ch] = logZChunk(a, ch, low, m, beta, gamma, mat)
-			}
-		}()
-	}
-	wg.Wait()
-	if ctxErr != nil {
-		return 0, fmt.Errorf("energy: RBM.LogZ: %w", ctxErr)
-	}
-	total := newLogAccumulator()
-	for _, r := range results {
-		total.merge(r)
-	}
-	return total.log(), nil
-}
-
-// logZChunk sums the 2^low states whose top bits (units low…m−1) are the
-// bits of prefix, visiting the low bits in Gray-code order.
-func logZChunk(a []float64, prefix, low, m int, beta, gamma, mat []float64) logAccumulator {
-	k := len(a)
-	copy(a, gamma)
-	var lin float64 // βᵀs
-	for u := low; u < m; u++ {
-		if prefix>>(u-low)&1 == 1 {
-			lin += beta[u]
-			row := mat[u*k : (u+1)*k]
-			for t := range a {
-				a[t] += row[t]
-			}
-		}
-	}
-	acc := newLogAccumulator()
-	on := make([]bool, low)
-	for step := 0; ; step++ {
-		acc.add(lin + sumSoftplus(a))
-		if step == 1<<low-1 {
-			break
-		}
-		// Gray code: flip the lowest set bit of step+1.
-		u := bits.TrailingZeros(uint(step + 1))
-		row := mat[u*k : (u+1)*k]
-		if on[u] {
-			lin -= beta[u]
-			for t := range a {
-				a[t] -= row[t]
-			}
-		} else {
-			lin += beta[u]
-			for t := range a {
-				a[t] += row[t]
-			}
-		}
-		on[u] = !on[u]
-	}
-	return acc
-}
-
-// sumSoftplus returns Σ_t softplus(a_t) = Σ_t max(a_t, 0) + log ∏_t (1 +
-// e^{−|a_t|}): one exponential per term and one logarithm in all, about
-// three times faster than summing softplus. The product, of factors in
-// (1, 2], is renormalised every 512 factors.
-func sumSoftplus(a []float64) float64 {
-	var pos float64
-	prod, exp := 1.0, 0
-	for start := 0; start < len(a); start += 512 {
-		for _, at := range a[start:min(start+512, len(a))] {
-			if at > 0 {
-				pos += at
-				prod *= 1 + math.Exp(-at)
-			} else {
-				prod *= 1 + math.Exp(at)
-			}
-		}
-		var e int
-		prod, e = math.Frexp(prod)
-		exp += e
-	}
-	return pos + math.Log(prod) + float64(exp)*math.Ln2
 }

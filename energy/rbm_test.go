@@ -31,7 +31,7 @@ func TestRBMLogZ(t *testing.T) {
 		nv, nh int
 		scale  float64
 	}{{1, 1, 1}, {5, 3, 1}, {3, 5, 1}, {6, 6, 2}, {12, 2, 0.5}, {10, 9, 300}, {14, 20, 1}} {
-		r := energy.NewRandomRBM(tc.nv, tc.nh, tc.scale, rng)
+		r := must(energy.NewRandomRBM(rng, tc.nv, tc.nh, energy.RBMInit{WeightScale: tc.scale, BiasScale: tc.scale}))
 		got, err := r.LogZ()
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +60,7 @@ func TestRBMLogZMNISTSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("enumerates 2^16 states through F")
 	}
-	r := energy.NewRandomRBM(784, 16, 0.05, rand.New(rand.NewPCG(3, 4)))
+	r := must(energy.NewRandomRBM(rand.New(rand.NewPCG(3, 4)), 784, 16, energy.RBMInit{WeightScale: 0.05, BiasScale: 0.05}))
 	got := must(r.LogZ())
 	want := must(energy.LogZEnumerate(transpose(r)))
 	if math.Abs(got-want) > 1e-11*math.Abs(want) {
@@ -73,7 +73,7 @@ func TestRBMLogZMNISTSize(t *testing.T) {
 func TestRBMFreeEnergy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const nv, nh = 4, 5
-	r := energy.NewRandomRBM(nv, nh, 1.5, rng)
+	r := must(energy.NewRandomRBM(rng, nv, nh, energy.RBMInit{WeightScale: 1.5, BiasScale: 1.5}))
 	v := []float64{1, 0, 1, 1}
 	// All 2^nh hidden states for this v.
 	hs := make([]float64, (1<<nh)*nh)
@@ -142,7 +142,7 @@ func TestRBMFreeEnergy(t *testing.T) {
 // conditional probabilities, over several seeds, within 4.5 standard
 // errors.
 func TestRBMSampling(t *testing.T) {
-	r := energy.NewRandomRBM(6, 4, 1, rand.New(rand.NewPCG(1, 2)))
+	r := must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 2)), 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	const n = 20000
 	v := make([]float64, n*6)
 	h := make([]float64, n*4)
@@ -196,7 +196,7 @@ func TestRBMSampling(t *testing.T) {
 func TestRBMSiteLogitsCache(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 31))
 	const nv, nh, n = 9, 6, 4
-	r := energy.NewRandomRBM(nv, nh, 1, rng)
+	r := must(energy.NewRandomRBM(rng, nv, nh, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	x := make([]float64, n*nv)
 	for i := range x {
 		x[i] = float64(rng.IntN(2))

@@ -201,7 +201,7 @@ func TestRBMAIS(t *testing.T) {
 		nv, nh := size[0], size[1]
 		var est, se, rest, rse []float64
 		for seed := range uint64(4) {
-			rbm := energy.NewRandomRBM(nv, nh, 0.8, rand.New(rand.NewPCG(seed, 7)))
+			rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 7)), nv, nh, energy.RBMInit{WeightScale: 0.8, BiasScale: 0.8}))
 			states, probs, _ := discExact(t, rbm)
 			exact, err := rbm.LogZ()
 			if err != nil {
@@ -241,7 +241,7 @@ func TestRBMAIS(t *testing.T) {
 // estimators agree with the exact value; it ties the RBM path's formulas to
 // Anneal's.
 func TestRBMAISMatchesGenericAIS(t *testing.T) {
-	rbm := energy.NewRandomRBM(8, 5, 1, rand.New(rand.NewPCG(9, 9)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(9, 9)), 8, 5, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	_, _, exact := discExact(t, rbm)
 	bias := []float64{0.5, -0.5, 0, 1, -1, 0.2, 0.3, -0.2}
 	base, _ := NewBinaryBase(0, 1, bias)
@@ -346,7 +346,7 @@ func TestAISCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("AIS after cancel: %v, want context.Canceled", err)
 	}
-	rbm := energy.NewRandomRBM(3, 2, 1, rand.New(rand.NewPCG(1, 1)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 3, 2, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
 	if _, err := RBMAIS(ctx, rand.New(rand.NewPCG(1, 1)), rbm, 4, RBMAISConfig{Schedule: LinearSchedule(10)}); !errors.Is(err, context.Canceled) {
@@ -457,7 +457,7 @@ func TestBinaryBase(t *testing.T) {
 // step plus weight update) on the 784×500 RBM of Salakhutdinov and Murray
 // with 100 chains, the unit of their 14,500-temperature run.
 func BenchmarkRBMAIS784x500(b *testing.B) {
-	rbm := energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 500, energy.RBMInit{WeightScale: 0.01, BiasScale: 0.01}))
 	rng := rand.New(rand.NewPCG(2, 2))
 	const temps = 20
 	cfg := RBMAISConfig{Schedule: LinearSchedule(temps)}

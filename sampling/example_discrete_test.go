@@ -122,7 +122,10 @@ func ExampleGWG() {
 // Block Gibbs sampling of a small RBM (h | v, then v | h), with the mean
 // visible activation checked against exact enumeration.
 func ExampleBlockGibbs() {
-	rbm := energy.NewRandomRBM(8, 4, 1, rand.New(rand.NewPCG(5, 5)))
+	rbm, err := energy.NewRandomRBM(rand.New(rand.NewPCG(5, 5)), 8, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1})
+	if err != nil {
+		panic(err)
+	}
 	k, err := sampling.NewBlockGibbs(rbm)
 	if err != nil {
 		panic(err)

@@ -136,7 +136,7 @@ func rbmJoint(s []float64) int { return discStateIndex(s, []float64{0, 1}) }
 
 func TestGibbsRBMExact(t *testing.T) {
 	for seed := range uint64(3) {
-		rbm := energy.NewRandomRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
+		rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 1)), 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 		states, probs, _ := discExact(t, rbm)
 		rng := rand.New(rand.NewPCG(seed, 13))
 		g, err := NewGibbs(rbm, GibbsConfig{})
@@ -197,7 +197,7 @@ func TestGibbsFTracksEnergy(t *testing.T) {
 }
 
 func TestBlockGibbsHidden(t *testing.T) {
-	rbm := energy.NewRandomRBM(5, 3, 1, rand.New(rand.NewPCG(3, 3)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(3, 3)), 5, 3, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	b, _ := NewBlockGibbs(rbm)
 	rng := rand.New(rand.NewPCG(3, 16))
 	s, _ := b.Init(discRandomStart(rng, 7, 5, []float64{0, 1}), 7)
@@ -361,11 +361,11 @@ func BenchmarkGibbsIsing32x32NoLogits(b *testing.B) {
 	benchGibbs(b, discNoSite{discIsing(b, 32, 0.4, 0)}, 100)
 }
 func BenchmarkGibbsRBM784x64(b *testing.B) {
-	benchGibbs(b, energy.NewRandomRBM(784, 64, 0.01, rand.New(rand.NewPCG(1, 1))), 100)
+	benchGibbs(b, testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 64, energy.RBMInit{WeightScale: 0.01, BiasScale: 0.01})), 100)
 }
 
 func BenchmarkBlockGibbsRBM784x500(b *testing.B) {
-	rbm := energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 500, energy.RBMInit{WeightScale: 0.01, BiasScale: 0.01}))
 	k, _ := NewBlockGibbs(rbm)
 	rng := rand.New(rand.NewPCG(1, 1))
 	s, _ := k.Init(discRandomStart(rng, 100, 784, rbm.Values()), 100)
@@ -376,4 +376,13 @@ func BenchmarkBlockGibbsRBM784x500(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// testRBM returns r, or panics on err: for RBMs drawn with settings that
+// are valid by construction.
+func testRBM(r *energy.RBM, err error) *energy.RBM {
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

@@ -25,7 +25,7 @@ func TestGWGIsingExact(t *testing.T) {
 
 func TestGWGRBMExact(t *testing.T) {
 	for seed := range uint64(3) {
-		rbm := energy.NewRandomRBM(6, 4, 1, rand.New(rand.NewPCG(seed, 1)))
+		rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 1)), 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 		states, probs, _ := discExact(t, rbm)
 		g, err := NewGWG(rbm)
 		if err != nil {
@@ -41,7 +41,7 @@ func TestGWGRBMExact(t *testing.T) {
 // fixed state, the acceptance probability of every proposal equals the
 // value computed from the definition by brute force.
 func TestGWGAcceptance(t *testing.T) {
-	rbm := energy.NewRandomRBM(5, 3, 1.5, rand.New(rand.NewPCG(4, 4)))
+	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(4, 4)), 5, 3, energy.RBMInit{WeightScale: 1.5, BiasScale: 1.5}))
 	g, _ := NewGWG(rbm)
 	x0 := []float64{1, 0, 0, 1, 1}
 	logq := func(x []float64) []float64 {
@@ -145,5 +145,5 @@ func benchGWG(b *testing.B, e DiscreteDifferentiable, chains int) {
 
 func BenchmarkGWGIsing32x32(b *testing.B) { benchGWG(b, discIsing(b, 32, 0.4, 0), 100) }
 func BenchmarkGWGRBM784x500(b *testing.B) {
-	benchGWG(b, energy.NewRandomRBM(784, 500, 0.01, rand.New(rand.NewPCG(1, 1))), 100)
+	benchGWG(b, testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 500, energy.RBMInit{WeightScale: 0.01, BiasScale: 0.01})), 100)
 }

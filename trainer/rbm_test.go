@@ -303,7 +303,7 @@ const zMax = 5.0
 // binary data rows, both from seed.
 func tinyRBMSetup(seed uint64) (*energy.RBM, []float64) {
 	rng := rand.New(rand.NewPCG(seed, 77))
-	r := energy.NewRandomRBM(6, 4, 1, rng)
+	r := mustRBM(energy.NewRandomRBM(rng, 6, 4, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	data := make([]float64, 12*6)
 	for i := range data {
 		if rng.Float64() < 0.4 {
@@ -624,7 +624,7 @@ func TestRBMDeterministicAndResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resumed := energy.NewRandomRBM(10, 5, 1, rand.New(rand.NewPCG(5, 5)))
+		resumed := mustRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(5, 5)), 10, 5, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 		tr2, err := trainer.NewRBMTrainer(resumed, data, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -647,7 +647,7 @@ func TestRBMDeterministicAndResume(t *testing.T) {
 		if err := tr2.UnmarshalBinary(state[:len(state)-3]); !errors.Is(err, trainer.ErrCheckpoint) {
 			t.Errorf("truncated state: %v, want ErrCheckpoint", err)
 		}
-		big := energy.NewRandomRBM(10, 6, 1, rand.New(rand.NewPCG(5, 5)))
+		big := mustRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(5, 5)), 10, 6, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 		tr3, err := trainer.NewRBMTrainer(big, data, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -659,7 +659,7 @@ func TestRBMDeterministicAndResume(t *testing.T) {
 }
 
 func TestRBMTrainerErrors(t *testing.T) {
-	r := energy.NewRandomRBM(4, 3, 0.1, rand.New(rand.NewPCG(1, 1)))
+	r := mustRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 4, 3, energy.RBMInit{WeightScale: 0.1, BiasScale: 0.1}))
 	good := []float64{0, 1, 0, 1, 1, 1, 0, 0}
 	for name, tc := range map[string]struct {
 		data []float64

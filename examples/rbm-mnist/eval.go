@@ -6,9 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
-	"math/bits"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"time"
 
@@ -232,73 +230,21 @@ func gibbsChains(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, start []f
 	return s.X, probs, nil
 }
 
-// exactSamples draws n exact samples from an RBM with few hidden units:
-// h from its marginal p(h) ∝ exp(cᵀh + Σ_i softplus(b_i + (Wh)_i)),
-// computed for all 2^nh states (Gray-code order, one column update per
-// state), then v ~ p(v | h). It returns the visible samples and p(v | h).
+// exactSamples draws n exact samples v ~ p(v) (energy.RBM.Sample, which
+// enumerates the hidden layer), then h ~ p(h | v), and returns v and
+// p(v | h), the exact-sample counterpart of what gibbsChains returns.
 func exactSamples(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, n int) (v, probs []float64, err error) {
-	nv, nh := rbm.Visible(), rbm.Hidden()
-	if nh > energy.MaxRBMEnumerate {
-		return nil, nil, fmt.Errorf("exact samples: %d hidden units, at most %d", nh, energy.MaxRBMEnumerate)
+	v = make([]float64, n*rbm.Visible())
+	if err := rbm.SampleContext(ctx, rng, v); err != nil {
+		return nil, nil, fmt.Errorf("exact samples: %w", err)
 	}
-	w, b, c := rbm.Params()
-	states := 1 << nh
-	lw := make([]float64, states) // indexed by the state's bits
-	a := append([]float64(nil), b...)
-	var lin float64
-	state := 0
-	for step := 0; step < states; step++ {
-		if step%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, fmt.Errorf("exact samples: %w", err)
-			}
-		}
-		if step > 0 {
-			// Gray code: flip the lowest set bit of step.
-			j := bits.TrailingZeros(uint(step))
-			sign := 1.0
-			if state>>j&1 == 1 {
-				sign = -1
-			}
-			state ^= 1 << j
-			lin += sign * c[j]
-			for i := range nv {
-				a[i] += sign * w[i*nh+j]
-			}
-		}
-		f := lin
-		for _, x := range a {
-			f += math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
-		}
-		lw[state] = f
-	}
-	m := math.Inf(-1)
-	for _, x := range lw {
-		m = math.Max(m, x)
-	}
-	cum := make([]float64, states)
-	var s float64
-	for i, x := range lw {
-		s += math.Exp(x - m)
-		cum[i] = s
-	}
-	h := make([]float64, n*nh)
-	for r := range n {
-		k := sort.SearchFloat64s(cum, rng.Float64()*s)
-		k = min(k, states-1)
-		for j := range nh {
-			h[r*nh+j] = float64(k >> j & 1)
-		}
-	}
-	v = make([]float64, n*nv)
-	probs = make([]float64, n*nv)
-	if err := rbm.VisibleProbs(probs, h); err != nil {
+	h := make([]float64, n*rbm.Hidden())
+	if err := rbm.SampleHidden(rng, h, v); err != nil {
 		return nil, nil, err
 	}
-	for i, p := range probs {
-		if rng.Float64() < p {
-			v[i] = 1
-		}
+	probs = make([]float64, len(v))
+	if err := rbm.VisibleProbs(probs, h); err != nil {
+		return nil, nil, err
 	}
 	return v, probs, nil
 }

@@ -6,13 +6,10 @@ import (
 	"encoding/json"
 	"image/png"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ebmgo/ebm/energy"
 )
 
 // tinyConfig is the whole pipeline at toy size: a few seconds.
@@ -173,51 +170,6 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
-}
-
-// TestExactSamples checks the exact sampler against the enumerated
-// distribution of a 5×3 RBM with a χ² test over three seeds.
-func TestExactSamples(t *testing.T) {
-	const nv, n = 5, 40000
-	for seed := range uint64(3) {
-		rng := rand.New(rand.NewPCG(seed, 9))
-		rbm := energy.NewRandomRBM(nv, 3, 1, rng)
-		v, _, err := exactSamples(context.Background(), rng, rbm, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logZ, err := rbm.LogZ()
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts := make([]float64, 1<<nv)
-		for r := range n {
-			s := 0
-			for i := range nv {
-				if v[r*nv+i] == 1 {
-					s |= 1 << i
-				}
-			}
-			counts[s]++
-		}
-		var chi2 float64
-		x := make([]float64, nv)
-		f := make([]float64, 1)
-		for s := range counts {
-			for i := range nv {
-				x[i] = float64(s >> i & 1)
-			}
-			if err := rbm.F(f, x); err != nil {
-				t.Fatal(err)
-			}
-			e := n * math.Exp(f[0]-logZ)
-			chi2 += (counts[s] - e) * (counts[s] - e) / e
-		}
-		// 31 degrees of freedom: P(χ² > 70) ≈ 1e-4.
-		if chi2 > 70 {
-			t.Errorf("seed %d: χ² = %.1f over 32 states, 31 degrees of freedom", seed, chi2)
-		}
-	}
 }
 
 func TestFlags(t *testing.T) {
