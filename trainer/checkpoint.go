@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -59,12 +61,12 @@ func atomicWrite(path string, b []byte) error {
 // resume restores Dir/checkpoint.safetensors if it exists.
 func (t *Trainer) resume() error {
 	path := filepath.Join(t.cfg.Dir, checkpointFile)
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	b, err := readRegular(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
+		return err
 	}
 	if err := t.decode(b); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -72,6 +74,32 @@ func (t *Trainer) resume() error {
 	t.resumed = t.iter
 	t.lastGood = b
 	return nil
+}
+
+// readRegular reads a whole regular file. Anything else in a checkpoint's
+// place (a directory, or a link to /dev/zero or a pipe that would read
+// without end) is an error wrapping ErrCheckpoint that names it.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s): %w", path, st.Mode().Type(), ErrCheckpoint)
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("trainer: reading %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // encode serialises everything a run needs to resume exactly: parameters,

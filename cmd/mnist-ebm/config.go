@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"reflect"
 	"sort"
@@ -135,36 +138,68 @@ func bind(fs *flag.FlagSet, c *Config) {
 	}
 }
 
-// loadConfigFile reads a JSON config; unknown keys are errors so that a
-// typo does not pass silently. Durations are strings such as "10m".
-func loadConfigFile(path string, c *Config) error {
-	b, err := os.ReadFile(path)
+// maxSettingsFile bounds what is read of a settings file: -config
+// /dev/zero, or a config.json linked to it, must not read without end.
+const maxSettingsFile = 1 << 20
+
+// readSmallFile reads a settings file of at most maxSettingsFile bytes;
+// what names the file in errors ("-config" or the run's config.json). A
+// pipe (-config /dev/stdin) is read too, up to the bound.
+func readSmallFile(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("-config: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s %s is a directory, not a JSON settings file", what, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSettingsFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	if len(b) > maxSettingsFile {
+		return nil, fmt.Errorf("%s %s: larger than %d KiB, not a JSON settings file", what, path, maxSettingsFile>>10)
+	}
+	return b, nil
+}
+
+// loadConfigFile reads a JSON config; unknown keys are errors so that a
+// typo does not pass silently. Durations are strings such as "10m". what
+// names the file in errors. It returns the keys the file sets.
+func loadConfigFile(path, what string, c *Config) ([]string, error) {
+	b, err := readSmallFile(path, what)
+	if err != nil {
+		return nil, err
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("-config %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	if d, ok := raw["duration"]; ok {
 		var s string
 		if err := json.Unmarshal(d, &s); err != nil {
-			return fmt.Errorf("-config %s: duration must be a string such as \"10m\"", path)
+			return nil, fmt.Errorf("%s %s: duration must be a string such as \"10m\"", what, path)
 		}
 		dur, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("-config %s: duration: %w", path, err)
+			return nil, fmt.Errorf("%s %s: duration: %w", what, path, err)
 		}
 		c.Duration = dur
 		delete(raw, "duration")
 	}
 	rest, _ := json.Marshal(raw)
-	dec := json.NewDecoder(strings.NewReader(string(rest)))
+	dec := json.NewDecoder(bytes.NewReader(rest))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
-		return fmt.Errorf("-config %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	return nil
+	return keys, nil
 }
 
 // MarshalJSON writes Duration as a string, as loadConfigFile reads it.
@@ -181,6 +216,15 @@ func (c Config) MarshalJSON() ([]byte, error) {
 }
 
 func (c *Config) validate(mode string) error {
+	// Every float setting must be a finite number: NaN passes no
+	// comparison and Inf passes "positive", so they are refused first,
+	// naming the flag, before the range checks below.
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		if f, ok := v.Field(i).Interface().(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return fmt.Errorf("-%s %g: must be a finite number", v.Type().Field(i).Tag.Get("json"), f)
+		}
+	}
 	type check struct {
 		bad  bool
 		flag string

@@ -106,13 +106,13 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 			d = dir
 		}
 		if _, err := os.Stat(filepath.Join(d, "config.json")); err == nil {
-			if err := loadConfigFile(filepath.Join(d, "config.json"), &cfg); err != nil {
+			if _, err := loadConfigFile(filepath.Join(d, "config.json"), "the run's settings", &cfg); err != nil {
 				return cfg, err
 			}
 		}
 	}
 	if file != "" {
-		if err := loadConfigFile(file, &cfg); err != nil {
+		if _, err := loadConfigFile(file, "-config", &cfg); err != nil {
 			return cfg, err
 		}
 	}

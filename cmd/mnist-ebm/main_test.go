@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-schedule", "linear", "-dir", "DIR"}, "-schedule"},
 		{[]string{"-config", "/no/such/file.json"}, "-config"},
 		{[]string{"train", "extra"}, `unexpected argument "extra"`},
+		// Non-finite values are refused by name before any range check.
+		{[]string{"-alpha", "NaN"}, "-alpha NaN: must be a finite number"},
+		{[]string{"-beta1", "NaN"}, "-beta1 NaN: must be a finite number"},
+		{[]string{"-lr", "Inf"}, "-lr +Inf: must be a finite number"},
+		{[]string{"-max-gap", "Inf"}, "-max-gap +Inf: must be a finite number"},
+		{[]string{"-grad-clip", "NaN"}, "-grad-clip NaN: must be a finite number"},
+		{[]string{"-step-size", "-Inf"}, "-step-size -Inf: must be a finite number"},
+		{[]string{"sample", "-noise", "nan"}, "-noise NaN: must be a finite number"},
 	} {
 		for i, a := range tc.args {
 			if a == "DIR" {
@@ -172,5 +181,64 @@ func TestTrainDiverges(t *testing.T) {
 	code, _, stderr := runCmd(t, "train", "-on-diverge", "retry")
 	if code != 2 || !strings.Contains(stderr, "-on-diverge must be rollback or stop") {
 		t.Errorf("-on-diverge retry: exit %d\n%s", code, stderr)
+	}
+}
+
+// Every float setting is checked for NaN and ±Inf, whichever way it is set
+// (here through -config, where JSON cannot say NaN but can overflow).
+func TestNonFiniteSettings(t *testing.T) {
+	v := reflect.ValueOf(presets["quick"])
+	for i := range v.NumField() {
+		if v.Field(i).Kind() != reflect.Float64 {
+			continue
+		}
+		name := v.Type().Field(i).Tag.Get("json")
+		for _, bad := range []string{"NaN", "Inf", "-Inf"} {
+			code, _, stderr := runCmd(t, "-preset", "quick", "-dir", t.TempDir(), "-"+name, bad)
+			if code != 2 || !strings.Contains(stderr, "-"+name+" ") || !strings.Contains(stderr, "must be a finite number") {
+				t.Errorf("-%s %s: exit %d, stderr %q; want exit 2 naming the flag", name, bad, code, stderr)
+			}
+		}
+	}
+	file := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(file, []byte(`{"alpha": 1e999}`), 0o644)
+	code, _, stderr := runCmd(t, "-config", file, "-dir", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, "alpha") || !strings.Contains(stderr, file) {
+		t.Errorf("-config with alpha 1e999: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Settings files and outputs that are directories, devices or endless get
+// one line that says what is wrong with which file, and nothing hangs.
+func TestSettingsFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-config", dir}, "-config " + dir + " is a directory"},
+		{[]string{"sample", "-dir", t.TempDir(), "-out", dir}, "-out " + dir + " is a directory"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"-config", "/dev/zero"}, "-config /dev/zero: larger than 1024 KiB"})
+		// A run folder whose config.json is linked to /dev/zero.
+		run := t.TempDir()
+		if err := os.Symlink("/dev/zero", filepath.Join(run, "config.json")); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"eval", "-dir", run}, "config.json: larger than 1024 KiB"})
+	}
+	for _, tc := range cases {
+		code, _, stderr := runCmd(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", tc.args, code, stderr, tc.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 
 	"github.com/ebmgo/ebm/graph"
@@ -78,13 +79,16 @@ func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, s
 }
 
 func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	m, path, err := loadModel(cfg)
-	if err != nil {
-		return err
-	}
 	out := cfg.Out
 	if out == "" {
 		out = filepath.Join(cfg.Dir, "samples.png")
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("-out %s is a directory; give a file name such as %s: %w", out, filepath.Join(out, "samples.png"), errUsage)
+	}
+	m, path, err := loadModel(cfg)
+	if err != nil {
+		return err
 	}
 	if err := checkWritable(filepath.Dir(out)); err != nil {
 		return err

@@ -8,9 +8,14 @@ import (
 )
 
 // Write creates or replaces path with what write produces, atomically.
-// The file gets mode 0644. On error the temporary file is removed and any
+// The file gets mode 0644; path must not be a directory. On error the temporary file is removed and any
 // old file at path is untouched; an error from write is returned as is.
 func Write(path string, write func(w io.Writer) error) (err error) {
+	// A rename cannot replace a directory; say so plainly rather than with
+	// the rename's "file exists" about a temporary name.
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		return fmt.Errorf("cannot write %s: it is a directory", path)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +38,14 @@ func TestWrite(t *testing.T) {
 	}
 	if err := WriteBytes(filepath.Join(dir, "missing", "f"), nil); err == nil {
 		t.Error("no error writing into a missing directory")
+	}
+	// A directory in the way is named as such, and no temporary is left.
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	if err := WriteBytes(sub, []byte("x")); err == nil || !strings.Contains(err.Error(), sub+": it is a directory") {
+		t.Errorf("writing over a directory: %v, want an error saying %s is a directory", err, sub)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("directory holds %d entries after writing over a directory, want 2", len(entries))
 	}
 }
