@@ -11,8 +11,9 @@ import (
 
 // TestConv2dFloat32 checks the float32 forward, ∂x and ∂W against the
 // float64 ops (themselves checked against central differences) on the
-// MNIST CNN's layers and on shapes that need masked tails, with the
-// AVX-512 kernels (tiles and rows) and without.
+// MNIST CNN's layers and on shapes that need masked tails, on every level
+// this machine runs, each with its tiles (and rows) and through
+// internal/blas.
 func TestConv2dFloat32(t *testing.T) {
 	geoms := []struct{ n, c, h, w, o, k, s, p int }{
 		{16, 1, 28, 28, 16, 5, 2, 4}, // the MNIST CNN, batch 16
@@ -31,15 +32,16 @@ func TestConv2dFloat32(t *testing.T) {
 		{16, 2, 9, 9, 3, 2, 3, 0}, // stride > kernel: pixels without gradient
 		{16, 1, 1, 1, 3, 1, 1, 0}, // 1×1 images
 	}
-	modes := []bool{false}
-	if tilesAvailable {
-		modes = append(modes, true)
-	}
+	eachLevel(t, func(t *testing.T, l simdLevel) { testConv2dFloat32(t, geoms) })
+}
+
+func testConv2dFloat32(t *testing.T, geoms []struct{ n, c, h, w, o, k, s, p int }) {
+	rows := useRows
 	defer func(u, r bool) { useTiles, useRows = u, r }(useTiles, useRows)
 	for _, gm := range geoms {
-		for _, tiles := range modes {
+		for _, tiles := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%+v/tiles=%v", gm, tiles), func(t *testing.T) {
-				useTiles, useRows = tiles, tiles
+				useTiles, useRows = tiles, tiles && rows
 				rng := rand.New(rand.NewPCG(uint64(gm.c), uint64(gm.o)))
 				g := geometry(tensor.Shape{gm.n, gm.c, gm.h, gm.w}, tensor.Shape{gm.o, gm.c, gm.k, gm.k}, gm.s, gm.p)
 				x64, w64, b64 := randF64(rng, gm.n*g.sampleSize()), randF64(rng, g.o*g.rows()), randF64(rng, g.o)
@@ -102,13 +104,17 @@ func nans32(n int) []float32 {
 }
 
 // TestLinearFloat32 checks the float32 Linear forward and ∂x against the
-// float64 ops, with the sample-minor path (batches ≥ 16 on AVX-512) and
-// without.
+// float64 ops, on every level, with the batch-wide tiles (batches ≥ 16)
+// and through internal/blas.
 func TestLinearFloat32(t *testing.T) {
+	eachLevel(t, func(t *testing.T, l simdLevel) { testLinearFloat32(t) })
+}
+
+func testLinearFloat32(t *testing.T) {
 	defer func(u bool) { useTiles = u }(useTiles)
 	for _, c := range []struct{ n, in, out int }{{128, 256, 64}, {128, 64, 1}, {37, 5, 19}, {16, 784, 3}, {5, 7, 3}} {
 		for _, tiles := range []bool{false, true} {
-			useTiles = tiles && tilesAvailable
+			useTiles = tiles
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
 			x64, w64, b64, gy64 := randF64(rng, c.n*c.in), randF64(rng, c.out*c.in), randF64(rng, c.out), randF64(rng, c.n*c.out)
 			dense := func(v []float64, shape ...int) *tensor.Dense {

@@ -2,9 +2,10 @@ package ops
 
 import "unsafe"
 
-// Sample-minor convolutions: float32, AVX-512. A chunk of 16 samples is
-// transposed so that each image position holds one vector of the 16
-// samples' values (16 rows → vectors, transpose_amd64.s). A convolution is
+// Sample-minor convolutions: float32, on the tiles of any level (level.go).
+// A chunk of 16 samples is transposed so that each image position holds one
+// vector of the 16 samples' values (16 rows → vectors, transpose_amd64.s or
+// gemm32_go.go). A convolution is
 // then a product whose B vectors are read in place from the transposed
 // input: output pixel (i, j) and filter tap (c, u, v) read the vector at
 // row s·i+u, column s·j+v of channel c, so the tile kernel needs no column
@@ -16,14 +17,15 @@ import "unsafe"
 // in and out move the input and output once (fewer values than a column
 // block of K²/s² times the input); see convPlan for when this path runs.
 
-// transArgs is what the transposes read; gen_transpose.py hard-codes its
-// layout.
+// transArgs is what the transposes read (the assembly through go_asm.h's
+// offsets).
 type transArgs struct {
-	rows *[lanes]unsafe.Pointer // 0: the 16 rows (samples)
-	vec  unsafe.Pointer         // 8: In: base of the vectors; Out: the vectors, consecutive
-	off  *int32                 // 16: In: byte offset of each column's vector from vec
-	nblk int                    // 24: blocks of 16 columns
-	mask uint64                 // 32: lanes of the rows that are read (In) or written (Out)
+	rows     *[lanes]unsafe.Pointer // the 16 rows (samples)
+	vec      unsafe.Pointer         // In: base of the vectors; Out: the vectors, consecutive
+	off      *int32                 // In: byte offset of each column's vector from vec
+	nblk     int                    // blocks of 16 columns
+	mask     uint64                 // lanes of the rows that are read (In) or written (Out)
+	lanemask [lanes]int32           // the same as −1 or 0 per lane (AVX2)
 }
 
 // smPlan is a geometry's sample-minor layout and, per stride phase of
@@ -175,7 +177,7 @@ func smRows(rows *[lanes]unsafe.Pointer, t []float32, n0, nb, size int, pad []fl
 func transpose16In(rows *[lanes]unsafe.Pointer, vec unsafe.Pointer, off []int32, n int) {
 	t := transArgs{rows: rows, vec: vec, off: &off[0], nblk: n / lanes, mask: 1<<lanes - 1}
 	if t.nblk > 0 {
-		transposeIn(&t)
+		trans.in(&t)
 	}
 	if r := n % lanes; r != 0 {
 		var tail [lanes]unsafe.Pointer
@@ -183,7 +185,8 @@ func transpose16In(rows *[lanes]unsafe.Pointer, vec unsafe.Pointer, off []int32,
 			tail[s] = unsafe.Add(rows[s], (n-r)*4)
 		}
 		t = transArgs{rows: &tail, vec: vec, off: &off[n-r], nblk: 1, mask: 1<<r - 1}
-		transposeInTail(&t)
+		t.setLanemask(r)
+		trans.inTail(&t)
 	}
 }
 
@@ -191,7 +194,7 @@ func transpose16In(rows *[lanes]unsafe.Pointer, vec unsafe.Pointer, off []int32,
 func transpose16Out(rows *[lanes]unsafe.Pointer, vec []float32, n int) {
 	t := transArgs{rows: rows, vec: unsafe.Pointer(&vec[0]), nblk: n / lanes, mask: 1<<lanes - 1}
 	if t.nblk > 0 {
-		transposeOut(&t)
+		trans.out(&t)
 	}
 	if r := n % lanes; r != 0 {
 		var tail [lanes]unsafe.Pointer
@@ -199,7 +202,15 @@ func transpose16Out(rows *[lanes]unsafe.Pointer, vec []float32, n int) {
 			tail[s] = unsafe.Add(rows[s], (n-r)*4)
 		}
 		t = transArgs{rows: &tail, vec: unsafe.Pointer(&vec[(n-r)*lanes]), nblk: 1, mask: 1<<r - 1}
-		transposeOutTail(&t)
+		t.setLanemask(r)
+		trans.outTail(&t)
+	}
+}
+
+// setLanemask sets the per-lane mask of the first r lanes.
+func (t *transArgs) setLanemask(r int) {
+	for l := range lanes {
+		t.lanemask[l] = -int32(b2i(l < r))
 	}
 }
 

@@ -15,25 +15,39 @@
 //     with backward gx = col2im(Wᵀ·gy), gW = gy·colᵀ, gb = Σ gy, where
 //     col = im2col(x) holds the input patches.
 //
-// How the products run:
+// How the float32 products run depends on the instruction set, the
+// level (level.go): the best the CPU supports, or the one the environment
+// variable EBM_SIMD names ("avx512", "avx2", "go"); [Kernels] says which
+// runs, for a command's start-up line.
 //
-//   - float32 on CPUs with AVX-512 (not with the purego build tag): the
-//     products are AVX-512 tiles of up to 6×64 outputs kept in registers
-//     (gemm32.go, gemm_amd64.s), which read the filters packed once per call
-//     and their other operand through per-vector bases and per-row offsets,
-//     so they read and write tensors in place. Convolutions of batches of
-//     16 samples or more run in a sample-minor layout (convsm.go): chunks of
+//   - avx512 and avx2: the products are tiles kept in registers (up to
+//     6×64 outputs in AVX-512, 6×16 in AVX2+FMA; gemm32.go,
+//     gemm_amd64.s), which read the filters packed once per call and their
+//     other operand through per-vector bases and per-row offsets, so they
+//     read and write tensors in place. Convolutions of batches of 16
+//     samples or more run in a sample-minor layout (convsm.go): chunks of
 //     16 samples are transposed so that each image position is one vector
-//     of 16 samples, the forward product reads the padded input directly
-//     (no column block), and ∂x is the transposed convolution computed one
-//     stride phase at a time, each a dense product (no col2im). Linear
-//     layers of 16 samples or more transpose the batch the same way and
-//     run one product over all of it (linear32.go). Smaller batches go
-//     through column blocks per chunk of samples (im2col/col2im by vector
-//     rows, rows.go). ∂W goes through internal/blas;
+//     of 16 samples (two 8-lane halves in AVX2), the forward product reads
+//     the padded input directly (no column block), and ∂x is the
+//     transposed convolution computed one stride phase at a time, each a
+//     dense product (no col2im). Linear layers of 16 samples or more
+//     transpose the batch the same way and run one product over all of it
+//     (linear32.go). Smaller batches go through column blocks per chunk of
+//     samples (im2col/col2im, by vector rows in AVX-512, rows.go). ∂W goes
+//     through internal/blas;
 //
-//   - otherwise (float64, other CPUs): im2col, one GEMM per chunk of
-//     samples through internal/blas (OpenBLAS when it loads), col2im.
+//   - go (other CPUs, the purego build tag, EBM_SIMD=go): the same
+//     sample-minor products on tiles written in Go (gemm32_go.go) where
+//     no native BLAS is loaded and the CPU is not amd64; otherwise im2col,
+//     one GEMM per chunk of samples through internal/blas (OpenBLAS when
+//     it loads), col2im;
+//
+//   - float64, always: im2col, GEMM through internal/blas, col2im.
+//
+// The assembly is written by a Go program, go run ./gen (go generate),
+// and reads its arguments' struct fields through the offsets the Go
+// toolchain puts in go_asm.h, so a struct's declaration is the only copy of
+// its layout.
 //
 // Work is split over GOMAXPROCS goroutines in chunks of samples, handed
 // out from a shared counter; each output value is a sum in a fixed order

@@ -3,8 +3,8 @@ package ops
 import "math"
 
 // Float32 kernels of the logistic family. On amd64 they run as AVX2+FMA or
-// AVX-512 assembly (simd_amd64.s, chosen at start-up from the CPU's
-// features); elsewhere, or with the purego build tag, as the pure-Go code
+// AVX-512 assembly (simd_amd64.s, chosen at start-up, level.go); elsewhere,
+// with the purego build tag, or with EBM_SIMD=go, as the pure-Go code
 // below, which follows the same algorithm:
 //
 //	exp(t), t clamped to [−87.3, 89] (n = 128 gives +Inf): n = round(t·log₂e),
@@ -13,18 +13,6 @@ import "math"
 //
 // accurate to about 1 ulp; σ(x) = 1/(1 + exp(−x)) with an exact division.
 // NaN propagates; σ(±Inf) is 1 or ~0.
-
-type simdLevel int
-
-const (
-	levelGo simdLevel = iota
-	levelAVX2
-	levelAVX512
-)
-
-func (l simdLevel) String() string {
-	return [...]string{"go", "avx2", "avx512"}[l]
-}
 
 // simdSet holds one level's assembly kernels; they take a multiple of the
 // level's lane count of elements.
@@ -36,23 +24,12 @@ type simdSet struct {
 	mul        func(z, a, b *float32, n int) // z = a·b
 }
 
+// simd is the level's set (level.go), with simdLanes lanes; simdLanes is 0
+// at the go level.
 var (
-	simd       simdSet
-	simdLanes  int
-	simdLevel_ = levelGo
+	simd      simdSet
+	simdLanes int
 )
-
-func setSIMD(l simdLevel) {
-	simd, simdLanes = simdKernels(l)
-	simdLevel_ = l
-	if simdLanes == 0 {
-		simdLevel_ = levelGo
-	}
-}
-
-// SIMD names the instruction set the float32 element-wise kernels use:
-// "avx512", "avx2" or "go".
-func SIMD() string { return simdLevel_.String() }
 
 const (
 	expHi = 89.0 // round(89·log₂e) = 128: 2¹²⁸ is +Inf, so exp overflows as it should

@@ -2,8 +2,13 @@
 
 package ops
 
-import "golang.org/x/sys/cpu"
-
-//go:generate python3 gen_gemm.py
-
-var tilesAvailable = cpu.X86.HasAVX512F
+// productKernels returns level l's tiles and transposes.
+func productKernels(l simdLevel) (*tileSet, transSet) {
+	switch l {
+	case levelAVX512:
+		return &tilesAVX512, transSet{in: transposeIn, out: transposeOut, inTail: transposeInTail, outTail: transposeOutTail}
+	case levelAVX2:
+		return &tilesAVX2, transSet{in: transposeInAVX2, out: transposeOutAVX2, inTail: transposeInTailAVX2, outTail: transposeOutTailAVX2}
+	}
+	return &tilesGo, transGo
+}

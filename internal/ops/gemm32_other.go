@@ -2,6 +2,6 @@
 
 package ops
 
-var tilesAvailable = false
-
-var tileFuncs [tileRows][tileVecs]func(*tileArgs)
+// productKernels returns the portable tiles and transposes: the only ones
+// in this build.
+func productKernels(simdLevel) (*tileSet, transSet) { return &tilesGo, transGo }

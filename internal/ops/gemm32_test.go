@@ -9,11 +9,12 @@ import (
 )
 
 // TestTileGemm checks every tile shape, lane masks and both kinds of
-// layout against a float64 product.
+// layout against a float64 product, on every level's tiles.
 func TestTileGemm(t *testing.T) {
-	if !tilesAvailable {
-		t.Skip("no AVX-512 on this machine")
-	}
+	eachLevel(t, testTileGemm)
+}
+
+func testTileGemm(t *testing.T, _ simdLevel) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct{ m, n, k, per int }{
 		{1, 16, 1, 0}, {6, 64, 3, 0}, {7, 70, 5, 0}, {13, 129, 17, 0}, {16, 1280, 25, 0},

@@ -296,9 +296,31 @@ func TestShapeErrors(t *testing.T) {
 }
 
 // Benchmarks on the MNIST CNN's second layer (128×16×16×16 → 32 channels,
-// 3×3, stride 2) and the 784→256 Linear, at batch 128 in float32.
+// 3×3, stride 2) and the 784→256 Linear, at batch 128 in float32, on each
+// level this machine runs (level.go) with its tiles ("tiles") and through
+// internal/blas ("blas": EBM_BLAS chooses OpenBLAS or gonum).
+
+// benchPaths runs f as sub-benchmarks level/path.
+func benchPaths(b *testing.B, f func(b *testing.B)) {
+	defer saveKernels().restore()
+	for _, l := range simdLevels() {
+		for _, tiles := range []bool{true, false} {
+			setLevel(l)
+			useTiles = tiles
+			name := l.String() + "/blas"
+			if tiles {
+				name = l.String() + "/tiles"
+			}
+			b.Run(name, f)
+		}
+	}
+}
 
 func benchConv(b *testing.B, which string) {
+	benchPaths(b, func(b *testing.B) { benchConv1(b, which) })
+}
+
+func benchConv1(b *testing.B, which string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	g := geometry(tensor.Shape{128, 16, 16, 16}, tensor.Shape{32, 16, 3, 3}, 2, 1)
 	x := randDense(rng, tensor.Float32, g.xShape()...)
@@ -328,7 +350,9 @@ func BenchmarkConv2dForward(b *testing.B) { benchConv(b, "y") }
 func BenchmarkConv2dDx(b *testing.B)      { benchConv(b, "dx") }
 func BenchmarkConv2dDw(b *testing.B)      { benchConv(b, "dw") }
 
-func BenchmarkLinearForward(b *testing.B) {
+func BenchmarkLinearForward(b *testing.B) { benchPaths(b, benchLinearForward) }
+
+func benchLinearForward(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := randDense(rng, tensor.Float32, 128, 784)
 	w := randDense(rng, tensor.Float32, 256, 784)
@@ -342,7 +366,9 @@ func BenchmarkLinearForward(b *testing.B) {
 	b.ReportMetric(2*128*784*256*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkLinearBackward(b *testing.B) {
+func BenchmarkLinearBackward(b *testing.B) { benchPaths(b, benchLinearBackward) }
+
+func benchLinearBackward(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := randDense(rng, tensor.Float32, 128, 784)
 	w := randDense(rng, tensor.Float32, 256, 784)

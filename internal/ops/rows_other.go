@@ -2,7 +2,5 @@
 
 package ops
 
-var useRows = false
-
 func gatherRows(*rowArgs)     { panic("ops: no row kernels in this build") }
 func scatterAddRows(*rowArgs) { panic("ops: no row kernels in this build") }

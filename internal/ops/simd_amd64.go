@@ -4,8 +4,6 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-//go:generate python3 gen_simd.py
-
 //go:noescape
 func siluFwdAVX2(p0, p1 *float32, n int)
 
@@ -35,15 +33,6 @@ func siluBwdAVX512(p0, p1, p2 *float32, n int)
 
 //go:noescape
 func sigmoidFwdAVX512(p0, p1 *float32, n int)
-
-func init() {
-	switch {
-	case cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		setSIMD(levelAVX512)
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		setSIMD(levelAVX2)
-	}
-}
 
 // simdLevels lists the levels this machine can run, the pure-Go one first.
 func simdLevels() []simdLevel {

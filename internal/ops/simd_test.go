@@ -21,10 +21,10 @@ func testInputs(rng *rand.Rand, n int) []float32 {
 // TestLogisticKernels checks every SIMD level this CPU has (and the pure-Go
 // one) against float64 math, on lengths that exercise the tails.
 func TestLogisticKernels(t *testing.T) {
-	defer setSIMD(simdLevel_)
+	defer saveKernels().restore()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, l := range simdLevels() {
-		setSIMD(l)
+		setLevel(l)
 		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 33, 1000, 70001} {
 			x := testInputs(rng, n)
 			gy := make([]float32, len(x))
@@ -77,7 +77,7 @@ func TestLogisticKernels(t *testing.T) {
 }
 
 func BenchmarkSiLU32(b *testing.B) {
-	defer setSIMD(simdLevel_)
+	defer saveKernels().restore()
 	x := make([]float32, 128*16*16*16)
 	for i := range x {
 		x[i] = float32(i%200)/20 - 5
@@ -85,7 +85,7 @@ func BenchmarkSiLU32(b *testing.B) {
 	y := make([]float32, len(x))
 	gy := make([]float32, len(x))
 	for _, l := range simdLevels() {
-		setSIMD(l)
+		setLevel(l)
 		b.Run("fwd/"+l.String(), func(b *testing.B) {
 			for b.Loop() {
 				SiLU32(y, x)

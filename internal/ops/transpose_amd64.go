@@ -2,8 +2,6 @@
 
 package ops
 
-//go:generate python3 gen_transpose.py
-
 //go:noescape
 func transposeIn(t *transArgs)
 
@@ -15,3 +13,15 @@ func transposeInTail(t *transArgs)
 
 //go:noescape
 func transposeOutTail(t *transArgs)
+
+//go:noescape
+func transposeInAVX2(t *transArgs)
+
+//go:noescape
+func transposeOutAVX2(t *transArgs)
+
+//go:noescape
+func transposeInTailAVX2(t *transArgs)
+
+//go:noescape
+func transposeOutTailAVX2(t *transArgs)

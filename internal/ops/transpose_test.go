@@ -7,13 +7,14 @@ import (
 )
 
 // TestTranspose16 checks both transposes, with and without a short last
-// block, against index arithmetic.
+// block, against index arithmetic, on every level.
 func TestTranspose16(t *testing.T) {
-	if !tilesAvailable {
-		t.Skip("no AVX-512 on this machine")
-	}
+	eachLevel(t, testTranspose16)
+}
+
+func testTranspose16(t *testing.T, _ simdLevel) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{16, 48, 7, 37} {
+	for _, n := range []int{16, 48, 7, 37, 9, 24} {
 		src := randF32(rng, lanes*n)
 		var rows [lanes]unsafe.Pointer
 		for s := range lanes {
