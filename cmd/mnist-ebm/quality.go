@@ -24,8 +24,8 @@ type scored struct {
 
 // qualityTable scores each set of samples (the first scoreN images of
 // each) with the embedded digit classifier and prints them beside real
-// digits and noise.
-func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, seed uint64) error {
+// digits (from the run's -data folder, as training) and noise.
+func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, cfg Config) error {
 	clf, err := quality.LoadClassifier()
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, s
 		}
 		rows = append(rows, scored{name, s})
 	}
-	ref, err := quality.Reference(ctx, clf, quality.ReferenceConfig{N: n, Seed: seed})
+	ref, err := quality.Reference(ctx, clf, quality.ReferenceConfig{N: n, Seed: cfg.Seed, Dir: cfg.Data})
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, s
 
 // scoreRun scores the replay buffer at the end of training.
 func scoreRun(ctx context.Context, cfg Config, m graph.Model, buffer []float64, w io.Writer) error {
-	return qualityTable(ctx, w, map[string][]float64{"replay buffer (newest samples)": buffer}, cfg.Seed)
+	return qualityTable(ctx, w, map[string][]float64{"replay buffer (newest samples)": buffer}, cfg)
 }
 
 // evalQuality scores samples drawn from noise, the run's replay buffer if
@@ -97,5 +97,5 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, w io.Writer) er
 			sets["replay buffer of the run (newest)"] = buf
 		}
 	}
-	return qualityTable(ctx, w, sets, cfg.Seed)
+	return qualityTable(ctx, w, sets, cfg)
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebmgo/ebm/datasets"
+)
+
+// writeMNIST writes a tiny MNIST-format data set into a new folder: nTrain
+// and nTest rows×cols images of random strokes with random labels, as the
+// four IDX files -data expects.
+func writeMNIST(t *testing.T, nTrain, nTest, rows, cols int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(uint64(nTrain), uint64(nTest)))
+	write := func(name string, m *datasets.IDX) {
+		var b bytes.Buffer
+		if err := datasets.WriteIDX(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []struct {
+		img, lbl string
+		n        int
+	}{{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", nTrain}, {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", nTest}} {
+		pix := make([]byte, s.n*rows*cols)
+		for i := range pix {
+			if rng.IntN(4) == 0 {
+				pix[i] = byte(128 + rng.IntN(128))
+			}
+		}
+		lbl := make([]byte, s.n)
+		for i := range lbl {
+			lbl[i] = byte(rng.IntN(10))
+		}
+		write(s.img, &datasets.IDX{Type: datasets.IDXUint8, Dims: []int{s.n, rows, cols}, Data: pix})
+		write(s.lbl, &datasets.IDX{Type: datasets.IDXUint8, Dims: []int{s.n}, Data: lbl})
+	}
+	return dir
+}
+
+// hideModuleCache makes the Go module cache, and with it the MNIST copy
+// there, unreachable for the rest of the test: any use of MNIST that does
+// not honour -data fails.
+func hideModuleCache(t *testing.T) {
+	empty := t.TempDir()
+	for _, k := range []string{"GOMODCACHE", "GOPATH", "HOME"} {
+		t.Setenv(k, empty)
+	}
+	t.Setenv("PATH", empty)
+}
+
+// tinyTrain is a training command line that takes about a second: the
+// quick preset at width 2 on a tiny data set.
+func tinyTrain(dir, data string, more ...string) []string {
+	return append([]string{"train", "-preset", "quick", "-dir", dir, "-data", data, "-hidden", "2",
+		"-iterations", "4", "-steps", "2", "-batch", "8", "-buffer", "32", "-checkpoint-every", "2",
+		"-sample-every", "2", "-num-samples", "8", "-sample-steps", "3"}, more...)
+}
+
+// -data is the one source of MNIST: training, its closing quality score,
+// sample and eval all run with the module cache out of reach.
+func TestDataFolderIsHonoured(t *testing.T) {
+	data := writeMNIST(t, 64, 40, 28, 28)
+	hideModuleCache(t)
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, tinyTrain(dir, data)...)
+	if code != 0 || !strings.Contains(out, "Sample quality") {
+		t.Fatalf("train -data: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr = runCmd(t, "eval", "-dir", dir, "-num-samples", "8", "-sample-steps", "2")
+	if code != 0 || !strings.Contains(out, "AUROC") || !strings.Contains(out, "Sample quality") {
+		t.Fatalf("eval of a run trained with -data: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
