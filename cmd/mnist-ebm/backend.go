@@ -16,7 +16,7 @@ var torchBackend func(cfg Config) (trainer.Backend, string, error)
 // for the start-up line.
 func newBackend(cfg Config) (trainer.Backend, string, error) {
 	if cfg.Backend == "go" {
-		return nil, "go (Gorgonia), BLAS " + blas.Name() + ", element-wise kernels " + ops.SIMD(), nil
+		return nil, "go (Gorgonia), kernels " + ops.Kernels() + ", BLAS " + blas.Name(), nil
 	}
 	if torchBackend == nil {
 		return nil, "", fmt.Errorf("-backend torch: this binary was built without the libtorch backend; build with -tags torch after scripts/torch/setup.sh (see torch/README.md): %w", errUsage)

@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("-batch %d: larger than the %d training images", *batch, train.N)
 	}
 	fmt.Fprintf(out, "MNIST: %d training images (%s), %d test images\n", train.N, train.ImageFile, test.N)
-	fmt.Fprintf(out, "BLAS: %s; SIMD: %s; %d threads\n", ops.BLAS(), ops.SIMD(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "kernels: %s; BLAS: %s; %d threads\n", ops.Kernels(), ops.BLAS(), runtime.GOMAXPROCS(0))
 
 	c := quality.NewClassifier(rand.New(rand.NewPCG(*seed, 1)))
 	fmt.Fprintf(out, "model: %v\n", c.Net)

@@ -85,7 +85,7 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 
 	fmt.Printf("date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Printf("machine: %s, %d cores, GOMAXPROCS=%d, %s/%s\n", cpuModel(), runtime.NumCPU(), threads, runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("ebm: Go %s, BLAS %s, element-wise kernels %s\n", runtime.Version(), blas.Name(), ops.SIMD())
+	fmt.Printf("ebm: Go %s, kernels %s, BLAS %s\n", runtime.Version(), ops.Kernels(), blas.Name())
 	fmt.Printf("command: %s\n", strings.Join(append([]string{"go run ./benchmarks/cmd/compare"}, os.Args[1:]...), " "))
 
 	torchVersion := ""
