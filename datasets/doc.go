@@ -1,6 +1,8 @@
 // Package datasets holds the data ebm trains and tests on: MNIST read from
-// its original IDX files, two-dimensional toy distributions whose densities
-// are known exactly, and a shuffled mini-batch iterator.
+// its original IDX files, images of any other source (a folder of PNG,
+// JPEG and GIF files, any IDX pair such as Fashion-MNIST, KMNIST or
+// EMNIST, CIFAR-10's binary batches), two-dimensional toy distributions
+// whose densities are known exactly, and a shuffled mini-batch iterator.
 //
 // # MNIST
 //
@@ -29,6 +31,50 @@
 // wrong (magic, truncation, trailing bytes, a failed gzip checksum, image
 // and label counts that differ) is an error wrapping ErrBadFormat that names
 // the file.
+//
+// # Images of any source
+//
+// LoadImages reads one split of a data set whose format it detects
+// (DetectFormat) into an ImageSet: N images of shape (C, H, W), planar and
+// row-major like PyTorch's NCHW, scaled to [−1, 1], with labels and class
+// names when the source has them:
+//
+//	train, err := datasets.LoadImages(ctx, "photos", datasets.Train,
+//		datasets.ImagesConfig{Height: 32, Width: 32, Channels: 3})
+//
+// The sources:
+//
+//   - an image folder (LoadImageFolder): PNG, JPEG and GIF files decoded by
+//     the standard library, labelled by the names of their class
+//     sub-folders when there are any, split by train/ and test/ (or val/)
+//     sub-folders when there are any;
+//   - a pair of IDX files (Fashion-MNIST and KMNIST under MNIST's names,
+//     EMNIST's emnist-SET-… files, which are stored transposed and are
+//     turned upright), class names from classes.txt, EMNIST's mapping or
+//     KMNIST's class map, or numbered;
+//   - CIFAR-10's binary batches, records of a label byte and 3×32×32
+//     pixel bytes (DecodeCIFAR10), classes from batches.meta.txt;
+//   - "" for MNIST from the module cache.
+//
+// Every source can be converted: to 1 channel by the luma Y = 0.299 R +
+// 0.587 G + 0.114 B, to 3 by repeating gray, and to any H×W by one of
+// three fits (Fit): ResizeCrop (scale to cover, keep the aspect ratio,
+// cut the centre), Resize (stretch), CenterCrop (cut, no scaling).
+// Scaling is antialiased bilinear, separable, with the weights of PIL's
+// BILINEAR filter: output pixel i of n from m input pixels is centred at
+// c = (i + ½)·s, s = m/n, and input pixel j has weight ∝ tri((j + ½ −
+// c)/max(s, 1)), tri(t) = max(0, 1 − |t|), normalised over the pixels in
+// reach. The tests match torch.nn.functional.interpolate(mode="bilinear",
+// antialias=True) to 10⁻¹².
+//
+// An image folder is read in two passes: every file's header (size,
+// colour), so that mixed sizes without a size to fit them to are reported
+// before any decoding, then the pixels on all cores, with progress
+// reported through ImagesConfig.Progress. Anything unreadable — a file
+// that is not an image, a corrupt or truncated one, a truncated IDX or
+// CIFAR file, an out-of-range label, an empty folder — is one error line
+// naming the file, wrapping ErrBadFormat or ErrNotFound. An ImageSet's
+// Images feed NewBatches like MNIST's.
 //
 // # Toy distributions
 //

@@ -109,3 +109,34 @@ func ExampleReadIDX() {
 	// 00 00 08 01 00 00 00 04
 	// uint8 [4] [7 2 1 0]
 }
+
+func ExampleLoadImages() {
+	// A folder with one sub-folder per class; the format is detected, and
+	// every image is brought to 8×8 RGB in [−1, 1].
+	ctx := context.Background()
+	train, err := datasets.LoadImages(ctx, "testdata/folder/labelled", datasets.Train,
+		datasets.ImagesConfig{Height: 8, Width: 8, Channels: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(train.Format, train.N, "images of shape", train.Shape())
+	fmt.Println("classes:", train.Classes, "labels:", train.Labels)
+
+	// CIFAR-10's binary batches, at their own 3×32×32.
+	cifar, err := datasets.LoadImages(ctx, "testdata/cifar", datasets.Test, datasets.ImagesConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cifar.Format, cifar.N, "images of shape", cifar.Shape(), "first:", cifar.Classes[cifar.Labels[0]])
+
+	// Broken input is one line naming the file.
+	_, err = datasets.LoadImages(ctx, "testdata/folder/non-image", datasets.Train, datasets.ImagesConfig{})
+	fmt.Println(err)
+	// Output:
+	// image folder 8 images of shape [3 8 8]
+	// classes: [circle square] labels: [0 0 0 0 1 1 1 1]
+	// CIFAR-10 2 images of shape [3 32 32] first: horse
+	// datasets: bad format: testdata/folder/non-image/notes.txt is not a PNG, JPEG or GIF image
+}

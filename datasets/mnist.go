@@ -190,22 +190,9 @@ func LoadMNIST(ctx context.Context, split Split, cfg MNISTConfig) (*MNIST, error
 	if cfg.Limit > 0 {
 		limit = cfg.Limit
 	}
-	img, err := readIDXFile(ctx, imgPath, limit)
+	img, lbl, err := readIDXPair(ctx, imgPath, lblPath, limit)
 	if err != nil {
 		return nil, err
-	}
-	if img.Type != IDXUint8 || len(img.Dims) != 3 {
-		return nil, fmt.Errorf("%w: %s: holds a %s %v array; MNIST images are N×rows×cols uint8", ErrBadFormat, imgPath, dimString(img.Dims), img.Type)
-	}
-	lbl, err := readIDXFile(ctx, lblPath, limit)
-	if err != nil {
-		return nil, err
-	}
-	if lbl.Type != IDXUint8 || len(lbl.Dims) != 1 {
-		return nil, fmt.Errorf("%w: %s: holds a %s %v array; MNIST labels are an N uint8 vector", ErrBadFormat, lblPath, dimString(lbl.Dims), lbl.Type)
-	}
-	if img.Dims[0] != lbl.Dims[0] {
-		return nil, fmt.Errorf("%w: %s holds %d images but %s holds %d labels", ErrBadFormat, imgPath, img.Dims[0], lblPath, lbl.Dims[0])
 	}
 	m := &MNIST{
 		N: img.Dims[0], Rows: img.Dims[1], Cols: img.Dims[2],
@@ -219,14 +206,7 @@ func LoadMNIST(ctx context.Context, split Split, cfg MNISTConfig) (*MNIST, error
 		}
 		m.Labels[i] = int(b)
 	}
-	var lut [256]float64
-	for p := range lut {
-		if cfg.Range == Unit {
-			lut[p] = float64(p) / 255
-		} else {
-			lut[p] = 2*float64(p)/255 - 1
-		}
-	}
+	lut := pixelLUT(cfg.Range)
 	m.Images = make([]float64, len(m.Pixels))
 	// Converting 47 million pixels is mostly first-touch page faults on
 	// 376 MB; spread it over the available cores.

@@ -213,7 +213,7 @@ func TestMNISTBadFiles(t *testing.T) {
 			writeMNIST(t, dir, false, 2, []byte{1, 2})
 			os.Rename(filepath.Join(dir, "train-labels-idx1-ubyte"), filepath.Join(dir, "train-images-idx3-ubyte"))
 			os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), encodeIDX(t, &IDX{IDXUint8, []int{2}, []byte{1, 2}}), 0o644)
-		}, "train-images-idx3-ubyte", "MNIST images are N×rows×cols uint8"},
+		}, "train-images-idx3-ubyte", "images are N×rows×cols uint8"},
 		{"truncated gzip", func(dir string) {
 			writeMNIST(t, dir, true, 50, make([]byte, 50))
 			p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
