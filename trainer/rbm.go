@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/internal/blas"
+	"github.com/ebmgo/ebm/internal/mathx"
 	"github.com/ebmgo/ebm/sampling"
 )
 
@@ -173,15 +172,18 @@ func (c *RBMConfig) validate() error {
 // with μ = 0.5 for the first epochs and 0.9 after, and ε optionally
 // decaying linearly to zero over the run.
 //
-// Each update
-// costs 2k + 3 matrix products of batch × nv × nh (2k + 4 for PCD),
-// through ebm's BLAS engine (OpenBLAS when installed), and the
-// element-wise work is shared among GOMAXPROCS goroutines.
+// The block Gibbs steps, conditionals and monitoring go through the
+// energy.RBM being trained (its batched conditionals: one matrix product
+// per layer, element-wise work and Bernoulli draws on GOMAXPROCS
+// goroutines); the trainer adds the sufficient statistics and the update.
+// Each update costs 2k + 3 matrix products of batch × nv × nh (2k + 4 for
+// PCD), through ebm's BLAS engine (OpenBLAS when installed).
 //
-// The trainer writes the parameters into the RBM after every update, so
-// the RBM is current whenever Progress is called or Run returns. It reads
-// them back at the start of Run, so a caller may change the RBM between
-// runs. MarshalBinary and UnmarshalBinary save and restore the whole
+// The trainer keeps the optimiser's copy of the parameters and their
+// momentum, and writes the parameters into the RBM after every update, so
+// the RBM is current whenever Progress is called, Gibbs sampling runs, or
+// Run returns. It reads them back at the start of Run, so a caller may
+// change the RBM between runs. MarshalBinary and UnmarshalBinary save and restore the whole
 // training state (parameters, momentum, chains, generators, position in
 // the data), so a resumed run continues the uninterrupted one bit for bit.
 //
@@ -200,7 +202,7 @@ type RBMTrainer struct {
 	pcg     *rand.PCG
 	rng     *rand.Rand
 
-	w, b, c    []float64 // parameters, mirrored into rbm
+	w, b, c    []float64 // the optimiser's parameters, written into rbm
 	iw, ib, ic []float64 // momentum increments
 	gw, gb, gc []float64 // gradient estimate
 	pcd        []float64 // persistent chains, chains×nv (PCD)
@@ -210,7 +212,6 @@ type RBMTrainer struct {
 	vn, phn []float64 // negative visible units, their hidden probabilities
 	hn      []float64 // negative hidden samples
 	monitor []float64 // monitor rows
-	shards  shardRNG
 
 	epoch   int // epochs done
 	inEpoch int // updates done in the current epoch
@@ -261,11 +262,9 @@ func NewRBMTrainer(rbm *energy.RBM, data []float64, cfg RBMConfig) (*RBMTrainer,
 		// Start the chains at random training rows, binarised.
 		t.pcd = make([]float64, t.chains*nv)
 		for r := range t.chains {
-			src := data[t.rng.IntN(rows)*nv:]
-			for i := range nv {
-				t.pcd[r*nv+i] = bernoulli(t.rng, src[i])
-			}
+			copy(t.pcd[r*nv:(r+1)*nv], data[t.rng.IntN(rows)*nv:])
 		}
+		mathx.Bernoulli(t.rng, t.pcd, nv)
 	}
 	if m := cfg.MonitorRows; m > 0 {
 		m = min(m, rows)
@@ -287,13 +286,6 @@ func checkUnit(x []float64, nv int) error {
 	return nil
 }
 
-func bernoulli(rng *rand.Rand, p float64) float64 {
-	if rng.Float64() < p {
-		return 1
-	}
-	return 0
-}
-
 // TrainRBM trains rbm on data (N×nv, values in [0, 1]) as cfg says and
 // returns the per-epoch progress: NewRBMTrainer followed by Run.
 func TrainRBM(ctx context.Context, rbm *energy.RBM, data []float64, cfg RBMConfig) ([]RBMProgress, error) {
@@ -303,42 +295,6 @@ func TrainRBM(ctx context.Context, rbm *energy.RBM, data []float64, cfg RBMConfi
 	}
 	err = t.Run(ctx)
 	return t.History(), err
-}
-
-// InitRBM returns an RBM with nv visible and nh hidden units initialised
-// for data (N×nv, values in [0, 1]) as Hinton's practical guide (§8)
-// recommends: weights drawn from N(0, scale²) (scale 0 means 0.01), hidden
-// biases 0, and visible biases at the log-odds log(p_i / (1 − p_i)) of the
-// data marginals, smoothed as p_i = (Σ_n x_ni + 1) / (N + 2) so that
-// pixels that are never on get a large negative bias rather than −∞. It
-// panics if rng is nil, nv or nh is below 1, or scale is negative, and
-// returns an error if data is not a whole number of rows or holds a value
-// outside [0, 1].
-func InitRBM(rng *rand.Rand, data []float64, nv, nh int, scale float64) (*energy.RBM, error) {
-	if rng == nil {
-		panic("trainer: InitRBM: nil rng")
-	}
-	if nv < 1 || nh < 1 {
-		panic(fmt.Sprintf("trainer: InitRBM: %d visible and %d hidden units", nv, nh))
-	}
-	if !(scale >= 0) || math.IsInf(scale, 0) {
-		panic(fmt.Sprintf("trainer: InitRBM: scale %v, want a finite value ≥ 0", scale))
-	}
-	if scale == 0 {
-		scale = 0.01
-	}
-	if len(data) == 0 || len(data)%nv != 0 {
-		return nil, fmt.Errorf("trainer: InitRBM: %d data values is not a positive whole number of rows of %d units: %w", len(data), nv, energy.ErrShape)
-	}
-	if err := checkUnit(data, nv); err != nil {
-		return nil, fmt.Errorf("trainer: InitRBM: %w", err)
-	}
-	w := make([]float64, nv*nh)
-	for i := range w {
-		w[i] = scale * rng.NormFloat64()
-	}
-	b := sampling.BaseRateBias(data, nv, 1)
-	return energy.NewRBM(nv, nh, w, b, make([]float64, nh))
 }
 
 // RBM returns the RBM being trained.
@@ -466,42 +422,31 @@ func (t *RBMTrainer) Gradient(dw, db, dc, v []float64) error {
 
 // hiddenProbs sets p = σ(c + v·W) for the n rows of v.
 func (t *RBMTrainer) hiddenProbs(p, v []float64, n int) {
-	for r := range n {
-		copy(p[r*t.nh:(r+1)*t.nh], t.c)
-	}
-	blas.Dgemm(false, false, n, t.nh, t.nv, 1, v[:n*t.nv], t.nv, t.w, t.nh, 1, p[:n*t.nh], t.nh)
-	t.shards.apply(t.rng, p[:n*t.nh], t.nh, func(_ *rand.Rand, x []float64) {
-		for j, a := range x {
-			x[j] = sigmoid(a)
-		}
-	})
+	t.must(t.rbm.HiddenProbs(p[:n*t.nh], v[:n*t.nv]))
 }
 
-// visibleProbs sets p = σ(b + h·Wᵀ) for the n rows of h, and draws p into
+// visible sets p = σ(b + h·Wᵀ) for the n rows of h, and draws p into
 // binary samples unless probs is set.
 func (t *RBMTrainer) visible(p, h []float64, n int, probs bool) {
-	for r := range n {
-		copy(p[r*t.nv:(r+1)*t.nv], t.b)
+	if probs {
+		t.must(t.rbm.VisibleProbs(p[:n*t.nv], h[:n*t.nh]))
+		return
 	}
-	blas.Dgemm(false, true, n, t.nv, t.nh, 1, h[:n*t.nh], t.nh, t.w, t.nh, 1, p[:n*t.nv], t.nv)
-	t.shards.apply(t.rng, p[:n*t.nv], t.nv, func(rng *rand.Rand, x []float64) {
-		for i, a := range x {
-			x[i] = sigmoid(a)
-			if !probs {
-				x[i] = bernoulli(rng, x[i])
-			}
-		}
-	})
+	t.must(t.rbm.SampleVisible(t.rng, p[:n*t.nv], h[:n*t.nh]))
 }
 
-// sampleHidden sets h ~ Bernoulli(p) element-wise.
+// sampleHidden sets h ~ Bernoulli(p) element-wise for n rows.
 func (t *RBMTrainer) sampleHidden(h, p []float64, n int) {
 	copy(h[:n*t.nh], p[:n*t.nh])
-	t.shards.apply(t.rng, h[:n*t.nh], t.nh, func(rng *rand.Rand, x []float64) {
-		for j, q := range x {
-			x[j] = bernoulli(rng, q)
-		}
-	})
+	mathx.Bernoulli(t.rng, h[:n*t.nh], t.nh)
+}
+
+// must panics on an error of the RBM's conditionals: the trainer sizes
+// every buffer it passes, so an error is a defect of the trainer.
+func (t *RBMTrainer) must(err error) {
+	if err != nil {
+		panic("trainer: RBMTrainer: " + err.Error())
+	}
 }
 
 // estimate sets t.gw, t.gb, t.gc to the gradient estimate for the n data
@@ -591,49 +536,18 @@ func (t *RBMTrainer) monitorStats() (recon, free float64) {
 	nv, nh := t.nv, t.nh
 	m := len(t.monitor) / nv
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.epoch)))
-	p, h, pv := make([]float64, m*nh), make([]float64, m*nh), make([]float64, m*nv)
-	for r := range m {
-		copy(p[r*nh:(r+1)*nh], t.c)
+	f, h, pv := make([]float64, m), make([]float64, m*nh), make([]float64, m*nv)
+	t.must(t.rbm.F(f, t.monitor))
+	for _, x := range f {
+		free += x
 	}
-	blas.Dgemm(false, false, m, nh, nv, 1, t.monitor, nv, t.w, nh, 1, p, nh)
-	for r := range m {
-		v := t.monitor[r*nv : (r+1)*nv]
-		f := 0.0
-		for i, x := range v {
-			f += t.b[i] * x
-		}
-		for _, a := range p[r*nh : (r+1)*nh] {
-			f += softplus(a)
-		}
-		free += f
-	}
-	for j, a := range p {
-		h[j] = bernoulli(rng, sigmoid(a))
-	}
-	for r := range m {
-		copy(pv[r*nv:(r+1)*nv], t.b)
-	}
-	blas.Dgemm(false, true, m, nv, nh, 1, h, nh, t.w, nh, 1, pv, nv)
-	for j, a := range pv {
-		d := t.monitor[j] - sigmoid(a)
+	t.must(t.rbm.SampleHidden(rng, h, t.monitor))
+	t.must(t.rbm.VisibleProbs(pv, h))
+	for j, p := range pv {
+		d := t.monitor[j] - p
 		recon += d * d
 	}
 	return recon / float64(m), free / float64(m)
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-func softplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log1p(math.Exp(-x))
-	}
-	return math.Log1p(math.Exp(x))
 }
 
 func rms(x []float64) float64 {
@@ -642,63 +556,6 @@ func rms(x []float64) float64 {
 		s += v * v
 	}
 	return math.Sqrt(s / float64(len(x)))
-}
-
-// shardRNG runs element-wise work on row blocks in parallel. The blocks
-// are fixed (shardRows rows each, whatever GOMAXPROCS is) and each gets
-// its own generator, seeded from the trainer's, so results do not depend
-// on the number of goroutines.
-type shardRNG struct {
-	pcgs []*rand.PCG
-	rngs []*rand.Rand
-}
-
-// shardRows is the number of rows per block.
-const shardRows = 16
-
-// apply calls fn on each block of rows of x (rows of width cols) with the
-// block's generator, reseeded from rng.
-func (s *shardRNG) apply(rng *rand.Rand, x []float64, cols int, fn func(rng *rand.Rand, x []float64)) {
-	rows := len(x) / cols
-	blocks := (rows + shardRows - 1) / shardRows
-	for len(s.pcgs) < blocks {
-		p := rand.NewPCG(0, 0)
-		s.pcgs = append(s.pcgs, p)
-		s.rngs = append(s.rngs, rand.New(p))
-	}
-	for i := range blocks {
-		s.pcgs[i].Seed(rng.Uint64(), rng.Uint64())
-	}
-	block := func(i int) []float64 {
-		return x[i*shardRows*cols : min((i+1)*shardRows, rows)*cols]
-	}
-	workers := min(runtime.GOMAXPROCS(0), blocks)
-	if workers <= 1 || len(x) < 8192 {
-		for i := range blocks {
-			fn(s.rngs[i], block(i))
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var next int
-	var mu sync.Mutex
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= blocks {
-					return
-				}
-				fn(s.rngs[i], block(i))
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // rbmMagic starts an encoded RBMTrainer state.

@@ -481,7 +481,7 @@ func TestRBMTrainingImprovesLikelihood(t *testing.T) {
 			// cross between the sharp modes only slowly.
 			{Epochs: 60, BatchSize: 20, Persistent: true, LearningRate: 0.2, Momentum: -1, FinalMomentum: -1, DecayLR: true},
 		} {
-			r, err := trainer.InitRBM(rand.New(rand.NewPCG(seed, 6)), data, nv, nh, 0)
+			r, err := energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 6)), nv, nh, energy.RBMInit{Data: data})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -505,49 +505,6 @@ func TestRBMTrainingImprovesLikelihood(t *testing.T) {
 				t.Errorf("%s: reconstruction error %.4f → %.4f did not fall", name, hist[0].ReconError, hist[len(hist)-1].ReconError)
 			}
 		}
-	}
-}
-
-func TestInitRBM(t *testing.T) {
-	const nv, nh, n = 5, 400, 9
-	data := make([]float64, n*nv)
-	for r := range n {
-		for i := range nv {
-			if r < i*2 {
-				data[r*nv+i] = 1
-			}
-		}
-	}
-	r, err := trainer.InitRBM(rand.New(rand.NewPCG(1, 2)), data, nv, nh, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, b, c := r.Params()
-	for i := range nv {
-		p := (float64(min(2*i, n)) + 1) / (n + 2)
-		if want := math.Log(p / (1 - p)); math.Abs(b[i]-want) > 1e-12 {
-			t.Errorf("visible bias %d = %v, want log-odds %v", i, b[i], want)
-		}
-	}
-	for j, x := range c {
-		if x != 0 {
-			t.Errorf("hidden bias %d = %v, want 0", j, x)
-		}
-	}
-	// Sample variance of 2000 N(0, 0.01²) draws: relative SE √(2/2000).
-	var s2 float64
-	for _, x := range w {
-		s2 += x * x
-	}
-	sd := math.Sqrt(s2 / float64(len(w)))
-	if math.Abs(sd/0.01-1) > 5*math.Sqrt(2.0/float64(len(w)))/2 {
-		t.Errorf("weight scale %.5f, want 0.01", sd)
-	}
-	if _, err := trainer.InitRBM(rand.New(rand.NewPCG(1, 2)), []float64{0, 1, 2, 0, 1}, nv, nh, 0); err == nil {
-		t.Error("InitRBM accepted a value of 2")
-	}
-	if _, err := trainer.InitRBM(rand.New(rand.NewPCG(1, 2)), []float64{0, 1, 1}, nv, nh, 0); !errors.Is(err, energy.ErrShape) {
-		t.Errorf("InitRBM with 3 values for 5 units: %v, want ErrShape", err)
 	}
 }
 
@@ -578,7 +535,7 @@ func TestRBMDeterministicAndResume(t *testing.T) {
 	for _, persistent := range []bool{false, true} {
 		cfg := trainer.RBMConfig{Epochs: 4, BatchSize: 30, Steps: 2, Persistent: persistent, Chains: 7, Seed: 9, MonitorRows: 50}
 		fresh := func() *energy.RBM {
-			r, err := trainer.InitRBM(rand.New(rand.NewPCG(4, 4)), data, 10, 5, 0.1)
+			r, err := energy.NewRandomRBM(rand.New(rand.NewPCG(4, 4)), 10, 5, energy.RBMInit{WeightScale: 0.1, Data: data})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -702,7 +659,7 @@ func TestRBMTrainerErrors(t *testing.T) {
 func ExampleTrainRBM() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	data, truth := prototypeData(rng, 300, 12, 0.05)
-	rbm, err := trainer.InitRBM(rng, data, 12, 6, 0)
+	rbm, err := energy.NewRandomRBM(rng, 12, 6, energy.RBMInit{Data: data})
 	if err != nil {
 		panic(err)
 	}
@@ -735,7 +692,7 @@ func ExampleTrainRBM() {
 	// Output:
 	// true mixture: -3.37 nats per row
 	// base rates:   -5.94 nats per row
-	// PCD-1, 60 epochs: -3.55 nats per row
+	// PCD-1, 60 epochs: -3.51 nats per row
 }
 
 // benchRBM measures training updates of an nv×nh RBM on random binary data
@@ -750,7 +707,7 @@ func benchRBM(b *testing.B, nh, k int, persistent bool) {
 			data[i] = 1
 		}
 	}
-	r, err := trainer.InitRBM(rng, data, nv, nh, 0)
+	r, err := energy.NewRandomRBM(rng, nv, nh, energy.RBMInit{Data: data})
 	if err != nil {
 		b.Fatal(err)
 	}

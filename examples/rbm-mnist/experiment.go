@@ -18,7 +18,7 @@ import (
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/energy"
-	"github.com/ebmgo/ebm/internal/cputime"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/trainer"
 )
 
@@ -140,7 +140,7 @@ type clock struct {
 	cpu  float64
 }
 
-func startClock() clock { return clock{time.Now(), cputime.Seconds()} }
+func startClock() clock { return clock{time.Now(), platform.CPUSeconds()} }
 
 // since returns the wall and CPU seconds since c started; CPU is −1 where
 // the platform cannot measure it.
@@ -149,7 +149,7 @@ func (c clock) since() (wall, cpu float64) {
 	if c.cpu < 0 {
 		return wall, -1
 	}
-	return wall, cputime.Seconds() - c.cpu
+	return wall, platform.CPUSeconds() - c.cpu
 }
 
 // dataset is the binarised MNIST of a run.
@@ -281,7 +281,7 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	h := fnv.New64a()
 	h.Write([]byte(mr.Slug))
 	seed := cfg.Seed ^ h.Sum64()
-	rbm, err := trainer.InitRBM(rand.New(rand.NewPCG(seed, 1)), data.train, nv, ms.Hidden, 0)
+	rbm, err := energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 1)), nv, ms.Hidden, energy.RBMInit{Data: data.train})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", mr.Name, err)
 	}
