@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -27,11 +29,14 @@ func auroc(pos, neg []float64) float64 {
 	for _, s := range neg {
 		all = append(all, item{s, false})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	// cmp.Compare is a total order (NaN first, NaN ties NaN), and every
+	// pass of the tie loop advances, so scores that are not numbers cannot
+	// stall it; callers refuse non-finite energies before they get here.
+	slices.SortFunc(all, func(a, b item) int { return cmp.Compare(a.s, b.s) })
 	var rankSum float64
 	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].s == all[i].s {
+		j := i + 1
+		for j < len(all) && cmp.Compare(all[j].s, all[i].s) == 0 {
 			j++
 		}
 		mid := float64(i+j+1) / 2 // mean of ranks i+1..j
@@ -46,18 +51,35 @@ func auroc(pos, neg []float64) float64 {
 	return (rankSum - np*(np+1)/2) / (np * nn)
 }
 
-// energies returns f of every image in x.
-func energies(e *graph.Energy, x []float64) ([]float64, error) {
+// energies returns f of every image in x, of the set called what; a NaN or
+// infinite energy is an error. It stops when ctx is cancelled.
+func energies(ctx context.Context, e *graph.Energy, what string, x []float64) ([]float64, error) {
 	const batch = 500
 	n := len(x) / 784
 	out := make([]float64, n)
 	for i := 0; i < n; i += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		j := min(n, i+batch)
 		if err := e.F(out[i:j], x[i*784:j*784]); err != nil {
 			return nil, err
 		}
+		if k := firstNonFinite(out[i:j]); k >= 0 {
+			return nil, fmt.Errorf("the energy of %s %d is %g: a model with NaN or infinite energies cannot be evaluated", what, i+k, out[i+k])
+		}
 	}
 	return out, nil
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in v, or −1.
+func firstNonFinite(v []float64) int {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return i
+		}
+	}
+	return -1
 }
 
 // outOfDistribution returns the test digits' contrasts: uniform noise,
@@ -118,9 +140,9 @@ func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "mnist-ebm: evaluating %s on %d test digits\n", path, test.N)
-	fTest, err := energies(e, test.Images)
+	fTest, err := energies(ctx, e, "test digit", test.Images)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "\nOut-of-distribution detection by energy (AUROC: P(f(test digit) > f(other)); 0.5 is chance)\n")
 	fmt.Fprintf(stdout, "  %-34s %10s %8s\n", "test digits against", "mean f", "AUROC")
@@ -132,9 +154,9 @@ func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		f, err := energies(e, sets[name])
+		f, err := energies(ctx, e, "image of \""+name+"\"", sets[name])
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		fmt.Fprintf(stdout, "  %-34s %10.4f %8.4f\n", name, mean(f), auroc(fTest, f))
 	}

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 const usageHead = `usage: mnist-ebm [train|sample|eval] [flags]
@@ -28,10 +26,7 @@ Settings: -preset (%s), then -config FILE.json, then flags.
 var errUsage = errors.New("usage")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(run(signalContext(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run is the whole program; it returns the exit code.
@@ -64,6 +59,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, context.Canceled):
+		var sig signalError
+		if errors.As(context.Cause(ctx), &sig) {
+			fmt.Fprintf(stderr, "mnist-ebm: %v\n", sig)
+			return sig.exitCode()
+		}
 		fmt.Fprintf(stderr, "mnist-ebm: interrupted\n")
 		return 130
 	case errors.Is(err, errUsage):

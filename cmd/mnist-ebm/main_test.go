@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -240,5 +241,18 @@ func TestSettingsFileErrors(t *testing.T) {
 		if code != 2 || len(lines) != 1 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// Scores that are not numbers cannot stall the AUROC (its tie loop once
+// spun for ever on NaN).
+func TestAUROCNaN(t *testing.T) {
+	nan := math.NaN()
+	done := make(chan float64)
+	go func() { done <- auroc([]float64{nan, 1, nan}, []float64{nan, 0}) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("auroc with NaN scores did not return")
 	}
 }

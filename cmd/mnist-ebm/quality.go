@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/safetensors"
 	"github.com/ebmgo/ebm/quality"
@@ -40,6 +41,13 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, c
 	for _, name := range names {
 		n = min(n, len(sets[name])/784)
 	}
+	// The real digits for scale come from the training split: as many as
+	// the samples, if it has that many.
+	train, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{Dir: cfg.Data, Limit: n})
+	if err != nil {
+		return err
+	}
+	n = min(n, train.N)
 	for _, name := range names {
 		s, err := quality.Score(ctx, clf, sets[name][:n*784], n)
 		if err != nil {
@@ -90,7 +98,7 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, w io.Writer) er
 		n := max(cfg.NumSamples, scoreN)
 		x, err := drawSamples(ctx, cfg, m, n, cfg.SampleSteps, 0, nil)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", cfg.modelPath(), err)
 		}
 		sets[fmt.Sprintf("fresh samples (noise + %d Langevin steps)", cfg.SampleSteps)] = x
 		if buf, _, err := trainer.ReadBuffer(cfg.Dir); err == nil {

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/nn"
 )
 
 // writeMNIST writes a tiny MNIST-format data set into a new folder: nTrain
@@ -47,6 +50,21 @@ func writeMNIST(t *testing.T, nTrain, nTest, rows, cols int) string {
 	return dir
 }
 
+// writeModel writes the parameters of cfg's network, changed by edit if
+// it is not nil, to a new file and returns its path.
+func writeModel(t *testing.T, cfg Config, edit func(m *nn.Sequential)) string {
+	t.Helper()
+	m := cfg.newModel()
+	if edit != nil {
+		edit(m)
+	}
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := nn.SaveFile(path, m); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // hideModuleCache makes the Go module cache, and with it the MNIST copy
 // there, unreachable for the rest of the test: any use of MNIST that does
 // not honour -data fails.
@@ -79,5 +97,60 @@ func TestDataFolderIsHonoured(t *testing.T) {
 	code, out, stderr = runCmd(t, "eval", "-dir", dir, "-num-samples", "8", "-sample-steps", "2")
 	if code != 0 || !strings.Contains(out, "AUROC") || !strings.Contains(out, "Sample quality") {
 		t.Fatalf("eval of a run trained with -data: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// A model with NaN parameters, or finite ones whose energies overflow, is
+// an error in sample and eval — one line that says so, promptly — not a
+// hang in the AUROC's tie loop nor PNGs of noise.
+func TestNaNModel(t *testing.T) {
+	data := writeMNIST(t, 16, 24, 28, 28)
+	quick := presets["quick"]
+	nanModel := writeModel(t, quick, func(m *nn.Sequential) {
+		p := m.Params()[0]
+		v := p.Float64s(nil)
+		v[3] = math.NaN()
+		p.SetFloat64s(v)
+	})
+	// Every weight and bias at 3e38: finite, but the energies overflow
+	// float32.
+	hugeModel := writeModel(t, quick, func(m *nn.Sequential) {
+		for _, p := range m.Params() {
+			v := p.Float64s(nil)
+			for i := range v {
+				v[i] = 3e38
+			}
+			p.SetFloat64s(v)
+		}
+	})
+	for _, tc := range []struct {
+		model, want string
+	}{
+		{nanModel, "holds NaN (element 3)"},
+		{hugeModel, "NaN or infinite energies"},
+	} {
+		for _, mode := range []string{"eval", "sample"} {
+			dir := t.TempDir()
+			done := make(chan struct{})
+			var code int
+			var out, stderr string
+			go func() {
+				defer close(done)
+				code, out, stderr = runCmd(t, mode, "-preset", "quick", "-dir", dir, "-data", data, "-model", tc.model,
+					"-num-samples", "4", "-sample-steps", "3")
+			}()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("%s of %s: still running after 2 minutes", mode, tc.model)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code != 1 || len(lines) != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s of a model with %q: exit %d\nstdout:\n%s\nstderr:\n%s", mode, tc.want, code, out, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "samples.png")); err == nil {
+				t.Errorf("%s of a model with %q wrote samples.png", mode, tc.want)
+			}
+		}
 	}
 }

@@ -17,18 +17,29 @@ import (
 	"github.com/ebmgo/ebm/viz"
 )
 
+// modelPath is the file of parameters sample and eval load.
+func (c Config) modelPath() string {
+	if c.Model != "" {
+		return c.Model
+	}
+	return filepath.Join(c.Dir, "model.safetensors")
+}
+
 // loadModel builds the run's network and loads its trained parameters.
 func loadModel(cfg Config) (*nn.Sequential, string, error) {
-	path := cfg.Model
-	if path == "" {
-		path = filepath.Join(cfg.Dir, "model.safetensors")
-	}
+	path := cfg.modelPath()
 	m := cfg.newModel()
 	if err := nn.LoadFile(path, m); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, path, fmt.Errorf("no trained model at %s: train one first (go run ./cmd/mnist-ebm -dir %s) or give -model", path, cfg.Dir)
 		}
 		return nil, path, fmt.Errorf("loading %s (built with -hidden %d): %w", path, cfg.Hidden, err)
+	}
+	for _, p := range m.Params() {
+		v := p.Float64s(nil)
+		if k := firstNonFinite(v); k >= 0 {
+			return nil, path, fmt.Errorf("%s: parameter %q holds %g (element %d): a model with NaN or infinite parameters gives NaN energies", path, p.Name, v[k], k)
+		}
 	}
 	return m, path, nil
 }
@@ -49,6 +60,7 @@ func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, s
 	}
 	out := make([]float64, 0, n*784)
 	x := make([]float64, batch*784)
+	divergent := 0
 	for done := 0; done < n; done += batch {
 		b := min(batch, n-done)
 		trainer.UniformNoise(rng, x[:b*784])
@@ -66,12 +78,23 @@ func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, s
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if s, _, err = k.Step(rng, s); err != nil {
+			var info sampling.Info
+			if s, info, err = k.Step(rng, s); err != nil {
 				return nil, err
+			}
+			for _, d := range info.Divergent {
+				if d {
+					divergent++
+				}
 			}
 			if snap != nil && done == 0 && snapEvery > 0 && step%snapEvery == 0 {
 				snap(step, s.X)
 			}
+		}
+		// A chain whose energy or gradient was ever NaN or infinite stood
+		// still at that step; its end point is no sample of the model.
+		if c := firstNonFinite(s.F); c >= 0 || divergent > 0 {
+			return nil, fmt.Errorf("the model gave NaN or infinite energies or gradients in %d of %d Langevin transitions (chains 1–%d, %d steps each): its chains cannot move, so there are no samples to show", divergent, steps*(done+b), done+b, steps)
 		}
 		out = append(out, s.X...)
 	}
@@ -109,7 +132,7 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		}
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	grid := viz.GridConfig{Low: -1, High: 1, Scale: 2}
 	if err := viz.SaveImageGrid(out, x, imageShape, grid); err != nil {
