@@ -3,6 +3,8 @@ package datasets
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // EightGaussians is FFJORD's "8gaussians": an equal mixture of eight
@@ -55,7 +57,7 @@ func (g EightGaussians) Toy() (*Toy, error) {
 				dx, dy := x-m[0], y-m[1]
 				a[k] = -(dx*dx + dy*dy) / (2 * v)
 			}
-			lse := logSumExp(a[:])
+			lse := mathx.LogSumExp(a[:])
 			if grad != nil {
 				// ∇ log p = Σ_k r_k (μ_k − x)/σ², r_k the responsibilities.
 				var gx, gy float64

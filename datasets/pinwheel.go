@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // Pinwheel is FFJORD's "pinwheel" (from Johnson et al. 2016): Gaussian
@@ -92,7 +94,7 @@ func (pw Pinwheel) Toy() (*Toy, error) {
 				f0, f1 := (c*x-s*y)/2, (s*x+c*y)/2
 				a[k] = -(f0-1)*(f0-1)/(2*rs*rs) - f1*f1/(2*ts*ts)
 			}
-			lse := logSumExp(a)
+			lse := mathx.LogSumExp(a)
 			if grad != nil {
 				// ∇_y log N(f(y)) = Jᵀg with g = ∇_f log N and
 				// J = ½[R(α) + R'(α)·y·∇αᵀ], ∇α = ½·tw·y/|y|.

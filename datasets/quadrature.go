@@ -79,19 +79,3 @@ func gridSum(x0, y0, hx, hy float64, nx, ny int, f func(x, y float64) float64) f
 	}
 	return s * hx * hy
 }
-
-// logSumExp returns log Σ exp(a_i) without overflow.
-func logSumExp(a []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range a {
-		m = max(m, v)
-	}
-	if math.IsInf(m, 0) {
-		return m
-	}
-	var s float64
-	for _, v := range a {
-		s += math.Exp(v - m)
-	}
-	return m + math.Log(s)
-}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // Rings is FFJORD's "rings": concentric circles of equal weight, each a
@@ -80,7 +82,7 @@ func (rg Rings) Toy() (*Toy, error) {
 					dr[i] = (R*(besselI1e(z)/i0-1) - (r - R)) / v
 				}
 			}
-			lse := logSumExp(a)
+			lse := mathx.LogSumExp(a)
 			if grad != nil {
 				// ∇ log p = (∂ log p/∂r)·x/r, with ∂ log p/∂r the
 				// responsibility-weighted ∂ log p_k/∂r; at the origin p is
