@@ -48,3 +48,36 @@ func ExampleSequential_shapeError() {
 	// Output:
 	// Sequential[0] Linear(784→256): input shape (8, 1, 28, 28), want (N, 784)
 }
+
+// Energies for colour images: the tutorial CNN sized from the input shape,
+// and the small residual network of image-EBM papers.
+func ExampleNewResNet() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cnn, err := nn.NewCNN(rng, nn.CNNConfig{Channels: 3, Height: 32, Width: 32})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 32, Width: 32})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("CNN:", graph.NumParams(cnn), "parameters")
+	fmt.Println("ResNet:", graph.NumParams(res), "parameters")
+	for _, p := range res.Params()[6:12] {
+		fmt.Println(p.Name, p.Shape())
+	}
+	_, err = nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 4, Width: 4, Stages: 4})
+	fmt.Println(err)
+	// Output:
+	// CNN: 98273 parameters
+	// ResNet: 306817 parameters
+	// 2.conv1.weight [64 32 3 3]
+	// 2.conv1.bias [64]
+	// 2.conv2.weight [64 64 3 3]
+	// 2.conv2.bias [64]
+	// 2.skip.weight [64 32 1 1]
+	// 2.skip.bias [64]
+	// nn: NewResNet: 4 stages halve 4×4 images 3 times, to less than a pixel
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ebmgo/ebm/graph"
@@ -115,7 +117,15 @@ func TestLayerGradients(t *testing.T) {
 		tc{"MLP", nn.NewMLP(rng, nn.SiLU, 4, 8, 8, 1), []int{4}, 1},
 		tc{"ImageMLP", nn.NewImageMLP(rng, nn.Softplus, 16, 8, 1), []int{1, 4, 4}, 1},
 		tc{"MNISTCNN", nn.NewMNISTCNN(rng, 4), []int{1, 28, 28}, 1},
+		tc{"CNN 3×9×7", must(nn.NewCNN(rng, nn.CNNConfig{Channels: 3, Height: 9, Width: 7, Hidden: 4})), []int{3, 9, 7}, 1},
+		tc{"ResNet 3×8×6", must(nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 8, Width: 6, Filters: 2, Stages: 2, Blocks: 2})), []int{3, 8, 6}, 1},
 	)
+	for _, s := range [][3]int{{2, 2, 1}, {2, 3, 1}, {2, 3, 2}} {
+		b := must(nn.NewResBlock(rng, s[0], s[1], s[2], nil))
+		o := (6-1)/s[2] + 1
+		add(b.String(), b, []int{s[0], 6, 6}, s[1]*o*o, 1)
+	}
+	add("GlobalAvgPool", nn.GlobalAvgPool{}, []int{3, 4, 5}, 3, 1)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { gradTest(t, c.model, c.shape, c.scale) })
 	}
@@ -218,3 +228,64 @@ func TestSequentialNames(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// NewMNISTCNN is NewCNN on 1×28×28 and keeps the parameters it always had:
+// the same names, shapes and draws as the explicit layer list, so saved
+// models still load.
+func TestMNISTCNNIsCNN(t *testing.T) {
+	old := func(rng *rand.Rand, hidden int) *nn.Sequential {
+		c1, c2, c3 := hidden/2, hidden, 2*hidden
+		return nn.NewSequential(
+			nn.NewConv2d(rng, 1, c1, 5, nn.Conv2dConfig{Stride: 2, Padding: 4}), nn.Swish(),
+			nn.NewConv2d(rng, c1, c2, 3, nn.Conv2dConfig{Stride: 2, Padding: 1}), nn.Swish(),
+			nn.NewConv2d(rng, c2, c3, 3, nn.Conv2dConfig{Stride: 2, Padding: 1}), nn.Swish(),
+			nn.NewConv2d(rng, c3, c3, 3, nn.Conv2dConfig{Stride: 2, Padding: 1}), nn.Swish(),
+			nn.Flatten{},
+			nn.NewLinear(rng, 4*c3, c3), nn.Swish(),
+			nn.NewLinear(rng, c3, 1),
+		)
+	}
+	a := old(rand.New(rand.NewPCG(3, 4)), 32).Params()
+	b := nn.NewMNISTCNN(rand.New(rand.NewPCG(3, 4)), 32).Params()
+	if len(a) != len(b) {
+		t.Fatalf("%d parameters, want %d", len(b), len(a))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Shape(), b[i].Shape()) || !slices.Equal(a[i].Float64s(nil), b[i].Float64s(nil)) {
+			t.Errorf("parameter %d: %s %v differs from %s %v", i, b[i].Name, b[i].Shape(), a[i].Name, a[i].Shape())
+		}
+	}
+}
+
+func TestModelConfigErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"CNN zero channels", second(nn.NewCNN(rng, nn.CNNConfig{Height: 28, Width: 28})), "every size must be positive"},
+		{"CNN hidden 1", second(nn.NewCNN(rng, nn.CNNConfig{Channels: 1, Height: 28, Width: 28, Hidden: 1})), "Hidden 1"},
+		{"ResNet negative filters", second(nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 32, Width: 32, Filters: -1})), "Filters -1"},
+		{"ResNet too many stages", second(nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 8, Width: 8, Stages: 5})), "less than a pixel"},
+		{"ResBlock stride 0", second(nn.NewResBlock(rng, 2, 2, 0, nil)), "sizes must be positive"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", tc.name, tc.err, tc.want)
+		}
+	}
+	// Tiny images still give one energy per sample.
+	m := must(nn.NewCNN(rng, nn.CNNConfig{Channels: 2, Height: 1, Width: 3, Hidden: 2}))
+	if _, err := graph.NewEnergy(m, graph.Config{Shape: []int{2, 1, 3}}); err != nil {
+		t.Errorf("CNN on 2×1×3: %v", err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

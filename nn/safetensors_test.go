@@ -16,6 +16,7 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/safetensors"
 	"github.com/ebmgo/ebm/nn"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -94,6 +95,14 @@ func TestTorchInterop(t *testing.T) {
 		{"small_cnn", "torch_model.safetensors", "torch_io.safetensors", smallCNN, []int{1, 8, 8}},
 		{"mnist_cnn4", "torch_mnist_cnn.safetensors", "torch_mnist_cnn_io.safetensors",
 			func(rng *rand.Rand) *nn.Sequential { return nn.NewMNISTCNN(rng, 4) }, []int{1, 28, 28}},
+		{"cnn_rgb", "torch_cnn_rgb.safetensors", "torch_cnn_rgb_io.safetensors",
+			func(rng *rand.Rand) *nn.Sequential {
+				return must(nn.NewCNN(rng, nn.CNNConfig{Channels: 3, Height: 32, Width: 32, Hidden: 4}))
+			}, []int{3, 32, 32}},
+		{"resnet", "torch_resnet.safetensors", "torch_resnet_io.safetensors",
+			func(rng *rand.Rand) *nn.Sequential {
+				return must(nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 16, Width: 12, Filters: 4, Stages: 3, Blocks: 2}))
+			}, []int{3, 16, 12}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := readRef(t, filepath.Join("testdata", tc.io))
@@ -122,8 +131,47 @@ func TestTorchInterop(t *testing.T) {
 					t.Errorf("%s: max relative error %.3g exceeds %.0g\n got %.8g\nwant %.8g", c.what, e, c.tol, c.got[:3], c.want[:3])
 				}
 			}
+			checkParamGrads(t, m, tc.shape, ref.x, filepath.Join("testdata", tc.io))
 		})
 	}
+}
+
+// checkParamGrads compares ∇θ of Σf over the batch x, in float64, with
+// torch's "dparam.NAME" tensors of the io file, where it has them.
+func checkParamGrads(t *testing.T, m graph.Model, shape []int, x []float64, io string) {
+	t.Helper()
+	f, err := safetensors.Open(io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, ok := f.Info("dparam." + m.Params()[0].Name); !ok {
+		return
+	}
+	dim := 1
+	for _, d := range shape {
+		dim *= d
+	}
+	n := len(x) / dim
+	sumF := func(b *graph.Builder, f []*G.Node) (*G.Node, error) { return G.Sum(f[0]) }
+	l, err := graph.NewLoss(m, graph.LossConfig{Shape: shape, Batches: []int{n}}, sumF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Run(x); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range l.Params() {
+		want, err := f.Float64s("dparam."+p.Name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := l.Grads()[i].Data().([]float64)
+		if e := maxRelErr(got, want, 1e-3); !(e <= 1e-11) {
+			t.Errorf("∇θ %s, float64: max relative error %.3g against torch", p.Name, e)
+		}
+	}
+	t.Logf("∇θ of %d parameters match torch's", len(l.Params()))
 }
 
 // TestLoadBF16 loads a BF16 state_dict into float32 and float64 models:
@@ -419,6 +467,12 @@ func TestTorchReadsOurFiles(t *testing.T) {
 	}{
 		{"small_cnn", smallCNN, []int{1, 8, 8}, 4},
 		{"mnist_cnn4", func(rng *rand.Rand) *nn.Sequential { return nn.NewMNISTCNN(rng, 4) }, []int{1, 28, 28}, 3},
+		{"cnn_rgb", func(rng *rand.Rand) *nn.Sequential {
+			return must(nn.NewCNN(rng, nn.CNNConfig{Channels: 3, Height: 32, Width: 32, Hidden: 4}))
+		}, []int{3, 32, 32}, 2},
+		{"resnet", func(rng *rand.Rand) *nn.Sequential {
+			return must(nn.NewResNet(rng, nn.ResNetConfig{Channels: 3, Height: 8, Width: 8, Filters: 4, Stages: 3, Blocks: 2}))
+		}, []int{3, 8, 8}, 2},
 	} {
 		rng := rand.New(rand.NewPCG(42, uint64(tc.n)))
 		m := tc.build(rng)
@@ -464,7 +518,7 @@ func TestTorchReadsOurFiles(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	t.Logf("check_torch.py:\n%s", bytes.TrimSpace(out))
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	want := []string{"ok small_cnn:", "MISMATCH small_cnn:", "ok mnist_cnn4:"}
+	want := []string{"ok small_cnn:", "MISMATCH small_cnn:", "ok mnist_cnn4:", "ok cnn_rgb:", "ok resnet:"}
 	if len(lines) != len(want) {
 		t.Fatalf("check_torch.py printed %d lines, want %d (%v)", len(lines), len(want), err)
 	}

@@ -4,10 +4,10 @@
 
 MODEL holds the parameters nn.SaveFile wrote; IO holds the inputs "x" and
 ebm's float64 energies "f" and gradients "grad" (∇x of their sum); ARCH is
-small_cnn or mnist_cnn4. The script reads MODEL with plain Python, checks
-that its bytes are what the reference writer produces for those tensors,
-loads it into the torch model with load_state_dict(strict=True), runs it in
-float64 and compares. For each triple it prints a line starting with "ok"
+small_cnn, mnist_cnn4, cnn_rgb or resnet. The script reads MODEL with plain
+Python, checks that its bytes are what the reference writer produces for
+those tensors, loads it into the torch model with
+load_state_dict(strict=True), runs it in float64 and compares. For each triple it prints a line starting with "ok"
 or "MISMATCH", and it exits 1 if any triple mismatched.
 """
 import sys
@@ -26,7 +26,9 @@ def check(model_path, io_path, arch):
     if raw != torchref.encode(sd, meta):
         print(f"MISMATCH {arch}: file bytes differ from the reference writer's for the same tensors")
         return False
-    model = {"small_cnn": torchref.small_cnn, "mnist_cnn4": lambda: torchref.mnist_cnn(4)}[arch]()
+    model = {"small_cnn": torchref.small_cnn, "mnist_cnn4": lambda: torchref.mnist_cnn(4),
+             "cnn_rgb": lambda: torchref.cnn(3, 32, 32, 4),
+             "resnet": lambda: torchref.resnet(3, 4, 3, 2)}[arch]()
     model.load_state_dict(sd, strict=True)
     model.double()
     io, _ = torchref.load(io_path)

@@ -13,6 +13,10 @@ It writes, with a fixed seed:
                                             float32 (f32, grad32)
   nn/testdata/torch_mnist_cnn.safetensors   mnist_cnn(4) state_dict, F32
   nn/testdata/torch_mnist_cnn_io.safetensors  its inputs and outputs, as above
+  nn/testdata/torch_cnn_rgb.safetensors     cnn(3, 32, 32, 4) state_dict (nn.NewCNN)
+  nn/testdata/torch_resnet.safetensors      resnet(3, 4, 3, 2) state_dict (nn.NewResNet)
+  nn/testdata/torch_{cnn_rgb,resnet}_io.safetensors  inputs and outputs as above,
+                                            and ∇θ of Σf in float64 ("dparam.NAME")
   internal/safetensors/testdata/torch_dtypes.safetensors
                                             special values in F16, BF16, F32, I32,
                                             I64 with torch's float64 conversions
@@ -58,6 +62,18 @@ def main():
     torchref.save(os.path.join(nn_dir, "torch_mnist_cnn.safetensors"), mnist.state_dict(), META)
     x = torch.rand(2, 1, 28, 28, dtype=torch.float64) * 2 - 1
     torchref.save(os.path.join(nn_dir, "torch_mnist_cnn_io.safetensors"), reference(mnist, x), META)
+
+    # The general CNN on 3×32×32 and the ResNet, with ∇θ in float64 too.
+    for name, seed, model, shape in [("cnn_rgb", 11, lambda: torchref.cnn(3, 32, 32, 4), (2, 3, 32, 32)),
+                                     ("resnet", 12, lambda: torchref.resnet(3, 4, 3, 2), (2, 3, 16, 12))]:
+        torch.manual_seed(seed)
+        m = model()
+        torchref.save(os.path.join(nn_dir, f"torch_{name}.safetensors"), m.state_dict(), META)
+        x = torch.rand(*shape, dtype=torch.float64) * 2 - 1
+        ref = reference(m, x)
+        ref.update(torchref.param_grads(m.double(), x))
+        m.float()
+        torchref.save(os.path.join(nn_dir, f"torch_{name}_io.safetensors"), ref, META)
 
     # Conversions: values chosen to hit rounding, subnormals, ±0, ±Inf,
     # NaN and the extremes of each type.

@@ -105,6 +105,59 @@ def mnist_cnn(hidden):
     )
 
 
+def cnn(channels, height, width, hidden):
+    """ebm's nn.NewCNN: the tutorial energy for inputs (N, C, H, W)."""
+    c1, c2, c3 = hidden // 2, hidden, 2 * hidden
+    h, w = height, width
+    layers = []
+    for cin, cout, k, p in [(channels, c1, 5, 4), (c1, c2, 3, 1), (c2, c3, 3, 1), (c3, c3, 3, 1)]:
+        layers += [torch.nn.Conv2d(cin, cout, k, stride=2, padding=p), torch.nn.SiLU()]
+        h, w = (h + 2 * p - k) // 2 + 1, (w + 2 * p - k) // 2 + 1
+    layers += [torch.nn.Flatten(), torch.nn.Linear(c3 * h * w, c3), torch.nn.SiLU(), torch.nn.Linear(c3, 1)]
+    return torch.nn.Sequential(*layers)
+
+
+class ResBlock(torch.nn.Module):
+    """ebm's nn.ResBlock: y = skip(x) + conv2(silu(conv1(silu(x))))."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.conv2 = torch.nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = torch.nn.Conv2d(cin, cout, 1, stride=stride) if cin != cout or stride != 1 else None
+
+    def forward(self, x):
+        h = self.conv2(torch.nn.functional.silu(self.conv1(torch.nn.functional.silu(x))))
+        return (x if self.skip is None else self.skip(x)) + h
+
+
+class GlobalAvgPool(torch.nn.Module):
+    """ebm's nn.GlobalAvgPool: (N, C, H, W) → (N, C)."""
+
+    def forward(self, x):
+        return x.mean((2, 3))
+
+
+def resnet(channels, filters, stages, blocks):
+    """ebm's nn.NewResNet."""
+    layers = [torch.nn.Conv2d(channels, filters, 3, padding=1)]
+    cin = filters
+    for s in range(stages):
+        cout = filters << s
+        for k in range(blocks):
+            layers.append(ResBlock(cin, cout, 2 if s > 0 and k == 0 else 1))
+            cin = cout
+    layers += [torch.nn.SiLU(), GlobalAvgPool(), torch.nn.Linear(cin, 1)]
+    return torch.nn.Sequential(*layers)
+
+
+def param_grads(model, x):
+    """∇θ of Σ f over the batch x, by parameter name, in the dtype of x."""
+    model.zero_grad()
+    model(x).sum().backward()
+    return {"dparam." + k: p.grad.detach().clone() for k, p in model.named_parameters()}
+
+
 def energies(model, x):
     """f(x) per sample and ∇x of their sum, in the dtype of x."""
     x = x.clone().requires_grad_(True)
