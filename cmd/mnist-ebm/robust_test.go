@@ -154,3 +154,21 @@ func TestNaNModel(t *testing.T) {
 		}
 	}
 }
+
+// A -duration shorter than one iteration stops cleanly with a checkpoint
+// and says that nothing was trained; the run then resumes.
+func TestDurationShorterThanAnIteration(t *testing.T) {
+	data := writeMNIST(t, 64, 16, 28, 28)
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, tinyTrain(dir, data, "-duration", "1ns")...)
+	if code != 0 || !strings.Contains(out, "nothing was trained") || stderr != "" {
+		t.Fatalf("-duration 1ns: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
+		t.Errorf("-duration 1ns left no checkpoint: %v", err)
+	}
+	code, out, stderr = runCmd(t, tinyTrain(dir, data)...)
+	if code != 0 || !strings.Contains(out, "trained to iteration 4") {
+		t.Errorf("resuming after -duration 1ns: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+}

@@ -115,6 +115,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
+	startIter := tr.Iteration()
 	err = tr.Run(runCtx)
 	bar.finish()
 	switch {
@@ -122,6 +123,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	case ctx.Err() != nil:
 		fmt.Fprintf(stdout, "mnist-ebm: stopped at iteration %d; checkpoint saved in %s — run the same command to resume\n", tr.Iteration(), cfg.Dir)
 		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded) && tr.Iteration() == startIter:
+		// Not one iteration fitted in: no new samples to draw or score.
+		fmt.Fprintf(stdout, "mnist-ebm: -duration %s ended before the first iteration finished: nothing was trained; checkpoint of iteration %d saved in %s (raise -duration to train)\n", cfg.Duration, tr.Iteration(), cfg.Dir)
+		return nil
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(stdout, "mnist-ebm: -duration %s reached at iteration %d; checkpoint saved (raise -duration or rerun to go on)\n", cfg.Duration, tr.Iteration())
 	case errors.Is(err, sampling.ErrDiverged):
