@@ -10,4 +10,14 @@
 //
 // PyTorch runs with OMP_WAIT_POLICY=PASSIVE and as many threads as Go's
 // GOMAXPROCS. Use -python "" to skip it, -device cuda for its GPU column.
+//
+// -simd avx512|avx2|go caps both sides to one instruction set, to measure
+// on this machine what a CPU without AVX-512 (or without AVX2) gets: ebm's
+// workers run with EBM_SIMD, PyTorch with ATEN_CPU_CAPABILITY (its ATen
+// kernels) and DNNL_MAX_CPU_ISA (its oneDNN convolutions), and both with
+// OPENBLAS_CORETYPE, so that OpenBLAS, where loaded, uses the same
+// instruction set (Haswell for avx2; Nehalem, SSE4.2, for go):
+//
+//	go run ./benchmarks/cmd/compare -simd avx2 -run cnn
+//	EBM_BLAS=gonum go run ./benchmarks/cmd/compare -simd go -run cnn
 package main

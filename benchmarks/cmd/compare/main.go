@@ -22,9 +22,31 @@ import (
 
 type measurement struct {
 	benchmarks.Result
-	MaxRSS int64  `json:"-"` // KiB
-	Torch  string `json:"torch,omitempty"`
-	Err    string `json:"-"`
+	MaxRSS  int64  `json:"-"` // KiB
+	Torch   string `json:"torch,omitempty"`
+	Kernels string `json:"kernels,omitempty"` // ours: ops.Kernels() and the BLAS in the worker
+	Err     string `json:"-"`
+}
+
+// simdCaps is, for each -simd value, the environment of our workers and of
+// PyTorch's: both capped to the same instruction set. PyTorch's ATen
+// kernels follow ATEN_CPU_CAPABILITY, its convolutions (oneDNN) follow
+// DNNL_MAX_CPU_ISA, and OpenBLAS (ours and the one PyTorch links, when
+// loaded) follows OPENBLAS_CORETYPE; "go" stands for an x86-64 CPU
+// without AVX2 (SSE4.1).
+var simdCaps = map[string]struct{ ours, torch []string }{
+	"avx512": {
+		ours:  []string{"EBM_SIMD=avx512"},
+		torch: []string{"ATEN_CPU_CAPABILITY=avx512"},
+	},
+	"avx2": {
+		ours:  []string{"EBM_SIMD=avx2", "OPENBLAS_CORETYPE=Haswell"},
+		torch: []string{"ATEN_CPU_CAPABILITY=avx2", "DNNL_MAX_CPU_ISA=AVX2", "OPENBLAS_CORETYPE=Haswell"},
+	},
+	"go": {
+		ours:  []string{"EBM_SIMD=go", "OPENBLAS_CORETYPE=Nehalem"},
+		torch: []string{"ATEN_CPU_CAPABILITY=default", "DNNL_MAX_CPU_ISA=SSE41", "OPENBLAS_CORETYPE=Nehalem"},
+	},
 }
 
 func main() {
@@ -36,12 +58,26 @@ func main() {
 		python  = flag.String("python", "/usr/bin/python3", "Python with torch; empty to skip PyTorch")
 		script  = flag.String("script", "", "path of benchmarks/pytorch/bench.py (found from the module root by default)")
 		device  = flag.String("device", "cpu", "PyTorch device: cpu or cuda")
+		simd    = flag.String("simd", "", "cap both sides to one instruction set: avx512, avx2 or go (see -h)")
 	)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: compare [flags]\n\n")
+		flag.PrintDefaults()
+		fmt.Fprintf(flag.CommandLine.Output(), "\n-simd sets, for ebm and for PyTorch:\n")
+		for _, k := range []string{"avx512", "avx2", "go"} {
+			fmt.Fprintf(flag.CommandLine.Output(), "  %-7s ebm: %s\n          PyTorch: %s\n", k,
+				strings.Join(simdCaps[k].ours, " "), strings.Join(simdCaps[k].torch, " "))
+		}
+	}
 	flag.Parse()
 	if *worker != "" {
 		os.Exit(doWorker(*worker, *seconds))
 	}
-	if err := compare(*seconds, *rounds, *run, *python, *script, *device); err != nil {
+	if _, ok := simdCaps[*simd]; !ok && *simd != "" {
+		fmt.Fprintf(os.Stderr, "compare: -simd %q: want avx512, avx2 or go\n", *simd)
+		os.Exit(2)
+	}
+	if err := compare(*seconds, *rounds, *run, *python, *script, *device, *simd); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
@@ -58,11 +94,11 @@ func doWorker(name string, seconds float64) int {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		return 1
 	}
-	json.NewEncoder(os.Stdout).Encode(r)
+	json.NewEncoder(os.Stdout).Encode(measurement{Result: r, Kernels: ops.Kernels() + ", BLAS " + blas.Name()})
 	return 0
 }
 
-func compare(seconds float64, rounds int, filter, python, script, device string) error {
+func compare(seconds float64, rounds int, filter, python, script, device, simd string) error {
 	threads := runtime.GOMAXPROCS(0)
 	self, err := os.Executable()
 	if err != nil {
@@ -85,18 +121,25 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 
 	fmt.Printf("date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Printf("machine: %s, %d cores, GOMAXPROCS=%d, %s/%s\n", cpuModel(), runtime.NumCPU(), threads, runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("ebm: Go %s, kernels %s, BLAS %s\n", runtime.Version(), ops.Kernels(), blas.Name())
 	fmt.Printf("command: %s\n", strings.Join(append([]string{"go run ./benchmarks/cmd/compare"}, os.Args[1:]...), " "))
+	caps := simdCaps[simd]
+	if simd != "" {
+		fmt.Printf("capped to %s: ebm with %s; PyTorch with %s\n", simd, strings.Join(caps.ours, " "), strings.Join(caps.torch, " "))
+	}
 
-	torchVersion := ""
+	torchVersion, kernels := "", ""
 	var rows [][]string
 	for _, w := range ws {
 		var ours, theirs []measurement
 		for range max(rounds, 1) {
-			m := runChild(self, nil, "-worker", w.Name, "-seconds", fmt.Sprint(seconds))
+			m := runChild(self, caps.ours, "-worker", w.Name, "-seconds", fmt.Sprint(seconds))
+			if m.Kernels != "" {
+				kernels = m.Kernels
+			}
 			ours = append(ours, m)
 			if python != "" && w.Torch {
 				env := []string{"OMP_WAIT_POLICY=PASSIVE", fmt.Sprintf("OMP_NUM_THREADS=%d", threads), fmt.Sprintf("MKL_NUM_THREADS=%d", threads)}
+				env = append(env, caps.torch...)
 				// langevin/cnn@torch is compared with PyTorch's langevin/cnn.
 				name := strings.TrimSuffix(w.Name, "@torch")
 				m := runChild(python, env, script, name, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(threads), "--device", device)
@@ -111,6 +154,7 @@ func compare(seconds float64, rounds int, filter, python, script, device string)
 		rows = append(rows, row)
 		fmt.Fprintf(os.Stderr, "%-16s ours %s  pytorch %s\n", w.Name, row[2], row[3])
 	}
+	fmt.Printf("ebm: Go %s, kernels %s\n", runtime.Version(), kernels)
 	if torchVersion != "" {
 		fmt.Printf("pytorch: %s on %s, %d threads, OMP_WAIT_POLICY=PASSIVE\n", torchVersion, device, threads)
 	}
