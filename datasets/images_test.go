@@ -638,3 +638,62 @@ func FuzzImageFile(f *testing.F) {
 		}
 	})
 }
+
+// Shapes is seeded, balanced, and its classes are told apart by colour:
+// the mean colour of the shape's pixels is nearest its class's colour.
+func TestShapes(t *testing.T) {
+	s, err := Shapes(ShapesConfig{N: 400, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Shapes(ShapesConfig{N: 400, Seed: 5})
+	if !slices.Equal(s.Images, again.Images) || !slices.Equal(s.Labels, again.Labels) {
+		t.Error("equal seeds gave different sets")
+	}
+	if !slices.Equal(s.Shape(), []int{3, 16, 16}) || len(s.Classes) != 4 {
+		t.Fatalf("shape %v classes %v", s.Shape(), s.Classes)
+	}
+	var count [4]int
+	plane := 16 * 16
+	for i := range s.N {
+		count[s.Labels[i]]++
+		img := s.Image(i)
+		var mean [3]float64
+		lit := 0
+		for p := range plane {
+			if img[p] > -1 || img[plane+p] > -1 || img[2*plane+p] > -1 {
+				lit++
+				for c := range 3 {
+					mean[c] += (img[c*plane+p] + 1) / 2
+				}
+			}
+		}
+		if lit < 10 {
+			t.Fatalf("image %d has %d shape pixels", i, lit)
+		}
+		best, bestD := -1, math.Inf(1)
+		for k, col := range shapeColours {
+			d := 0.0
+			for c := range 3 {
+				d += math.Pow(mean[c]/float64(lit)-col[c], 2)
+			}
+			if d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best != s.Labels[i] {
+			t.Errorf("image %d of class %d has the colour of class %d", i, s.Labels[i], best)
+		}
+	}
+	for k, c := range count {
+		// Binomial(400, 1/4): sd 8.7; 5 sd either side.
+		if c < 100-44 || c > 100+44 {
+			t.Errorf("class %d drawn %d times of 400", k, c)
+		}
+	}
+	for _, bad := range []ShapesConfig{{N: -1}, {Size: 4}, {Range: 7}} {
+		if _, err := Shapes(bad); err == nil {
+			t.Errorf("Shapes(%+v) succeeded", bad)
+		}
+	}
+}
