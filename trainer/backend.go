@@ -64,6 +64,8 @@ type goBackend struct {
 	kernel sampling.Kernel
 	loss   *graph.Loss
 	adam   *optim.Adam
+	flat32 []float32 // data-parallel runs: the gradients, packed for the all-reduce
+	flat64 []float64
 }
 
 // NewGoBackend returns the pure-Go backend; Config.Backend nil means it.
@@ -123,12 +125,79 @@ func (g *goBackend) Update(xpos, xneg []float64, lr float64) (UpdateStats, error
 		return st, err
 	}
 	st.Loss, st.FPos, st.FNeg = l, mean(g.loss.F(0)), mean(g.loss.F(1))
+	if c := g.cfg.Collective; c != nil && c.Size() > 1 {
+		if err := g.averageOverRanks(c, &st); err != nil {
+			return st, err
+		}
+		l = st.Loss
+	}
 	st.GradNorm = optim.ClipGradNorm(g.loss.Grads(), g.cfg.ClipGradNorm)
 	if math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(st.GradNorm) || math.IsInf(st.GradNorm, 0) {
 		return st, fmt.Errorf("trainer: loss %g, gradient norm %g: %w", l, st.GradNorm, optim.ErrNonFinite)
 	}
 	g.adam.SetLR(lr)
 	return st, g.adam.Step(g.loss.Grads())
+}
+
+// averageOverRanks replaces the gradients and the loss statistics by
+// their means over the ranks of a data-parallel run: with equal batches on
+// every rank, the gradient of the loss of the union of their batches.
+// The gradients travel in their own precision, packed into one buffer.
+func (g *goBackend) averageOverRanks(c Collective, st *UpdateStats) error {
+	grads := g.loss.Grads()
+	n := 0
+	for _, d := range grads {
+		n += d.Len()
+	}
+	scale := 1 / float64(c.Size())
+	switch grads[0].Data().(type) {
+	case []float32:
+		if len(g.flat32) != n {
+			g.flat32 = make([]float32, n)
+		}
+		off := 0
+		for _, d := range grads {
+			off += copy(g.flat32[off:], d.Data().([]float32))
+		}
+		if err := c.AllReduceFloat32(bg, g.flat32); err != nil {
+			return fmt.Errorf("trainer: averaging the gradients over the ranks: %w", err)
+		}
+		off = 0
+		for _, d := range grads {
+			v := d.Data().([]float32)
+			for i := range v {
+				v[i] = float32(float64(g.flat32[off+i]) * scale)
+			}
+			off += len(v)
+		}
+	case []float64:
+		if len(g.flat64) != n {
+			g.flat64 = make([]float64, n)
+		}
+		off := 0
+		for _, d := range grads {
+			off += copy(g.flat64[off:], d.Data().([]float64))
+		}
+		if err := c.AllReduceFloat64(bg, g.flat64); err != nil {
+			return fmt.Errorf("trainer: averaging the gradients over the ranks: %w", err)
+		}
+		off = 0
+		for _, d := range grads {
+			v := d.Data().([]float64)
+			for i := range v {
+				v[i] = g.flat64[off+i] * scale
+			}
+			off += len(v)
+		}
+	default:
+		return fmt.Errorf("trainer: gradients of type %T cannot be averaged over ranks", grads[0].Data())
+	}
+	stats := []float64{st.Loss, st.FPos, st.FNeg}
+	if err := meanOverRanks(c, stats); err != nil {
+		return fmt.Errorf("trainer: averaging the loss over the ranks: %w", err)
+	}
+	st.Loss, st.FPos, st.FNeg = stats[0], stats[1], stats[2]
+	return nil
 }
 
 func (g *goBackend) SyncParams() error                         { return nil }

@@ -31,10 +31,22 @@ const (
 // checkpoint writes the state after the last finished iteration to
 // Dir/checkpoint.safetensors (atomically: write, sync, rename) and the
 // parameters alone to Dir/model.safetensors, and keeps the encoding for
-// rollbacks.
+// rollbacks. In a data-parallel run every rank calls it at the same
+// iteration; rank 0 gathers the others' shards and writes the one file.
 func (t *Trainer) checkpoint() error {
-	b, err := t.encode()
-	if err != nil {
+	var b []byte
+	var err error
+	if t.coll != nil && t.cfg.Dir != "" {
+		if t.rank() != 0 {
+			// This rank's own state, for rollbacks; rank 0 keeps the file.
+			if t.lastGood, err = t.encode(); err != nil {
+				return err
+			}
+		}
+		if b, err = t.gatherCheckpoint(); err != nil || t.rank() != 0 {
+			return err
+		}
+	} else if b, err = t.encode(); err != nil {
 		return err
 	}
 	t.lastGood = b
@@ -104,8 +116,11 @@ func readRegular(path string) ([]byte, error) {
 
 // encode serialises everything a run needs to resume exactly: parameters,
 // optimiser moments, replay buffer or persistent chains, the random
-// generator, the data iterator, iteration, learning-rate scale.
-func (t *Trainer) encode() ([]byte, error) {
+// generator, the data iterator, iteration, learning-rate scale. The
+// shard (buffer or chains, generator, data position) is this rank's;
+// others holds the other ranks' shards as shardBlob encoded them, stored
+// under "rank<r>/" (rank 0 writes a data-parallel run's checkpoint).
+func (t *Trainer) encode(others ...[]byte) ([]byte, error) {
 	if err := t.backend.SyncParams(); err != nil {
 		return nil, fmt.Errorf("trainer: checkpoint: %w", err)
 	}
@@ -113,20 +128,16 @@ func (t *Trainer) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trainer: checkpoint: %w", err)
 	}
-	rngState, _ := t.src.MarshalBinary()
-	dataState, _ := t.data.MarshalBinary()
 	meta := map[string]string{
-		"format":     checkpointFormat,
-		"iteration":  strconv.Itoa(t.iter),
-		"rng":        base64.StdEncoding.EncodeToString(rngState),
-		"data":       base64.StdEncoding.EncodeToString(dataState),
-		"lr_scale":   strconv.FormatFloat(t.lrScale, 'g', -1, 64),
-		"rollbacks":  strconv.Itoa(t.rollbacks),
-		"adam_step":  strconv.Itoa(opt.Step),
-		"chains":     t.cfg.Chains.String(),
-		"shape":      fmt.Sprint(t.cfg.Shape),
-		"batch":      strconv.Itoa(t.batch),
-		"buffer_cap": "0",
+		"format":    checkpointFormat,
+		"iteration": strconv.Itoa(t.iter),
+		"lr_scale":  strconv.FormatFloat(t.lrScale, 'g', -1, 64),
+		"rollbacks": strconv.Itoa(t.rollbacks),
+		"adam_step": strconv.Itoa(opt.Step),
+		"chains":    t.cfg.Chains.String(),
+		"shape":     fmt.Sprint(t.cfg.Shape),
+		"batch":     strconv.Itoa(t.batch),
+		"world":     strconv.Itoa(t.world()),
 	}
 	var ts []safetensors.Tensor
 	params := t.model.Params()
@@ -143,13 +154,12 @@ func (t *Trainer) encode() ([]byte, error) {
 		ts = append(ts, safetensors.Float64Tensor("adam/m/"+p.Name, p.Shape(), opt.M[i]),
 			safetensors.Float64Tensor("adam/v/"+p.Name, p.Shape(), opt.V[i]))
 	}
-	if b := t.buf; b != nil {
-		meta["buffer_cap"] = strconv.Itoa(b.capacity)
-		meta["buffer_next"] = strconv.Itoa(b.next)
-		ts = append(ts, safetensors.Float32Tensor("buffer", []int{b.size, b.dim}, b.data[:b.size*b.dim]))
-	}
-	if t.pcd != nil {
-		ts = append(ts, safetensors.Float64Tensor("chains", []int{t.batch, t.dim}, t.pcd))
+	ts = t.appendShard(ts, meta, "")
+	for i, blob := range others {
+		var err error
+		if ts, err = appendShardBlob(ts, meta, shardPrefix(i+1), blob); err != nil {
+			return nil, fmt.Errorf("trainer: checkpoint: rank %d's shard: %w", i+1, err)
+		}
 	}
 	var w bytes.Buffer
 	if err := safetensors.Write(&w, ts, meta); err != nil {
@@ -158,9 +168,35 @@ func (t *Trainer) encode() ([]byte, error) {
 	return w.Bytes(), nil
 }
 
+// appendShard adds this rank's shard to a checkpoint's tensors and
+// metadata, under prefix: the random generator, the data position, and
+// the replay buffer or the persistent chains.
+func (t *Trainer) appendShard(ts []safetensors.Tensor, meta map[string]string, prefix string) []safetensors.Tensor {
+	rngState, _ := t.src.MarshalBinary()
+	dataState, _ := t.data.MarshalBinary()
+	meta[prefix+"rng"] = base64.StdEncoding.EncodeToString(rngState)
+	meta[prefix+"data"] = base64.StdEncoding.EncodeToString(dataState)
+	meta[prefix+"buffer_cap"] = "0"
+	if b := t.buf; b != nil {
+		meta[prefix+"buffer_cap"] = strconv.Itoa(b.capacity)
+		meta[prefix+"buffer_next"] = strconv.Itoa(b.next)
+		ts = append(ts, safetensors.Float32Tensor(prefix+"buffer", []int{b.size, b.dim}, b.data[:b.size*b.dim]))
+	}
+	if t.pcd != nil {
+		ts = append(ts, safetensors.Float64Tensor(prefix+"chains", []int{t.batch, t.dim}, t.pcd))
+	}
+	return ts
+}
+
 // decode restores a state written by encode, after checking all of it, so
 // that a bad checkpoint changes nothing.
-func (t *Trainer) decode(b []byte) error {
+func (t *Trainer) decode(b []byte) error { return t.decodeShard(b, "", true) }
+
+// decodeShard is decode for one rank of a data-parallel run: it restores
+// the state all ranks share and, if withShard, the shard stored under
+// prefix; without it the rank keeps its own shard (a fresh start takes
+// rank 0's parameters and optimiser, nothing else).
+func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 	f, err := safetensors.NewFile(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
@@ -172,7 +208,12 @@ func (t *Trainer) decode(b []byte) error {
 	if meta["format"] != checkpointFormat {
 		return bad("format %q, want %q", meta["format"], checkpointFormat)
 	}
+	world := meta["world"]
+	if world == "" {
+		world = "1" // written before data-parallel training existed
+	}
 	for _, c := range [][3]string{
+		{"world size", world, strconv.Itoa(t.world())},
 		{"chains", meta["chains"], t.cfg.Chains.String()},
 		{"shape", meta["shape"], fmt.Sprint(t.cfg.Shape)},
 		{"batch", meta["batch"], strconv.Itoa(t.batch)},
@@ -204,10 +245,10 @@ func (t *Trainer) decode(b []byte) error {
 	if err != nil || !(lrScale > 0) {
 		return bad("metadata lr_scale = %q", meta["lr_scale"])
 	}
-	rngState, err1 := base64.StdEncoding.DecodeString(meta["rng"])
-	dataState, err2 := base64.StdEncoding.DecodeString(meta["data"])
-	if err1 != nil || err2 != nil {
-		return bad("random generator or data iterator state is not base64")
+	rngState, err1 := base64.StdEncoding.DecodeString(meta[prefix+"rng"])
+	dataState, err2 := base64.StdEncoding.DecodeString(meta[prefix+"data"])
+	if withShard && (err1 != nil || err2 != nil || meta[prefix+"rng"] == "") {
+		return bad("random generator or data iterator state of %q missing or not base64", prefix)
 	}
 	// Parameters and optimiser moments, into scratch first.
 	params := t.model.Params()
@@ -232,45 +273,47 @@ func (t *Trainer) decode(b []byte) error {
 	}
 	var bufData []float32
 	var bufNext int
-	if t.buf != nil {
-		capacity, err := atoi("buffer_cap")
+	if t.buf != nil && withShard {
+		capacity, err := atoi(prefix + "buffer_cap")
 		if err != nil {
 			return err
 		}
 		if capacity != t.buf.capacity {
 			return bad("replay buffer of capacity %d, this run has %d", capacity, t.buf.capacity)
 		}
-		if bufNext, err = atoi("buffer_next"); err != nil {
+		if bufNext, err = atoi(prefix + "buffer_next"); err != nil {
 			return err
 		}
-		info, ok := f.Info("buffer")
+		info, ok := f.Info(prefix + "buffer")
 		if !ok || len(info.Shape) != 2 || info.Shape[1] != t.dim || info.Shape[0] > capacity || bufNext >= capacity {
 			return bad("replay buffer tensor missing or of the wrong shape")
 		}
-		if bufData, err = f.Float32s("buffer", nil); err != nil {
+		if bufData, err = f.Float32s(prefix+"buffer", nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 		}
 	}
 	var chains []float64
-	if t.pcd != nil {
-		info, ok := f.Info("chains")
+	if t.pcd != nil && withShard {
+		info, ok := f.Info(prefix + "chains")
 		if !ok || fmt.Sprint(info.Shape) != fmt.Sprint([]int{t.batch, t.dim}) {
 			return bad("persistent chains tensor missing or of the wrong shape")
 		}
-		if chains, err = f.Float64s("chains", nil); err != nil {
+		if chains, err = f.Float64s(prefix+"chains", nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 		}
 	}
 	// The generator is checked on a copy; Batches.UnmarshalBinary leaves
 	// the iterator unchanged when it fails, so it goes last.
-	var pcg rand.PCG
-	if err := pcg.UnmarshalBinary(rngState); err != nil {
-		return bad("random generator state: %v", err)
+	if withShard {
+		var pcg rand.PCG
+		if err := pcg.UnmarshalBinary(rngState); err != nil {
+			return bad("random generator state: %v", err)
+		}
+		if err := t.data.UnmarshalBinary(dataState); err != nil {
+			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		}
+		*t.src = pcg
 	}
-	if err := t.data.UnmarshalBinary(dataState); err != nil {
-		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
-	}
-	*t.src = pcg
 	// Everything checked: commit.
 	for i, p := range params {
 		p.SetFloat64s(vals[i])
@@ -281,13 +324,13 @@ func (t *Trainer) decode(b []byte) error {
 	if err := t.backend.SetOptimizerState(opt); err != nil {
 		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
-	if t.buf != nil {
+	if t.buf != nil && withShard {
 		clear(t.buf.data)
 		copy(t.buf.data, bufData)
 		t.buf.size = len(bufData) / t.dim
 		t.buf.next = bufNext
 	}
-	if t.pcd != nil {
+	if t.pcd != nil && withShard {
 		copy(t.pcd, chains)
 	}
 	t.iter, t.rollbacks, t.lrScale = iter, rollbacks, lrScale
@@ -296,6 +339,8 @@ func (t *Trainer) decode(b []byte) error {
 
 // ReadBuffer returns the replay buffer stored in the checkpoint of a run
 // folder, newest sample first (n×dim row-major), and the sample size dim.
+// The checkpoint of a data-parallel run holds one buffer per rank; they
+// are interleaved, so that the samples still come newest first.
 func ReadBuffer(dir string) (samples []float64, dim int, err error) {
 	path := filepath.Join(dir, checkpointFile)
 	f, err := safetensors.Open(path)
@@ -303,23 +348,51 @@ func ReadBuffer(dir string) (samples []float64, dim int, err error) {
 		return nil, 0, fmt.Errorf("trainer: %w", err)
 	}
 	defer f.Close()
-	info, ok := f.Info("buffer")
-	if !ok || len(info.Shape) != 2 {
-		return nil, 0, fmt.Errorf("trainer: %s holds no replay buffer: %w", path, ErrCheckpoint)
+	world := 1
+	if w := f.Metadata()["world"]; w != "" {
+		if world, err = strconv.Atoi(w); err != nil || world < 1 {
+			return nil, 0, fmt.Errorf("trainer: %s: metadata world = %q: %w", path, w, ErrCheckpoint)
+		}
 	}
-	next, err := strconv.Atoi(f.Metadata()["buffer_next"])
-	if err != nil {
-		return nil, 0, fmt.Errorf("trainer: %s: metadata buffer_next: %w", path, ErrCheckpoint)
+	var shards [][]float64
+	for r := range world {
+		prefix := shardPrefix(r)
+		info, ok := f.Info(prefix + "buffer")
+		if !ok || len(info.Shape) != 2 || (dim != 0 && info.Shape[1] != dim) {
+			return nil, 0, fmt.Errorf("trainer: %s holds no replay buffer %q: %w", path, prefix+"buffer", ErrCheckpoint)
+		}
+		next, err := strconv.Atoi(f.Metadata()[prefix+"buffer_next"])
+		if err != nil {
+			return nil, 0, fmt.Errorf("trainer: %s: metadata %sbuffer_next: %w", path, prefix, ErrCheckpoint)
+		}
+		data, err := f.Float32s(prefix+"buffer", nil)
+		if err != nil {
+			return nil, 0, fmt.Errorf("trainer: %w", err)
+		}
+		size := info.Shape[0]
+		dim = info.Shape[1]
+		capacity, _ := strconv.Atoi(f.Metadata()[prefix+"buffer_cap"])
+		b := &ReplayBuffer{dim: dim, capacity: max(capacity, size), data: data, size: size, next: next}
+		if size < b.capacity {
+			b.data = append(data, make([]float32, (b.capacity-size)*dim)...)
+		}
+		shards = append(shards, b.Samples(size))
 	}
-	data, err := f.Float32s("buffer", nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("trainer: %w", err)
+	if world == 1 {
+		return shards[0], dim, nil
 	}
-	n, dim := info.Shape[0], info.Shape[1]
-	capacity, _ := strconv.Atoi(f.Metadata()["buffer_cap"])
-	b := &ReplayBuffer{dim: dim, capacity: max(capacity, n), data: data, size: n, next: next}
-	if n < b.capacity {
-		b.data = append(data, make([]float32, (b.capacity-n)*dim)...)
+	// Interleave: the i-th newest sample of every rank, then the next.
+	for i := 0; ; i++ {
+		added := false
+		for _, s := range shards {
+			if (i+1)*dim <= len(s) {
+				samples = append(samples, s[i*dim:(i+1)*dim]...)
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
 	}
-	return b.Samples(n), dim, nil
+	return samples, dim, nil
 }

@@ -130,7 +130,8 @@ type Config struct {
 	// context is cancelled.
 	CheckpointEvery int
 	// Progress, if not nil, is called after every iteration (after the
-	// monitors), for progress displays.
+	// monitors), for progress displays. In a data-parallel run Progress
+	// and Monitors run on rank 0 only.
 	Progress func(Progress)
 	// Monitors are called in order after every iteration; see Monitor.
 	// Package trainer/monitor draws sample grids, curves and landscapes.
@@ -141,6 +142,13 @@ type Config struct {
 	// Backend runs sampling and updates; nil means the Go backend
 	// (Gorgonia graphs, package sampling, package optim).
 	Backend Backend
+	// Collective, if not nil and of more than one rank, makes this
+	// trainer one rank of a data-parallel run (see the package
+	// documentation): every rank trains a replica on its own data stream,
+	// with its own chains and random stream, and gradients are averaged
+	// over the ranks before each update. Nil (or a world of one) trains
+	// in this process alone. torch/dist.Group is one, over c10d.
+	Collective Collective
 }
 
 func (c *Config) defaults() {

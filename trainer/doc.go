@@ -62,6 +62,43 @@
 // Rollback it restores the last good checkpoint, multiplies the learning
 // rate by RollbackFactor (0.5) and goes on, up to MaxRollbacks times.
 //
+// # Data-parallel training
+//
+// With Config.Collective set (package torch/dist provides one over
+// libtorch's c10d: Gloo on CPUs, NCCL on GPUs), each of the run's N
+// processes ("ranks") is one Trainer: every rank trains a replica of the
+// model on its own Data (a shard of the data set), with its own replay
+// buffer of BufferSize samples (or persistent chains) and its own random
+// stream, NewRankSource(Seed, rank) — rank 0's is a one-process run's.
+// Each iteration the ranks sample independently, then average their
+// gradients (and the loss statistics) before the update,
+//
+//	∇θ L = (1/N) Σ_r ∇θ L_r,
+//
+// which with equal batches is the gradient of the loss of the union of
+// their batches: a world of N with batch B trains as one process with
+// batch N·B whose chains were drawn in N independent groups. Every rank
+// applies the same update, so the replicas stay identical bit for bit.
+//
+// New compares a description of every rank's configuration with rank 0's
+// (a rank that differs names the settings) and starts every rank from
+// rank 0's parameters and optimiser state, or from rank 0's checkpoint,
+// each rank restoring its own shard. Rank 0 alone writes the run folder:
+// the checkpoint holds every rank's buffer, generator and data position
+// (rank 0's under the names of a one-process checkpoint, rank r's under
+// "rank<r>/"), gathered at the checkpoint's iteration, so that a world of
+// the same size resumes bit for bit. Monitors and Progress run on rank 0
+// only; their Metrics are of the whole world: loss, energies and
+// gradient norm of the union, acceptance and timings averaged over the
+// ranks, divergences and fresh chains counted over all of them.
+//
+// The ranks decide together: after sampling they compare notes, and if
+// any rank was cancelled, failed or diverged, all undo the iteration and
+// stop, roll back or fail together, so that a checkpoint never mixes
+// iterations. A rank that dies or hangs shows up on the others as an
+// error of the collective within its timeout; the last checkpoint is
+// untouched.
+//
 // # Backends
 //
 // The default backend computes everything in Go through Gorgonia graphs

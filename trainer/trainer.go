@@ -42,10 +42,11 @@ type Trainer struct {
 	batch   int
 	dim     int
 
-	src *rand.PCG
-	rng *rand.Rand
-	buf *ReplayBuffer // Replay mode
-	pcd []float64     // PCD mode: the persistent chains
+	coll Collective // nil unless a data-parallel run of several ranks
+	src  *rand.PCG
+	rng  *rand.Rand
+	buf  *ReplayBuffer // Replay mode
+	pcd  []float64     // PCD mode: the persistent chains
 
 	iter      int     // iterations completed
 	lrScale   float64 // product of rollback factors
@@ -84,7 +85,13 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
 	t := &Trainer{model: model, data: data, cfg: cfg, batch: data.Size(), dim: dim, lrScale: 1}
-	t.src = rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
+	if c := cfg.Collective; c != nil && c.Size() > 1 {
+		if r := c.Rank(); r < 0 || r >= c.Size() {
+			return nil, fmt.Errorf("trainer: Config.Collective: rank %d outside [0, %d)", r, c.Size())
+		}
+		t.coll = c
+	}
+	t.src = NewRankSource(cfg.Seed, t.rank())
 	t.rng = rand.New(t.src)
 	switch cfg.Chains {
 	case Replay:
@@ -106,10 +113,20 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 	if err := t.backend.Setup(model, &t.cfg, t.batch); err != nil {
 		return nil, err
 	}
-	if cfg.Dir != "" {
+	if cfg.Dir != "" && t.rank() == 0 {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("trainer: run folder: %w", err)
+			err = fmt.Errorf("trainer: run folder: %w", err)
+			if t.coll != nil {
+				err = t.agreeOn(err, "creating the run folder")
+			}
+			return nil, err
 		}
+	}
+	if t.coll != nil {
+		if err := t.setupParallel(); err != nil {
+			return nil, err
+		}
+	} else if cfg.Dir != "" {
 		if err := t.resume(); err != nil {
 			return nil, err
 		}
@@ -164,7 +181,7 @@ func (t *Trainer) Close() error {
 func (t *Trainer) Run(ctx context.Context) error {
 	start := time.Now()
 	startIter := t.iter
-	if t.cfg.Dir != "" && t.metrics == nil {
+	if t.cfg.Dir != "" && t.metrics == nil && t.rank() == 0 {
 		m, hist, err := openMetrics(t.cfg.Dir, t.iter)
 		if err != nil {
 			return err
@@ -179,13 +196,18 @@ func (t *Trainer) Run(ctx context.Context) error {
 		t.lastGood = b
 	}
 	for t.iter < t.cfg.Iterations {
-		if err := ctx.Err(); err != nil {
+		// The ranks of a data-parallel run stop together: a cancelled
+		// context is noticed when they compare notes after sampling.
+		if err := ctx.Err(); err != nil && t.coll == nil {
 			return t.stop(err)
 		}
 		m, err := t.step(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			if t.coll == nil && ctx.Err() != nil {
 				return t.stop(ctx.Err())
+			}
+			if t.coll != nil && (err == errPeerStopped || (ctx.Err() != nil && err == ctx.Err())) {
+				return t.stop(err)
 			}
 			if !errors.Is(err, sampling.ErrDiverged) {
 				return err
@@ -213,6 +235,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 		if done := t.iter - startIter; done > 0 && el > 0 {
 			p.ItPerSec = float64(done) / el.Seconds()
 			p.ETA = time.Duration(float64(t.cfg.Iterations-t.iter) / p.ItPerSec * float64(time.Second))
+		}
+		if t.rank() != 0 {
+			continue // only rank 0 reports
 		}
 		for _, mon := range t.cfg.Monitors {
 			if err := mon.Observe(t, p); err != nil {
@@ -284,20 +309,33 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		copy(t.xneg, t.xpos)
 	}
 	ss, err := t.backend.Sample(ctx, t.rng, t.xneg, t.batch)
-	if err != nil {
-		undo()
-		if ctx.Err() != nil {
-			return m, err
-		}
-		return m, fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
+	if err != nil && !(ctx.Err() != nil && t.coll == nil) {
+		err = fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
 	}
 	t1 := time.Now()
+	m.Accept, m.Divergences, m.GradEvals = ss.MeanAccept, ss.Divergences, ss.GradEvals
+	m.SampleSec = t1.Sub(t0).Seconds()
+	if t.coll != nil {
+		// All ranks go on, or none: sampling statistics and failures of
+		// every rank, summed.
+		err = t.agree(ctx, it, &m, ss, err)
+	}
+	if err != nil {
+		undo()
+		return m, err
+	}
 	m.LR = t.cfg.Schedule.LR(t.cfg.Adam.LR, t.iter) * t.lrScale
 	us, err := t.backend.Update(t.xpos, t.xneg, m.LR)
 	m.Loss, m.FPos, m.FNeg, m.GradNorm = us.Loss, us.FPos, us.FNeg, us.GradNorm
 	m.Gap = us.FPos - us.FNeg
-	m.Accept, m.Divergences, m.GradEvals = ss.MeanAccept, ss.Divergences, ss.GradEvals
-	m.SampleSec, m.UpdateSec = t1.Sub(t0).Seconds(), time.Since(t1).Seconds()
+	m.UpdateSec = time.Since(t1).Seconds()
+	if t.coll != nil && err == nil {
+		times := []float64{m.UpdateSec}
+		if err = meanOverRanks(t.coll, times); err != nil {
+			err = fmt.Errorf("trainer: iteration %d: %w", it, err)
+		}
+		m.UpdateSec = times[0]
+	}
 	switch {
 	case errors.Is(err, optim.ErrNonFinite):
 		undo()
