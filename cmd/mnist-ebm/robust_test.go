@@ -172,3 +172,35 @@ func TestDurationShorterThanAnIteration(t *testing.T) {
 		t.Errorf("resuming after -duration 1ns: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 }
+
+// The temporary files a killed run leaves (a checkpoint's is as large as
+// the checkpoint) are removed when training starts again; those of files
+// the sample command writes are not, since one may be running.
+func TestStaleTemporariesRemoved(t *testing.T) {
+	data := writeMNIST(t, 64, 16, 28, 28)
+	dir := t.TempDir()
+	stale := []string{".checkpoint.safetensors.tmp1234567", ".model.safetensors.tmp42", ".loss.png.tmp9",
+		".config.json.tmp3", ".metrics.jsonl.tmp5", "samples/.000100.png.tmp77", "buffer/.000100.png.tmp8"}
+	kept := []string{".samples.png.tmp31", ".notes.txt.tmp5", "notes.txt"}
+	for _, n := range append(stale, kept...) {
+		path := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, make([]byte, 100_000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := runCmd(t, tinyTrain(dir, data)...)
+	if code != 0 || !strings.Contains(out, "removed 7 temporary files (0.7 MB)") {
+		t.Fatalf("train: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("%s is still there", n)
+		}
+	}
+	for _, n := range kept {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed", n)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/atomicfile"
+	"github.com/ebmgo/ebm/internal/runlock"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
 	"github.com/ebmgo/ebm/sampling"
@@ -44,7 +45,7 @@ func checkWritable(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create run folder: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".write-test*")
+	f, err := os.CreateTemp(dir, ".write-test.tmp*")
 	if err != nil {
 		return fmt.Errorf("cannot write to run folder %s: %w", dir, err)
 	}
@@ -52,9 +53,49 @@ func checkWritable(dir string) error {
 	return os.Remove(f.Name())
 }
 
+// trainingFiles are the files training writes in the run folder; the
+// sub-folders samples, buffer and landscape hold only training's pictures.
+var trainingFiles = map[string]bool{
+	"checkpoint.safetensors": true, "model.safetensors": true, "metrics.jsonl": true,
+	"config.json": true, "config-history.jsonl": true, "loss.png": true, "energy.png": true,
+	"samples_final.png": true, "write-test": true,
+}
+
+// removeStaleTemps removes the temporary files of training's files that a
+// killed run left in dir (up to one checkpoint's size each); the caller
+// holds dir's lock, so no other training writes them. sample's outputs
+// are left alone, since a sample command may be writing them.
+func removeStaleTemps(dir string) (n int, size int64, err error) {
+	for sub, keep := range map[string]func(string) bool{
+		"":          func(t string) bool { return trainingFiles[t] },
+		"samples":   func(string) bool { return true },
+		"buffer":    func(string) bool { return true },
+		"landscape": func(string) bool { return true },
+	} {
+		removed, b, err := atomicfile.RemoveTemps(filepath.Join(dir, sub), keep)
+		n, size = n+len(removed), size+b
+		if err != nil {
+			return n, size, fmt.Errorf("removing temporary files left in %s: %w", dir, err)
+		}
+	}
+	return n, size, nil
+}
+
 func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err := checkWritable(cfg.Dir); err != nil {
 		return err
+	}
+	// One training per run folder: a second one would interleave its
+	// checkpoints and metrics with the first's.
+	lock, err := runlock.Acquire(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if n, size, err := removeStaleTemps(cfg.Dir); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(stdout, "mnist-ebm: removed %d temporary files (%.1f MB) that an interrupted run left in %s\n", n, float64(size)/1e6, cfg.Dir)
 	}
 	sched, err := optim.ParseSchedule(cfg.Schedule)
 	if err != nil {

@@ -49,3 +49,53 @@ func TestWrite(t *testing.T) {
 		t.Errorf("directory holds %d entries after writing over a directory, want 2", len(entries))
 	}
 }
+
+func TestTempTarget(t *testing.T) {
+	for name, want := range map[string]string{
+		".model.safetensors.tmp123": "model.safetensors",
+		".loss.png.tmp4294967295":   "loss.png",
+		".a.tmp.b.tmp7":             "a.tmp.b",
+		"model.safetensors.tmp123":  "",
+		".model.safetensors.tmp":    "",
+		".model.safetensors.tmp12x": "",
+		".tmp12":                    "",
+		".config.json":              "",
+	} {
+		got, ok := TempTarget(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("TempTarget(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
+
+// What a killed Write leaves is found and removed; other files, and
+// temporaries of targets not asked for, stay.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	// A temporary as Write names it, left as a kill would leave it.
+	f, err := os.CreateTemp(dir, ".checkpoint.safetensors.tmp*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 1000))
+	f.Close()
+	keepers := []string{".samples.png.tmp77", "checkpoint.safetensors", ".hidden"}
+	for _, n := range keepers {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	removed, size, err := RemoveTemps(dir, func(target string) bool { return target != "samples.png" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != f.Name() || size != 1000 {
+		t.Errorf("removed %v (%d bytes), want [%s] (1000 bytes)", removed, size, f.Name())
+	}
+	for _, n := range keepers {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed", n)
+		}
+	}
+	if removed, _, err := RemoveTemps(filepath.Join(dir, "missing"), func(string) bool { return true }); err != nil || len(removed) != 0 {
+		t.Errorf("missing folder: %v, %v", removed, err)
+	}
+}
