@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/ebmgo/ebm/sampling"
+	"github.com/ebmgo/ebm/diagnostics"
 )
 
 // benchGauss runs HMC or NUTS and reports gradient evaluations per second
@@ -37,7 +37,11 @@ func benchGauss(b *testing.B, kind string) {
 	if b.N >= 100 {
 		var ess float64
 		for i := range coords {
-			ess += sampling.ESS(traces[i])
+			e, err := diagnostics.ESS(traces[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			ess += e
 		}
 		b.ReportMetric(ess/float64(len(coords))/sec, "ESS/s")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebmgo/ebm/diagnostics"
 	"github.com/ebmgo/ebm/energy"
 )
 
@@ -170,7 +171,11 @@ func benchESS(b *testing.B, newK func(e energy.Differentiable) (Kernel, error)) 
 		elapsed := time.Since(start)
 		minESS := math.Inf(1)
 		for i := 0; i < d; i++ {
-			minESS = math.Min(minESS, ESS(tr.Series(i)))
+			ess, err := diagnostics.ESS(tr.Series(i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			minESS = math.Min(minESS, ess)
 		}
 		essPerSec += minESS / elapsed.Seconds()
 		essPerGrad += minESS / chains / grads

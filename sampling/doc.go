@@ -17,15 +17,13 @@
 // with thinning, a per-step callback that can stop the run, and
 // cancellation through a context. Its Result holds a Trace of draws ×
 // chains × dimension with accessors (Trace.Series) that give the chains ×
-// draws layout the diagnostics (ESS, SplitRHat, MCSE) take.
+// draws layout of package diagnostics (ESS, split R̂, MCSE).
 //
 // Continuous kernels: Langevin (unadjusted Langevin dynamics as EBM
 // training uses it, and the textbook ULA), MALA, HMC, NUTS and RWMH.
 // Discrete kernels: Gibbs, BlockGibbs and Gibbs-with-Gradients (GWG), whose
-// types document their updates. AIS and ReverseAIS estimate log Z by
-// annealed importance sampling along Anneal's geometric path
-// f_β = (1 − β)f₀ + βf₁, with log w = Σ_k (β_k − β_{k−1})(f₁ − f₀)(x_{k−1})
-// and log Ẑ₁ = log Z₀ + log mean(w).
+// types document their updates. Annealed importance sampling, which
+// estimates log Z with these kernels, is package ais.
 //
 // # Step sizes and what one Step does
 //
@@ -125,10 +123,8 @@
 // builds the trees one chain at a time with single-sample energy calls,
 // paying exactly Σ Leapfrogs, which is cheaper for analytic energies, whose
 // cost is linear in the batch. BenchmarkStepNUTSLockStep/PerChain and
-// BenchmarkESSNUTS/NUTSPerChain measure both: on the rotated 100-d
-// Gaussian of condition number 100 with 8 chains, lock-step evaluates
-// ~12% more rows per transition (279 against 248) for the same time per
-// row, and per-chain gave ~20% more ESS per second (2365 against 1979).
+// BenchmarkESSNUTS/NUTSPerChain measure the two on a rotated 100-d
+// Gaussian.
 //
 // # Random-walk Metropolis–Hastings
 //
@@ -168,24 +164,6 @@
 // they pooled their warm-up. Pooling early, before the chains have mixed,
 // overestimates the variance, which errs on the safe side.
 //
-// # Convergence diagnostics
-//
-// ESS, ESSMean, ESSTail, ESSQuantile, MCSE and SplitRHat take one scalar
-// quantity as chains × draws (Trace.Series) and follow Vehtari, Gelman,
-// Simpson, Carpenter & Bürkner (2021). Chains are split in halves, giving
-// M chains of N draws. With W the mean within-chain variance, B/N the
-// variance of the chain means and var⁺ = (N−1)/N·W + B/N,
-//
-//	R̂ = √(var⁺/W),   ESS = MN / τ̂,   τ̂ = −1 + 2 Σ_t ρ̂_t,   ρ̂_t = 1 − (W − γ̂_t)/var⁺,
-//
-// where γ̂_t is the mean over chains of the lag-t autocovariance and the
-// sum runs over Geyer's initial positive sequence of pairs ρ̂_{2k} + ρ̂_{2k+1},
-// made monotone. ESS (bulk) and R̂ are computed on rank-normalised draws,
-// Φ⁻¹((r − 3/8)/(S + 1/4)) for rank r among all S draws; SplitRHat is the
-// larger of that R̂ and the R̂ of the rank-normalised folded draws
-// |x − median|; ESSMean uses the draws as they are, and
-// MCSE = sd/√ESSMean is the Monte Carlo standard error of their mean.
-//
 // # Divergences
 //
 // No kernel lets a NaN or Inf into a chain: a proposal, trajectory or
@@ -210,39 +188,4 @@
 // chosen from q(i | x) = softmax(d̃(x)/2) with the first-order estimate
 // d̃(x)_i = (x'_i − x_i) ∂f/∂x_i of f(flip_i x) − f(x), and accepts with
 // probability min(1, exp(f(x') − f(x)) q(i | x')/q(i | x)).
-//
-// # Diagnostics
-//
-// For one scalar quantity as chains × draws (diagnostics.go; Vehtari et
-// al. 2021, step for step as the R package posterior computes them): split
-// every chain in halves; with W the mean within-chain variance, B/n the
-// variance of the chain means and n draws per half chain,
-// var⁺ = (n−1)/n·W + B/n and the autocorrelation at lag t is
-// ρ̂_t = 1 − (W − mean over chains of γ̂_t)/var⁺, with γ̂_t the biased
-// autocovariance (computed by FFT). Geyer's initial monotone sequence
-// truncates and smooths the pair sums ρ̂_{2t} + ρ̂_{2t+1}, and
-// ESS = M·n / τ̂ with τ̂ = −1 + 2Σ ρ̂_t (plus the first dropped even term),
-// capped at M·n·log10(M·n). ESS (bulk) applies this to the
-// rank-normalised draws Φ⁻¹((r − 3/8)/(S + 1/4)); ESSTail is the smaller
-// ESS of the indicators I(x ≤ q̂_5%) and I(x ≤ q̂_95%); ESSMean uses the raw
-// draws and sets MCSE = sd/√ESSMean. SplitRHat is the larger of
-// √(var⁺/W) for the rank-normalised draws and for the rank-normalised
-// |x − median|.
-//
-// # Annealed importance sampling
-//
-// AIS (ais.go; Neal 2001) anneals n chains from exact draws of a
-// normalised base p0 to the target along f_β = (1−β) f0 + β f1 (Anneal)
-// over a schedule 0 = β_0 < … < β_K = 1, moving with a user kernel that
-// leaves p_β invariant and accumulating
-// log w = Σ_k (β_k − β_{k−1})(f1 − f0)(x_{k−1}). Then E[w] = Z1/Z0 and
-// log Ẑ1 = log Z0 + log mean w, a stochastic lower bound of log Z1, with
-// the delta-method standard error sd(w)/(√n mean w) and the weight ESS
-// (Σw)²/Σw². ReverseAIS (Burda et al. 2015) runs the schedule backwards
-// from exact target draws, E[w] = Z0/Z1, and gives a stochastic upper
-// bound log Z0 − log mean w. RBMAIS is Salakhutdinov and Murray's (2008)
-// path for binary RBMs: from a base-rate RBM (visible biases b_A, no
-// weights) through RBMs with visible bias (1−β)b_A + βb and hidden inputs
-// β(c + vᵀW), with a block Gibbs step at each β; each step is two matrix
-// products.
 package sampling

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ebmgo/ebm/diagnostics"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
 )
@@ -28,8 +29,11 @@ func ExampleNUTS() {
 	}
 	m, c := res.Trace.Mean(), res.Trace.Cov()
 	fmt.Printf("mean %.1f %.1f, variances %.1f %.1f, covariance %.1f\n", m[0], m[1], c[0], c[3], c[1])
-	fmt.Printf("divergences: %d, R̂ < 1.01: %v, ESS > 1000: %v\n", res.Divergences,
-		sampling.SplitRHat(res.Trace.Series(0)) < 1.01, sampling.ESS(res.Trace.Series(0)) > 1000)
+	d, err := diagnostics.Summarize(res.Trace.Series(0))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("divergences: %d, R̂ < 1.01: %v, ESS > 1000: %v\n", res.Divergences, d.RHat < 1.01, d.BulkESS > 1000)
 	// Output:
 	// mean 1.0 -1.0, variances 1.0 2.0, covariance 0.8
 	// divergences: 0, R̂ < 1.01: true, ESS > 1000: true

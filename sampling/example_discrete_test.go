@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ebmgo/ebm/diagnostics"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
 )
@@ -76,11 +77,15 @@ func ExampleGibbs() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("mean spin: Gibbs %.3f ± %.3f, exact %.3f\n", mean, sampling.MCSE(mag), exact.Mean[0])
+	d, err := diagnostics.Summarize(mag)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("mean spin: Gibbs %.3f ± %.3f, exact %.3f\n", mean, d.MCSE, exact.Mean[0])
 	// With a bulk ESS of about 18 per half chain, R-hat sits near
 	// √(1 + 1/18) ≈ 1.03 even for chains in equilibrium: run longer chains
 	// to bring it under Vehtari et al.'s 1.01.
-	fmt.Printf("bulk ESS %.0f of %d draws, R-hat %.2f\n", sampling.ESS(mag), chains*draws, sampling.SplitRHat(mag))
+	fmt.Printf("bulk ESS %.0f of %d draws, R-hat %.2f\n", d.BulkESS, chains*draws, d.RHat)
 	// Output:
 	// mean spin: Gibbs 0.490 ± 0.008, exact 0.487
 	// bulk ESS 3632 of 20000 draws, R-hat 1.03

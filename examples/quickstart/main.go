@@ -10,6 +10,7 @@ import (
 	"os/signal"
 
 	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/diagnostics"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
@@ -121,19 +122,11 @@ func run(ctx context.Context, out io.Writer, iterations int) error {
 		return err
 	}
 	radius := res.Trace.SeriesFunc(func(x []float64) float64 { return math.Hypot(x[0], x[1]) })
-	fmt.Fprintf(out, "MALA: acceptance %.2f, E|x| = %.3f (data %.3f), bulk ESS of |x| %.0f, split R̂ %.3f\n",
-		res.MeanAccept, mean(radius), 2*math.Sqrt2, sampling.ESS(radius), sampling.SplitRHat(radius))
-	return nil
-}
-
-func mean(chains [][]float64) float64 {
-	var s float64
-	var n int
-	for _, c := range chains {
-		for _, v := range c {
-			s += v
-			n++
-		}
+	d, err := diagnostics.Summarize(radius)
+	if err != nil {
+		return err
 	}
-	return s / float64(n)
+	fmt.Fprintf(out, "MALA: acceptance %.2f, E|x| = %.3f (data %.3f), bulk ESS of |x| %.0f, split R̂ %.3f\n",
+		res.MeanAccept, d.Mean, 2*math.Sqrt2, d.BulkESS, d.RHat)
+	return nil
 }

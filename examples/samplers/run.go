@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ebmgo/ebm/diagnostics"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
 )
@@ -187,7 +188,9 @@ func runOne(ctx context.Context, t *target, sampler string, rep int, cfg config)
 		r.StepsPerIter = 1
 	}
 	out.trace = res.Trace
-	r.diagnose(&res.Trace, t)
+	if err := r.diagnose(&res.Trace, t); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -208,12 +211,14 @@ func exactDraws(t *target, rep int, cfg config) (*runOutput, error) {
 	out := &runOutput{trace: tr}
 	out.runResult = runResult{Target: t.Name, Sampler: "exact", Rep: rep, Chains: n, Draws: cfg.Draws,
 		MeanAccept: 1, SampleSec: since(start)}
-	out.diagnose(&out.trace, t)
+	if err := out.diagnose(&out.trace, t); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
 // diagnose fills the per-coordinate statistics and their worst values.
-func (r *runResult) diagnose(tr *sampling.Trace, t *target) {
+func (r *runResult) diagnose(tr *sampling.Trace, t *target) error {
 	d := tr.Dim
 	r.Dims = make([]dimStats, d)
 	minBulk, minTail := math.Inf(1), math.Inf(1)
@@ -235,9 +240,17 @@ func (r *runResult) diagnose(tr *sampling.Trace, t *target) {
 			}
 		}
 		mean, vr := sum/float64(cnt), sumSq/float64(cnt)
-		zm := (mean - mu) / sampling.MCSE(x)
-		zv := (vr - v) / sampling.MCSE(sq)
-		bulk, tail, rhat := sampling.ESS(x), sampling.ESSTail(x), sampling.SplitRHat(x)
+		sx, err := diagnostics.Summarize(x)
+		if err != nil {
+			return err
+		}
+		ssq, err := diagnostics.Summarize(sq)
+		if err != nil {
+			return err
+		}
+		zm := (mean - mu) / sx.MCSE
+		zv := (vr - v) / ssq.MCSE
+		bulk, tail, rhat := sx.BulkESS, sx.TailESS, sx.RHat
 		r.Dims[i] = dimStats{Mean: jf(mean), Var: jf(vr), ZMean: jf(zm), ZVar: jf(zv), ESSBulk: jf(bulk), ESSTail: jf(tail), RHat: jf(rhat)}
 		// NaN (a chain that never moved) must win every comparison.
 		minBulk, minTail = nanMin(minBulk, bulk), nanMin(minTail, tail)
@@ -249,6 +262,7 @@ func (r *runResult) diagnose(tr *sampling.Trace, t *target) {
 	r.RMSZMean, r.RMSZVar = jf(math.Sqrt(zm2/float64(d))), jf(math.Sqrt(zv2/float64(d)))
 	total := r.Grads * float64(r.Chains)
 	r.BulkPerGrad, r.TailPerGrad = jf(minBulk/total), jf(minTail/total)
+	return nil
 }
 
 func nanMin(a, b float64) float64 {

@@ -1,62 +1,70 @@
-package sampling
+package diagnostics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/cmplx"
 	"slices"
-	"sort"
-)
 
-// Convergence diagnostics for one scalar quantity drawn by several chains:
-// the input is chains × draws, chains[c][t] being the quantity at draw t of
-// chain c. The definitions are those of Vehtari, Gelman, Simpson, Carpenter
-// and Bürkner (2021), "Rank-normalization, folding, and localization: an
-// improved R-hat for assessing convergence of MCMC", as implemented by the R
-// package posterior (1.4) and ArviZ; see doc.go for the formulas.
-//
-// Every function returns NaN when the quantity cannot be estimated: a NaN or
-// Inf draw, a constant quantity, or fewer than 3 draws per half chain.
-// Ragged or empty input is a caller mistake and panics.
+	"github.com/ebmgo/ebm/energy"
+)
 
 // ESS returns the bulk effective sample size of the draws: the effective
 // sample size of the rank-normalised split chains. It is the ESS to quote
 // for estimates of the centre of the distribution (mean, median), and it
 // stays meaningful for heavy-tailed quantities whose variance is infinite.
-func ESS(chains [][]float64) float64 {
-	n := diagCheck("ESS", chains)
-	if diagBad(chains) {
-		return math.NaN()
+func ESS(chains [][]float64) (float64, error) {
+	n, err := check("ESS", chains)
+	if err != nil || bad(chains) {
+		return math.NaN(), err
 	}
-	return diagESS(diagZScale(diagSplit(chains, n)))
+	return ess(zScale(split(chains, n))), nil
 }
 
 // ESSTail returns the tail effective sample size: the smaller of the ESS
 // for the 5% and the 95% quantile, which tells how well the draws pin
 // down the tails (intervals).
-func ESSTail(chains [][]float64) float64 {
-	diagCheck("ESSTail", chains)
-	return math.Min(ESSQuantile(chains, 0.05), ESSQuantile(chains, 0.95))
+func ESSTail(chains [][]float64) (float64, error) {
+	n, err := check("ESSTail", chains)
+	if err != nil || bad(chains) {
+		return math.NaN(), err
+	}
+	sorted := sortedDraws(chains)
+	return math.Min(essQuantile(chains, n, sorted, 0.05), essQuantile(chains, n, sorted, 0.95)), nil
 }
 
 // ESSQuantile returns the effective sample size for the estimate of the
 // prob quantile: the ESS of the indicator I(x ≤ q̂_prob) over the split
 // chains, where q̂ is the empirical quantile of all draws (type 7, as in R
-// and NumPy). It panics unless 0 ≤ prob ≤ 1.
-func ESSQuantile(chains [][]float64, prob float64) float64 {
-	n := diagCheck("ESSQuantile", chains)
+// and NumPy). It returns an error unless 0 ≤ prob ≤ 1.
+func ESSQuantile(chains [][]float64, prob float64) (float64, error) {
+	n, err := check("ESSQuantile", chains)
+	if err != nil {
+		return math.NaN(), err
+	}
 	if !(prob >= 0 && prob <= 1) {
-		panic(fmt.Sprintf("sampling: ESSQuantile: probability %v is outside [0, 1]", prob))
+		return math.NaN(), fmt.Errorf("diagnostics: ESSQuantile: probability %v is outside [0, 1]", prob)
 	}
-	if diagBad(chains) {
-		return math.NaN()
+	if bad(chains) {
+		return math.NaN(), nil
 	}
-	all := diagFlatten(chains)
-	if prob == 1 {
-		prob = (float64(len(all)) - 0.5) / float64(len(all))
-	}
+	return essQuantile(chains, n, sortedDraws(chains), prob), nil
+}
+
+// sortedDraws returns all draws, sorted.
+func sortedDraws(chains [][]float64) []float64 {
+	all := flatten(chains)
 	slices.Sort(all)
-	q := diagQuantile(all, prob)
+	return all
+}
+
+// essQuantile is ESSQuantile for valid input, with all draws sorted.
+func essQuantile(chains [][]float64, n int, sorted []float64, prob float64) float64 {
+	if prob == 1 {
+		prob = (float64(len(sorted)) - 0.5) / float64(len(sorted))
+	}
+	q := quantile(sorted, prob)
 	ind := make([][]float64, len(chains))
 	for c, ch := range chains {
 		ind[c] = make([]float64, n)
@@ -66,28 +74,30 @@ func ESSQuantile(chains [][]float64, prob float64) float64 {
 			}
 		}
 	}
-	return diagESS(diagSplit(ind, n))
+	return ess(split(ind, n))
 }
 
 // ESSMean returns the basic (split, not rank-normalised) effective sample
 // size, the one that sets the Monte Carlo standard error of the mean of a
 // quantity with finite variance (see [MCSE]).
-func ESSMean(chains [][]float64) float64 {
-	n := diagCheck("ESSMean", chains)
-	if diagBad(chains) {
-		return math.NaN()
+func ESSMean(chains [][]float64) (float64, error) {
+	n, err := check("ESSMean", chains)
+	if err != nil || bad(chains) {
+		return math.NaN(), err
 	}
-	return diagESS(diagSplit(chains, n))
+	return ess(split(chains, n)), nil
 }
 
 // MCSE returns the Monte Carlo standard error of the mean of all draws,
 // sd / √ESSMean, where sd is the standard deviation of all draws pooled.
 // The mean of the draws is within about 2·MCSE of the true expectation.
-func MCSE(chains [][]float64) float64 {
-	diagCheck("MCSE", chains)
-	all := diagFlatten(chains)
-	_, v := diagMeanVar(all)
-	return math.Sqrt(v / ESSMean(chains))
+func MCSE(chains [][]float64) (float64, error) {
+	n, err := check("MCSE", chains)
+	if err != nil || bad(chains) {
+		return math.NaN(), err
+	}
+	_, v := meanVar(flatten(chains))
+	return math.Sqrt(v / ess(split(chains, n))), nil
 }
 
 // SplitRHat returns the rank-normalised split R̂: the larger of the R̂ of
@@ -96,15 +106,18 @@ func MCSE(chains [][]float64) float64 {
 // Vehtari et al. recommend) mean the chains agree; larger values mean they
 // have not mixed. At least two chains, or one chain long enough to split,
 // are needed.
-func SplitRHat(chains [][]float64) float64 {
-	n := diagCheck("SplitRHat", chains)
-	if diagBad(chains) {
-		return math.NaN()
+func SplitRHat(chains [][]float64) (float64, error) {
+	n, err := check("SplitRHat", chains)
+	if err != nil || bad(chains) {
+		return math.NaN(), err
 	}
-	bulk := diagRHat(diagZScale(diagSplit(chains, n)))
-	all := diagFlatten(chains)
-	slices.Sort(all)
-	med := diagQuantile(all, 0.5)
+	return splitRHat(chains, n, sortedDraws(chains)), nil
+}
+
+// splitRHat is SplitRHat for valid input, with all draws sorted.
+func splitRHat(chains [][]float64, n int, sorted []float64) float64 {
+	bulk := rHat(zScale(split(chains, n)))
+	med := quantile(sorted, 0.5)
 	folded := make([][]float64, len(chains))
 	for c, ch := range chains {
 		folded[c] = make([]float64, n)
@@ -112,7 +125,7 @@ func SplitRHat(chains [][]float64) float64 {
 			folded[c][t] = math.Abs(v - med)
 		}
 	}
-	tail := diagRHat(diagZScale(diagSplit(folded, n)))
+	tail := rHat(zScale(split(folded, n)))
 	if math.IsNaN(bulk) || math.IsNaN(tail) {
 		return math.NaN()
 	}
@@ -124,46 +137,48 @@ func SplitRHat(chains [][]float64) float64 {
 // γ̂_t = (1/n) Σ_{s<n−t} (x_s − x̄)(x_{s+t} − x̄), for t < len(dst), and
 // returns dst. A nil dst means all lags: len(x) values. It computes the
 // autocovariance with a fast Fourier transform in O(n log n). A constant
-// series has autocorrelation NaN beyond lag 0. It panics if len(dst) > len(x).
-func Autocorr(dst, x []float64) []float64 {
+// series has autocorrelation NaN beyond lag 0. It returns an error wrapping
+// energy.ErrShape if len(dst) > len(x).
+func Autocorr(dst, x []float64) ([]float64, error) {
 	if dst == nil {
 		dst = make([]float64, len(x))
 	}
 	if len(dst) > len(x) {
-		panic(fmt.Sprintf("sampling: Autocorr: %d lags requested from %d values", len(dst), len(x)))
+		return nil, fmt.Errorf("diagnostics: Autocorr: %d lags requested from %d values: %w", len(dst), len(x), energy.ErrShape)
 	}
 	if len(x) == 0 {
-		return dst
+		return dst, nil
 	}
-	acov := diagAutocov(x)
+	acov := autocov(x)
 	for t := range dst {
 		dst[t] = acov[t] / acov[0]
 	}
 	dst[0] = 1
-	return dst
+	return dst, nil
 }
 
-// diagCheck panics unless chains is a non-empty rectangle with at least
-// one draw, and returns the number of draws per chain.
-func diagCheck(fn string, chains [][]float64) int {
+// check returns the number of draws per chain, or an error wrapping
+// energy.ErrShape unless chains is a non-empty rectangle with at least one
+// draw.
+func check(fn string, chains [][]float64) (int, error) {
 	if len(chains) == 0 {
-		panic("sampling: " + fn + ": no chains")
+		return 0, fmt.Errorf("diagnostics: %s: no chains: %w", fn, energy.ErrShape)
 	}
 	n := len(chains[0])
 	if n == 0 {
-		panic("sampling: " + fn + ": chains have no draws")
+		return 0, fmt.Errorf("diagnostics: %s: the chains have no draws: %w", fn, energy.ErrShape)
 	}
 	for c, ch := range chains {
 		if len(ch) != n {
-			panic(fmt.Sprintf("sampling: %s: chain %d has %d draws, chain 0 has %d", fn, c, len(ch), n))
+			return 0, fmt.Errorf("diagnostics: %s: chain %d has %d draws, chain 0 has %d: %w", fn, c, len(ch), n, energy.ErrShape)
 		}
 	}
-	return n
+	return n, nil
 }
 
-// diagBad reports whether a diagnostic cannot be computed: a non-finite
+// bad reports whether a diagnostic cannot be computed: a non-finite
 // draw, or all draws equal.
-func diagBad(chains [][]float64) bool {
+func bad(chains [][]float64) bool {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, ch := range chains {
 		for _, v := range ch {
@@ -176,9 +191,9 @@ func diagBad(chains [][]float64) bool {
 	return !(hi-lo >= 0x1p-52)
 }
 
-// diagSplit halves each chain of n draws, dropping the middle draw when
+// split halves each chain of n draws, dropping the middle draw when
 // n is odd, giving 2·len(chains) chains of n/2 draws.
-func diagSplit(chains [][]float64, n int) [][]float64 {
+func split(chains [][]float64, n int) [][]float64 {
 	if n == 1 {
 		return chains
 	}
@@ -193,34 +208,36 @@ func diagSplit(chains [][]float64, n int) [][]float64 {
 	return out
 }
 
-// diagZScale replaces every draw by the normal quantile of its fractional rank
+// zScale replaces every draw by the normal quantile of its fractional rank
 // among all draws: Φ⁻¹((r − 3/8)/(S + 1/4)) with average ranks for ties,
 // S the total number of draws (Blom's rank-based inverse normal transform).
-func diagZScale(chains [][]float64) [][]float64 {
-	type idx struct{ c, t int }
-	var order []idx
+func zScale(chains [][]float64) [][]float64 {
+	type draw struct {
+		v    float64
+		c, t int32
+	}
+	var order []draw
 	for c, ch := range chains {
-		for t := range ch {
-			order = append(order, idx{c, t})
+		for t, v := range ch {
+			order = append(order, draw{v, int32(c), int32(t)})
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		return chains[order[a].c][order[a].t] < chains[order[b].c][order[b].t]
-	})
+	// Ties share their average rank, so their order does not matter.
+	slices.SortFunc(order, func(a, b draw) int { return cmp.Compare(a.v, b.v) })
 	out := make([][]float64, len(chains))
 	for c, ch := range chains {
 		out[c] = make([]float64, len(ch))
 	}
 	S := float64(len(order))
 	for i := 0; i < len(order); {
-		v := chains[order[i].c][order[i].t]
+		v := order[i].v
 		j := i + 1
-		for j < len(order) && chains[order[j].c][order[j].t] == v {
+		for j < len(order) && order[j].v == v {
 			j++
 		}
 		// Ranks i+1 … j share their average.
 		r := float64(i+1+j) / 2
-		z := diagNormalQuantile((r - 3.0/8) / (S + 0.25))
+		z := normalQuantile((r - 3.0/8) / (S + 0.25))
 		for k := i; k < j; k++ {
 			out[order[k].c][order[k].t] = z
 		}
@@ -229,14 +246,14 @@ func diagZScale(chains [][]float64) [][]float64 {
 	return out
 }
 
-// diagNormalQuantile returns Φ⁻¹(p) for 0 < p < 1.
-func diagNormalQuantile(p float64) float64 {
+// normalQuantile returns Φ⁻¹(p) for 0 < p < 1.
+func normalQuantile(p float64) float64 {
 	return -math.Sqrt2 * math.Erfcinv(2*p)
 }
 
-// diagQuantile returns the type-7 quantile (linear interpolation between
+// quantile returns the type-7 quantile (linear interpolation between
 // order statistics, R's and NumPy's default) of sorted values.
-func diagQuantile(sorted []float64, p float64) float64 {
+func quantile(sorted []float64, p float64) float64 {
 	h := float64(len(sorted)-1) * p
 	lo := int(math.Floor(h))
 	if lo >= len(sorted)-1 {
@@ -245,7 +262,7 @@ func diagQuantile(sorted []float64, p float64) float64 {
 	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
 
-func diagFlatten(chains [][]float64) []float64 {
+func flatten(chains [][]float64) []float64 {
 	var all []float64
 	for _, ch := range chains {
 		all = append(all, ch...)
@@ -254,7 +271,7 @@ func diagFlatten(chains [][]float64) []float64 {
 }
 
 // meanVar returns the mean and the unbiased (n − 1) variance of x.
-func diagMeanVar(x []float64) (mean, variance float64) {
+func meanVar(x []float64) (mean, variance float64) {
 	for _, v := range x {
 		mean += v
 	}
@@ -265,28 +282,28 @@ func diagMeanVar(x []float64) (mean, variance float64) {
 	return mean, variance / float64(len(x)-1)
 }
 
-// diagESS is the effective sample size of equal-length chains with
+// ess is the effective sample size of equal-length chains with
 // Geyer's initial positive sequence, made monotone, and the
 // Vehtari et al. improved truncation (posterior's .ess, step by step).
-func diagESS(chains [][]float64) float64 {
+func ess(chains [][]float64) float64 {
 	m, n := len(chains), len(chains[0])
-	if n < 3 || diagBad(chains) {
+	if n < 3 || bad(chains) {
 		return math.NaN()
 	}
 	acov := make([]float64, n) // mean over chains of the autocovariances
 	means := make([]float64, m)
 	for c, ch := range chains {
-		a := diagAutocov(ch)
+		a := autocov(ch)
 		for t := range acov {
 			acov[t] += a[t] / float64(m)
 		}
-		means[c], _ = diagMeanVar(ch)
+		means[c], _ = meanVar(ch)
 	}
 	fn := float64(n)
 	meanVarW := acov[0] * fn / (fn - 1) // W: mean within-chain variance
 	varPlus := meanVarW * (fn - 1) / fn
 	if m > 1 {
-		_, b := diagMeanVar(means)
+		_, b := meanVar(means)
 		varPlus += b
 	}
 	rho := make([]float64, n)
@@ -328,10 +345,10 @@ func diagESS(chains [][]float64) float64 {
 	return total / tau
 }
 
-// diagRHat is the classic R̂ of equal-length chains:
+// rHat is the classic R̂ of equal-length chains:
 // √((B/W + n − 1)/n), B = n·var(chain means), W = mean chain variance.
-func diagRHat(chains [][]float64) float64 {
-	if len(chains) < 2 || len(chains[0]) < 2 || diagBad(chains) {
+func rHat(chains [][]float64) float64 {
+	if len(chains) < 2 || len(chains[0]) < 2 || bad(chains) {
 		return math.NaN()
 	}
 	n := float64(len(chains[0]))
@@ -339,17 +356,17 @@ func diagRHat(chains [][]float64) float64 {
 	var w float64
 	for c, ch := range chains {
 		var v float64
-		means[c], v = diagMeanVar(ch)
+		means[c], v = meanVar(ch)
 		w += v / float64(len(chains))
 	}
-	_, b := diagMeanVar(means)
+	_, b := meanVar(means)
 	b *= n
 	return math.Sqrt((b/w + n - 1) / n)
 }
 
 // autocov returns the biased autocovariances γ̂_0 … γ̂_{n−1} of x, computed
 // by FFT with zero padding to a power of two ≥ 2n.
-func diagAutocov(x []float64) []float64 {
+func autocov(x []float64) []float64 {
 	n := len(x)
 	m := 1
 	for m < 2*n {
@@ -364,12 +381,12 @@ func diagAutocov(x []float64) []float64 {
 	for i, v := range x {
 		buf[i] = complex(v-mean, 0)
 	}
-	diagFFT(buf, false)
+	fft(buf, false)
 	for i, v := range buf {
 		a := cmplx.Abs(v)
 		buf[i] = complex(a*a, 0)
 	}
-	diagFFT(buf, true)
+	fft(buf, true)
 	out := make([]float64, n)
 	for t := range out {
 		out[t] = real(buf[t]) / float64(m) / float64(n)
@@ -379,7 +396,7 @@ func diagAutocov(x []float64) []float64 {
 
 // fft transforms a in place (len(a) a power of two): the forward
 // transform Σ a_k e^{−2πijk/n}, or without the 1/n factor its inverse.
-func diagFFT(a []complex128, inverse bool) {
+func fft(a []complex128, inverse bool) {
 	n := len(a)
 	for i, j := 1, 0; i < n; i++ {
 		bit := n >> 1

@@ -1,10 +1,24 @@
-package sampling
+package diagnostics
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ebmgo/ebm/energy"
 )
+
+// val returns a function that returns v, failing the test on err.
+func val(t *testing.T) func(v float64, err error) float64 {
+	return func(v float64, err error) float64 {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
 
 // diagTestGen is a splitmix64 generator with an explicit normal transform,
 // so that the reference data below are reproducible on any platform and Go
@@ -94,17 +108,29 @@ func diagClose(got, want, rel float64) bool {
 func TestDiagnosticsMatchPosterior(t *testing.T) {
 	for k, ref := range diagRef {
 		x := diagRefData(k)
-		ac := Autocorr(make([]float64, 6), x[0])
+		ac, err := Autocorr(make([]float64, 6), x[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		q05, err := ESSQuantile(x, 0.05)
+		sum, serr := Summarize(x)
+		if err != nil || serr != nil {
+			t.Fatal(err, serr)
+		}
 		for _, c := range []struct {
 			name      string
 			got, want float64
 		}{
-			{"ESS", ESS(x), ref.bulk},
-			{"ESSTail", ESSTail(x), ref.tail},
-			{"ESSMean", ESSMean(x), ref.basic},
-			{"SplitRHat", SplitRHat(x), ref.rhat},
-			{"MCSE", MCSE(x), ref.mcse},
-			{"ESSQuantile(0.05)", ESSQuantile(x, 0.05), ref.q05},
+			{"ESS", val(t)(ESS(x)), ref.bulk},
+			{"ESSTail", val(t)(ESSTail(x)), ref.tail},
+			{"ESSMean", val(t)(ESSMean(x)), ref.basic},
+			{"SplitRHat", val(t)(SplitRHat(x)), ref.rhat},
+			{"MCSE", val(t)(MCSE(x)), ref.mcse},
+			{"ESSQuantile(0.05)", q05, ref.q05},
+			{"Summary.BulkESS", sum.BulkESS, ref.bulk},
+			{"Summary.TailESS", sum.TailESS, ref.tail},
+			{"Summary.RHat", sum.RHat, ref.rhat},
+			{"Summary.MCSE", sum.MCSE, ref.mcse},
 			{"Autocorr[1]", ac[1], ref.ac[0]},
 			{"Autocorr[2]", ac[2], ref.ac[1]},
 			{"Autocorr[5]", ac[5], ref.ac[2]},
@@ -126,7 +152,10 @@ func TestAutocorrDirect(t *testing.T) {
 		for i := range x {
 			x[i] = rng.NormFloat64() + 3
 		}
-		got := Autocorr(nil, x)
+		got, err := Autocorr(nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var mean float64
 		for _, v := range x {
 			mean += v
@@ -176,15 +205,15 @@ func TestESSAR1(t *testing.T) {
 		}
 		for _, est := range []struct {
 			name string
-			f    func([][]float64) float64
+			f    func([][]float64) (float64, error)
 		}{{"ESS", ESS}, {"ESSMean", ESSMean}} {
 			var r []float64
 			for seed := range uint64(seeds) {
 				rng := rand.New(rand.NewPCG(seed, 99))
 				x := diagAR1(rng, m, n, rho, func(int) float64 { return 0 })
-				r = append(r, est.f(x)/(m*n))
+				r = append(r, val(t)(est.f(x))/(m*n))
 			}
-			mean, v := diagMeanVar(r)
+			mean, v := meanVar(r)
 			se := math.Sqrt(v / seeds)
 			// 4 standard errors, plus 2% for the O(1/N) truncation bias of
 			// Geyer's estimator and the rank transform.
@@ -204,8 +233,8 @@ func TestMCSECoverage(t *testing.T) {
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 5))
 		x := diagAR1(rng, 2, 1000, 0.8, func(int) float64 { return 0 })
-		m, _ := diagMeanVar(diagFlatten(x))
-		z := m / MCSE(x)
+		m, _ := meanVar(flatten(x))
+		z := m / val(t)(MCSE(x))
 		z2 += z * z
 	}
 	// Σz² is χ²(200) if MCSE is right: mean 200, sd 20.
@@ -218,16 +247,16 @@ func TestSplitRHat(t *testing.T) {
 	for seed := range uint64(5) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		same := diagAR1(rng, 4, 2000, 0.5, func(int) float64 { return 0 })
-		if r := SplitRHat(same); r > 1.01 || r < 0.99 {
+		if r := val(t)(SplitRHat(same)); r > 1.01 || r < 0.99 {
 			t.Errorf("seed %d: chains of one AR(1) process have R̂ = %.4f, want ≈ 1", seed, r)
 		}
 		// The same chain four times: identical chains.
 		ident := [][]float64{same[0], same[0], same[0], same[0]}
-		if r := SplitRHat(ident); r > 1.01 {
+		if r := val(t)(SplitRHat(ident)); r > 1.01 {
 			t.Errorf("seed %d: identical chains have R̂ = %.4f, want ≈ 1", seed, r)
 		}
 		shifted := diagAR1(rng, 4, 2000, 0.5, func(c int) float64 { return float64(c) })
-		if r := SplitRHat(shifted); r < 1.1 {
+		if r := val(t)(SplitRHat(shifted)); r < 1.1 {
 			t.Errorf("seed %d: chains with means 0,1,2,3 have R̂ = %.4f, want > 1.1", seed, r)
 		}
 		// Same mean, different scales: the folded (tail) R̂ sees it.
@@ -237,7 +266,7 @@ func TestSplitRHat(t *testing.T) {
 				scaled[c][i] *= float64(1 + 2*c)
 			}
 		}
-		if r := SplitRHat(scaled); r < 1.1 {
+		if r := val(t)(SplitRHat(scaled)); r < 1.1 {
 			t.Errorf("seed %d: chains with scales 1,3,5,7 have R̂ = %.4f, want > 1.1", seed, r)
 		}
 	}
@@ -247,31 +276,37 @@ func TestDiagnosticsDegenerate(t *testing.T) {
 	constant := [][]float64{{1, 1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1}}
 	withNaN := [][]float64{{1, 2, 3, 4, 5, 6, 7, math.NaN()}}
 	short := [][]float64{{1, 2, 3, 4, 5}}
-	if r := SplitRHat(short); math.Abs(r-1.932362) > 1e-6 {
+	if r := val(t)(SplitRHat(short)); math.Abs(r-1.932362) > 1e-6 {
 		t.Errorf("SplitRHat(1…5) = %.7g, posterior gives 1.932362", r)
 	}
 	for name, x := range map[string][][]float64{"constant": constant, "NaN": withNaN, "short": short} {
-		for fname, f := range map[string]func([][]float64) float64{"ESS": ESS, "ESSTail": ESSTail, "ESSMean": ESSMean, "SplitRHat": SplitRHat, "MCSE": MCSE} {
+		for fname, f := range map[string]func([][]float64) (float64, error){"ESS": ESS, "ESSTail": ESSTail, "ESSMean": ESSMean, "SplitRHat": SplitRHat, "MCSE": MCSE} {
 			if name == "short" && fname == "SplitRHat" {
 				continue // 2 draws per half chain suffice for R̂ (posterior gives 1.932362 for 1…5)
 			}
-			if v := f(x); !math.IsNaN(v) {
+			if v := val(t)(f(x)); !math.IsNaN(v) {
 				t.Errorf("%s of %s draws = %v, want NaN", fname, name, v)
 			}
 		}
 	}
-	for name, f := range map[string]func(){
-		"ragged": func() { ESS([][]float64{{1, 2, 3}, {1, 2}}) },
-		"empty":  func() { SplitRHat(nil) },
-		"prob":   func() { ESSQuantile([][]float64{{1, 2, 3}}, 1.5) },
-	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s input did not panic", name)
-				}
-			}()
-			f()
-		}()
+}
+
+// TestDiagnosticsBadShapes checks that ragged, empty and draw-less input
+// and a probability outside [0, 1] are errors, not panics.
+func TestDiagnosticsBadShapes(t *testing.T) {
+	fns := map[string]func([][]float64) (float64, error){"ESS": ESS, "ESSTail": ESSTail, "ESSMean": ESSMean, "SplitRHat": SplitRHat, "MCSE": MCSE,
+		"Summarize": func(x [][]float64) (float64, error) { s, err := Summarize(x); return s.BulkESS, err }}
+	for name, x := range map[string][][]float64{"ragged": {{1, 2, 3}, {1, 2}}, "no chains": nil, "no draws": {{}, {}}} {
+		for fname, f := range fns {
+			if _, err := f(x); !errors.Is(err, energy.ErrShape) {
+				t.Errorf("%s of %s input: %v, want ErrShape", fname, name, err)
+			}
+		}
+	}
+	if _, err := ESSQuantile([][]float64{{1, 2, 3}}, 1.5); err == nil {
+		t.Error("ESSQuantile at probability 1.5: no error")
+	}
+	if _, err := Autocorr(make([]float64, 4), []float64{1, 2, 3}); !errors.Is(err, energy.ErrShape) {
+		t.Errorf("Autocorr of 4 lags from 3 values: %v, want ErrShape", err)
 	}
 }
