@@ -17,21 +17,22 @@
 //
 // How the float32 products run depends on the instruction set, the
 // level (level.go): the best the CPU supports, or the one the environment
-// variable EBM_SIMD names ("avx512", "avx2", "go"); [Kernels] says which
-// runs, for a command's start-up line.
+// variable EBM_SIMD names ("avx512", "avx2", "neon", "go"); [Kernels]
+// says which runs, for a command's start-up line.
 //
-//   - avx512 and avx2: the products are tiles kept in registers (up to
-//     6×64 outputs in AVX-512, 6×16 in AVX2+FMA; gemm32.go,
-//     gemm_amd64.s), which read the filters packed once per call and their
-//     other operand through per-vector bases and per-row offsets, so they
-//     read and write tensors in place. Convolutions of batches of 16
-//     samples or more run in a sample-minor layout (convsm.go): chunks of
-//     16 samples are transposed so that each image position is one vector
-//     of 16 samples (two 8-lane halves in AVX2), the forward product reads
-//     the padded input directly (no column block), and ∂x is the
-//     transposed convolution computed one stride phase at a time, each a
-//     dense product (no col2im). Linear layers of 16 samples or more
-//     transpose the batch the same way and run one product over all of it
+//   - avx512, avx2 and neon: the products are tiles kept in registers (up
+//     to 6×64 outputs in AVX-512, 6×16 in AVX2+FMA and in arm64's NEON;
+//     gemm32.go, gemm_amd64.s, gemm_arm64.s), which read the filters
+//     packed once per call and their other operand through per-vector
+//     bases and per-row offsets, so they read and write tensors in place.
+//     Convolutions of batches of 16 samples or more run in a sample-minor
+//     layout (convsm.go): chunks of 16 samples are transposed so that each
+//     image position is one vector of 16 samples (two 8-lane halves in
+//     AVX2, four quarters in NEON), the forward product reads the padded
+//     input directly (no column block), and ∂x is the transposed
+//     convolution computed one stride phase at a time, each a dense
+//     product (no col2im). Linear layers of 16 samples or more transpose
+//     the batch the same way and run one product over all of it
 //     (linear32.go). Smaller batches go through column blocks per chunk of
 //     samples (im2col/col2im, by vector rows in AVX-512, rows.go). ∂W goes
 //     through internal/blas;

@@ -19,6 +19,8 @@ import (
 //	avx2    AVX2+FMA tiles of 6×16 (two 8-lane halves of each vector),
 //	        transposes as four 8×8 blocks, 8-lane logistic kernels; rows
 //	        of im2col by table
+//	neon    arm64: NEON tiles of 6×16 (four 4-lane quarters per vector);
+//	        transposes and logistic kernels in Go
 //	go      portable: the logistic kernels in Go; products either as
 //	        2×4 register-blocked tiles and transposes in Go, or as GEMMs
 //	        through internal/blas on column blocks (im2col/col2im). The
@@ -33,7 +35,8 @@ import (
 // supports runs, unless the environment variable EBM_SIMD caps it.
 
 // EnvSIMD is the environment variable that caps the instruction set:
-// "avx512", "avx2" or "go". It is read once, at start-up.
+// "avx512", "avx2" or "go" on amd64, "neon" or "go" on arm64. It is read
+// once, at start-up.
 const EnvSIMD = "EBM_SIMD"
 
 type simdLevel int
@@ -42,10 +45,11 @@ const (
 	levelGo simdLevel = iota
 	levelAVX2
 	levelAVX512
+	levelNEON
 )
 
 func (l simdLevel) String() string {
-	return [...]string{"go", "avx2", "avx512"}[l]
+	return [...]string{"go", "avx2", "avx512", "neon"}[l]
 }
 
 // transSet is one level's transposes of 16 rows (convsm.go).
@@ -78,7 +82,7 @@ func chooseLevel(env string, have []simdLevel) (simdLevel, error) {
 		}
 		names = append(names, l.String())
 	}
-	for _, l := range []simdLevel{levelGo, levelAVX2, levelAVX512} {
+	for _, l := range []simdLevel{levelGo, levelAVX2, levelAVX512, levelNEON} {
 		if env == l.String() {
 			return best, fmt.Errorf("%s=%s: not supported by this CPU or build (it runs %s)", EnvSIMD, env, strings.Join(names, ", "))
 		}
@@ -100,7 +104,7 @@ func setLevel(l simdLevel) {
 const portableTiles = runtime.GOARCH != "amd64"
 
 // SIMD names the instruction set the float32 kernels use: "avx512",
-// "avx2" or "go", followed by the reason in brackets when EBM_SIMD asked
+// "avx2", "neon" or "go", followed by the reason in brackets when EBM_SIMD asked
 // for something else.
 func SIMD() string {
 	if levelErr != nil {
@@ -122,6 +126,8 @@ func Kernels() string {
 		s = "avx512 (product tiles 6×64, sample-minor convolutions, SIMD logistic)"
 	case level == levelAVX2:
 		s = "avx2 (product tiles 6×16, sample-minor convolutions, SIMD logistic)"
+	case level == levelNEON:
+		s = "neon (product tiles 6×16, sample-minor convolutions; logistic in Go)"
 	case useTiles:
 		s = "go (portable product tiles 2×4, sample-minor convolutions)"
 	default:

@@ -22,14 +22,18 @@ func main() {
 
 // generate returns every generated file of package ops by name.
 func generate() map[string][]byte {
-	files := map[string][]byte{"gemm_amd64.go": gemmDecls()}
+	files := map[string][]byte{"gemm_amd64.go": gemmDecls(), "gemm_arm64.go": gemmDeclsARM64()}
 	for name, gen := range map[string]func(*asm){
 		"gemm_amd64.s":      gemmAMD64,
 		"rows_amd64.s":      rowsAMD64,
 		"simd_amd64.s":      simdAMD64,
 		"transpose_amd64.s": transposeAMD64,
+		"gemm_arm64.s":      gemmARM64,
 	} {
 		a := newAsm()
+		if strings.HasSuffix(name, "_arm64.s") {
+			a.lines[0] = strings.TrimSuffix(headerARM64, "\n")
+		}
 		gen(a)
 		files[name] = a.bytes()
 	}
