@@ -54,7 +54,7 @@ var SiLU = func() *Kernel {
 	k.Forward32 = SiLU32
 	k.ForwardD32 = SiLUD32
 	k.Back32 = func(gx, x, _, gy []float32) { SiLUGrad32(gx, x, gy) }
-	return k
+	return withSiLUNth(k)
 }()
 
 // Sigmoid is σ(x) = 1/(1+e^−x).
@@ -68,17 +68,17 @@ var Sigmoid = func() *Kernel {
 			gx[i] = g * (y[i] * (1 - y[i]))
 		}
 	}
-	return k
+	return withSigmoidNth(k)
 }()
 
 // Tanh is the hyperbolic tangent.
-var Tanh = kernel("Tanh", math.Tanh,
-	func(_, y float64) float64 { return 1 - y*y })
+var Tanh = withTanhNth(kernel("Tanh", math.Tanh,
+	func(_, y float64) float64 { return 1 - y*y }))
 
 // Softplus returns log(1+e^(βx))/β, linear where βx > threshold, as
 // torch.nn.Softplus(beta, threshold) computes it.
 func Softplus(beta, threshold float64) *Kernel {
-	return kernel(fmt.Sprintf("Softplus(%g,%g)", beta, threshold),
+	return withSoftplusNth(kernel(fmt.Sprintf("Softplus(%g,%g)", beta, threshold),
 		func(x float64) float64 {
 			if x*beta > threshold {
 				return x
@@ -90,12 +90,12 @@ func Softplus(beta, threshold float64) *Kernel {
 				return 1
 			}
 			return sigmoid(beta * x)
-		})
+		}), beta, threshold)
 }
 
 // ELU returns x for x > 0 and α(e^x − 1) otherwise.
 func ELU(alpha float64) *Kernel {
-	return kernel(fmt.Sprintf("ELU(%g)", alpha),
+	return withELUNth(kernel(fmt.Sprintf("ELU(%g)", alpha),
 		func(x float64) float64 {
 			if x > 0 {
 				return x
@@ -107,12 +107,12 @@ func ELU(alpha float64) *Kernel {
 				return 1
 			}
 			return alpha * math.Exp(x)
-		})
+		}), alpha)
 }
 
 // LeakyReLU returns x for x > 0 and slope·x otherwise.
 func LeakyReLU(slope float64) *Kernel {
-	return kernel(fmt.Sprintf("LeakyReLU(%g)", slope),
+	return withLeakyReLUNth(kernel(fmt.Sprintf("LeakyReLU(%g)", slope),
 		func(x float64) float64 {
 			if x > 0 {
 				return x
@@ -124,5 +124,5 @@ func LeakyReLU(slope float64) *Kernel {
 				return 1
 			}
 			return slope
-		})
+		}), slope)
 }

@@ -504,32 +504,6 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-func (op *convOp) DiffWRT(int) []bool {
-	if op.bias {
-		return []bool{true, true, true}
-	}
-	return []bool{true, true}
-}
-
-func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(&convDxOp{g: op.g}, in[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := G.ApplyOp(&convDwOp{g: op.g}, in[0], grad)
-	if err != nil {
-		return nil, err
-	}
-	if !op.bias {
-		return G.Nodes{gx, gw}, nil
-	}
-	gb, err := G.ApplyOp(&biasGradOp{dims: 4}, grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx, gw, gb}, nil
-}
-
 // convDxOp is gx = col2im(wᵀ·gy) from (w, gy).
 type convDxOp struct {
 	g   convGeom
@@ -541,10 +515,6 @@ func (op *convDxOp) Arity() int           { return 2 }
 func (op *convDxOp) ReturnsPtr() bool     { return false }
 func (op *convDxOp) CallsExtern() bool    { return false }
 func (op *convDxOp) OverwritesInput() int { return -1 }
-func (op *convDxOp) DiffWRT(int) []bool   { return []bool{false, false} }
-func (op *convDxOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, noSecond("Conv2d∂x")
-}
 func (op *convDxOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
 }
@@ -581,10 +551,6 @@ func (op *convDwOp) Arity() int           { return 2 }
 func (op *convDwOp) ReturnsPtr() bool     { return false }
 func (op *convDwOp) CallsExtern() bool    { return false }
 func (op *convDwOp) OverwritesInput() int { return -1 }
-func (op *convDwOp) DiffWRT(int) []bool   { return []bool{false, false} }
-func (op *convDwOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, noSecond("Conv2d∂W")
-}
 func (op *convDwOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
 }

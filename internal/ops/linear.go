@@ -101,32 +101,6 @@ func linearForward[T float](y, x, w, b []T, n, k, m int) {
 	gemm(false, true, n, m, k, 1, x, k, w, k, beta, y, m)
 }
 
-func (op *linearOp) DiffWRT(int) []bool {
-	if op.bias {
-		return []bool{true, true, true}
-	}
-	return []bool{true, true}
-}
-
-func (op *linearOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(&linearDxOp{}, grad, in[1])
-	if err != nil {
-		return nil, err
-	}
-	gw, err := G.ApplyOp(&linearDwOp{}, grad, in[0])
-	if err != nil {
-		return nil, err
-	}
-	if !op.bias {
-		return G.Nodes{gx, gw}, nil
-	}
-	gb, err := G.ApplyOp(&biasGradOp{dims: 2}, grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx, gw, gb}, nil
-}
-
 // linearDxOp is gx = gy·W from (gy, W).
 type linearDxOp struct {
 	out outBuf
@@ -137,10 +111,6 @@ func (op *linearDxOp) Arity() int           { return 2 }
 func (op *linearDxOp) ReturnsPtr() bool     { return false }
 func (op *linearDxOp) CallsExtern() bool    { return false }
 func (op *linearDxOp) OverwritesInput() int { return -1 }
-func (op *linearDxOp) DiffWRT(int) []bool   { return []bool{false, false} }
-func (op *linearDxOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, noSecond("Linear∂x")
-}
 func (op *linearDxOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(2))
 }
@@ -182,10 +152,6 @@ func (op *linearDwOp) Arity() int           { return 2 }
 func (op *linearDwOp) ReturnsPtr() bool     { return false }
 func (op *linearDwOp) CallsExtern() bool    { return false }
 func (op *linearDwOp) OverwritesInput() int { return -1 }
-func (op *linearDwOp) DiffWRT(int) []bool   { return []bool{false, false} }
-func (op *linearDwOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, noSecond("Linear∂W")
-}
 func (op *linearDwOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(2))
 }
@@ -225,10 +191,6 @@ func (op *biasGradOp) Arity() int           { return 1 }
 func (op *biasGradOp) ReturnsPtr() bool     { return false }
 func (op *biasGradOp) CallsExtern() bool    { return false }
 func (op *biasGradOp) OverwritesInput() int { return -1 }
-func (op *biasGradOp) DiffWRT(int) []bool   { return []bool{false} }
-func (op *biasGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, noSecond("Bias∂")
-}
 func (op *biasGradOp) Type() hm.Type {
 	d := op.dims
 	if d == 0 {
@@ -278,8 +240,4 @@ func biasGrad[T float](gb, gy []T, n, c, inner int) {
 	for j, v := range acc {
 		gb[j] = T(v)
 	}
-}
-
-func noSecond(op string) error {
-	return fmt.Errorf("ops: %s: second derivatives are not supported", op)
 }

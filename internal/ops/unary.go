@@ -22,6 +22,11 @@ type Kernel struct {
 	// forward of a graph with a backward pass then keeps d, and the
 	// backward is gx = gy·d, with no second evaluation of f'.
 	ForwardD32 func(y, d, x []float32)
+	// Nth32 and Nth64, if not nil, set d[i] = f⁽ⁿ⁾(x[i]) for n ≥ 1: the
+	// derivatives that graphs differentiating a backward pass again need
+	// (nth.go). Without them the backward op cannot be differentiated.
+	Nth32 func(n int, d, x []float32)
+	Nth64 func(n int, d, x []float64)
 }
 
 // Apply returns k applied element-wise to x.
@@ -84,17 +89,6 @@ func (op *unaryOp) do(y, x *tensor.Dense) (G.Value, error) {
 	return y, nil
 }
 
-func (op *unaryOp) DiffWRT(int) []bool { return []bool{true} }
-
-func (op *unaryOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	op.deriv = true
-	gx, err := G.ApplyOp(&unaryBackOp{k: op.k, fwd: op}, in[0], out, grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx}, nil
-}
-
 // unaryBackOp computes gx = gy·f'(x) from (x, y, gy).
 type unaryBackOp struct {
 	k   *Kernel
@@ -147,10 +141,4 @@ func (op *unaryBackOp) do(gx *tensor.Dense, in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s': dtype %v not supported", op.k.Name, ts[0].Dtype())
 	}
 	return gx, nil
-}
-
-func (op *unaryBackOp) DiffWRT(int) []bool { return []bool{false, false, false} }
-
-func (op *unaryBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("%s: second derivatives are not supported", op.k.Name)
 }
