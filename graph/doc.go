@@ -21,6 +21,25 @@
 //     whose θ-gradient estimates the negative log-likelihood gradient
 //     −∇θ log p_θ(x⁺) = −∇θ f(x⁺) + E_{x∼p_θ}[∇θ f(x)] when x⁻ ∼ p_θ.
 //
+//   - NewSecondOrderLoss compiles a loss that uses the model's derivatives
+//     with respect to its input, through Terms: f, the score ∇x f, and
+//     Hessian–vector products ∇x(vᵀ∇x f) = ∇²f·v, at the inputs or any
+//     node computed from them, with ∇θ of the loss. That is the
+//     score-matching family (exact, sliced, denoising), gradient
+//     penalties, and the KL term of improved contrastive divergence, for
+//     which Terms.FrozenF evaluates f with the parameters held fixed.
+//     The derivatives are built by reverse-mode differentiation that,
+//     unlike Gorgonia's Grad, runs again over a backward pass; every op
+//     of the layers in package nn declares its derivatives in terms of
+//     the same fast ops, to any order, so a second-order step runs on the
+//     same SIMD kernels as a first-order one. An op on the way that
+//     cannot be differentiated again is an error naming it, at compile
+//     time.
+//
+//   - Noise-conditional models (score models f_θ(x; σ)) read the noise
+//     level through Builder.Noise; Energy.SetNoise sets it for samplers,
+//     and Terms takes it as a node per evaluation.
+//
 // Graphs are built once per batch size and reused: a step binds new data,
 // runs the tape machine and resets it, with no graph building. Parameters
 // are shared by storage: the graphs read each Param's Value tensor, so an

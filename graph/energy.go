@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ebmgo/ebm/energy"
 	G "gorgonia.org/gorgonia"
@@ -36,12 +37,17 @@ type Energy struct {
 	dim   int
 	dtype tensor.Dtype
 	sizes map[int]*energyMachines
+	// The noise level of a noise-conditional model (SetNoise).
+	sigma    float64
+	sigmaSet bool
 }
 
 type energyMachines struct {
 	x        *G.Node
 	xv       *tensor.Dense
-	fv, dxv  G.Value // outputs, copied out by read nodes as they are computed
+	sigv     *tensor.Dense // per-sample noise levels, for noise-conditional models
+	cond     bool          // the model read the noise level
+	fv, dxv  G.Value       // outputs, copied out by read nodes as they are computed
 	fwd, bwd G.VM
 }
 
@@ -82,6 +88,34 @@ func (e *Energy) Dtype() tensor.Dtype { return e.dtype }
 
 // Model returns the compiled model.
 func (e *Energy) Model() Model { return e.model }
+
+// SetNoise sets the noise level σ at which a noise-conditional model (one
+// that reads Builder.Noise) is evaluated by the following calls of F and
+// FGrad: the energy is then f_θ(x; σ), one member of the family that
+// annealed Langevin dynamics walks down (sampling.AnnealedLangevin). It
+// returns an error if σ is not positive and finite. For other models it
+// has no effect.
+func (e *Energy) SetNoise(sigma float64) error {
+	if !(sigma > 0) || math.IsInf(sigma, 0) {
+		return fmt.Errorf("graph: SetNoise(%v): the noise level must be positive and finite", sigma)
+	}
+	e.sigma, e.sigmaSet = sigma, true
+	return nil
+}
+
+// NoiseConditional reports whether the model reads the noise level (see
+// SetNoise). It compiles the model for one sample if nothing is compiled
+// yet.
+func (e *Energy) NoiseConditional() (bool, error) {
+	for _, m := range e.sizes {
+		return m.cond, nil
+	}
+	m, err := e.machines(1)
+	if err != nil {
+		return false, err
+	}
+	return m.cond, nil
+}
 
 // F sets dst[n] = f(x_n) for the len(dst) samples stored row-major in x.
 func (e *Energy) F(dst, x []float64) error {
@@ -125,6 +159,12 @@ func (e *Energy) prepare(dst, x []float64) (*energyMachines, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.cond {
+		if !e.sigmaSet {
+			return nil, fmt.Errorf("%w: call Energy.SetNoise first", ErrNoNoise)
+		}
+		fill(m.sigv, e.sigma)
+	}
 	writeFrom(m.xv, x)
 	return m, nil
 }
@@ -142,10 +182,16 @@ func (e *Energy) machines(n int) (*energyMachines, error) {
 		if err := G.Let(m.x, m.xv); err != nil {
 			return err
 		}
+		b.noise = b.Input("sigma", n)
+		m.sigv = tensor.New(tensor.Of(e.dtype), tensor.WithShape(n))
+		if err := G.Let(b.noise, m.sigv); err != nil {
+			return err
+		}
 		f, err := perSample(b, e.model, m.x, n)
 		if err != nil {
 			return err
 		}
+		m.cond = b.noiseUsed
 		sum, err := G.Sum(f)
 		if err != nil {
 			return err
@@ -219,6 +265,20 @@ func run(m G.VM) error {
 		m.Reset()
 	}
 	return err
+}
+
+// fill sets every value of t to v.
+func fill(t *tensor.Dense, v float64) {
+	switch d := t.Data().(type) {
+	case []float64:
+		for i := range d {
+			d[i] = v
+		}
+	case []float32:
+		for i := range d {
+			d[i] = float32(v)
+		}
+	}
 }
 
 // writeFrom copies src into the backing of t, converting to t's dtype.

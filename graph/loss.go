@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ebmgo/ebm/energy"
@@ -31,6 +32,11 @@ type LossConfig struct {
 	// the model but to the loss function, e.g. {N, 10} one-hot labels.
 	// Run takes their values after the model inputs.
 	Aux [][]int
+	// Params are trainable parameters of the loss itself, besides the
+	// model's (the learned log Z of noise-contrastive estimation): the
+	// loss function uses them through Builder.Param, and Loss.Params and
+	// Grads list them after the model's. Nil means none.
+	Params []*Param
 }
 
 // Loss is a training objective compiled with its gradient with respect to
@@ -56,6 +62,34 @@ type Loss struct {
 // NewLoss compiles fn over the per-sample energies of m on len(cfg.Batches)
 // inputs, together with ∇θ of the loss.
 func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
+	return compileLoss(m, cfg, func(b *Builder, inputs, aux G.Nodes) (*G.Node, []*G.Node, error) {
+		var fs G.Nodes
+		for i, x := range inputs {
+			var f *G.Node
+			var err error
+			if cfg.Raw {
+				f, err = m.Forward(b, x)
+			} else {
+				f, err = perSample(b, m, x, cfg.Batches[i])
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			fs = append(fs, f)
+		}
+		loss, err := fn(b, append(append(G.Nodes(nil), fs...), aux...))
+		return loss, fs, err
+	}, func(loss *G.Node, wrt G.Nodes) (G.Nodes, error) { return G.Grad(loss, wrt...) })
+}
+
+// lossBuilder adds a loss to b's graph from the model inputs and the
+// auxiliary inputs, and returns it with the energies to report per model
+// input (nil where there are none).
+type lossBuilder func(b *Builder, inputs, aux G.Nodes) (loss *G.Node, fs []*G.Node, err error)
+
+// compileLoss builds a loss with build, its gradient with respect to the
+// parameters with grad, and the machine that runs both.
+func compileLoss(m Model, cfg LossConfig, build lossBuilder, grad func(loss *G.Node, wrt G.Nodes) (G.Nodes, error)) (*Loss, error) {
 	dt, err := resolveDtype(m, cfg.Dtype)
 	if err != nil {
 		return nil, err
@@ -63,7 +97,12 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 	if len(cfg.Shape) == 0 || len(cfg.Batches) == 0 {
 		return nil, fmt.Errorf("graph: NewLoss: LossConfig needs Shape and Batches")
 	}
-	l := &Loss{model: m, params: m.Params()}
+	l := &Loss{model: m, params: append(append([]*Param(nil), m.Params()...), cfg.Params...)}
+	for _, p := range cfg.Params {
+		if p.Value.Dtype() != dt {
+			return nil, fmt.Errorf("graph: NewLoss: extra parameter %q is %v in a %v loss", p.Name, p.Value.Dtype(), dt)
+		}
+	}
 	l.fvs = make([]G.Value, len(cfg.Batches))
 	input := func(b *Builder, name string, shape []int) (*G.Node, error) {
 		x := b.Input(name, shape...)
@@ -80,7 +119,7 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 	}
 	err = guard("compile loss", func() error {
 		b := NewBuilder(dt)
-		var fs, roots G.Nodes
+		var inputs, aux, roots G.Nodes
 		for i, n := range cfg.Batches {
 			if n <= 0 {
 				return fmt.Errorf("batch size %d of input %d is not positive", n, i)
@@ -89,29 +128,25 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 			if err != nil {
 				return err
 			}
-			var f *G.Node
-			if cfg.Raw {
-				f, err = m.Forward(b, x)
-			} else {
-				f, err = perSample(b, m, x, n)
-			}
-			if err != nil {
-				return err
-			}
-			l.fvals = append(l.fvals, make([]float64, f.Shape().TotalSize()))
-			fs = append(fs, f)
-			roots = append(roots, G.Read(f, &l.fvs[i]))
+			inputs = append(inputs, x)
 		}
 		for i, shape := range cfg.Aux {
 			a, err := input(b, fmt.Sprintf("aux%d", i), shape)
 			if err != nil {
 				return err
 			}
-			fs = append(fs, a)
+			aux = append(aux, a)
 		}
-		loss, err := fn(b, fs)
+		loss, fs, err := build(b, inputs, aux)
 		if err != nil {
 			return err
+		}
+		l.fvals = make([][]float64, len(cfg.Batches))
+		for i, f := range fs {
+			if f != nil {
+				l.fvals[i] = make([]float64, f.Shape().TotalSize())
+				roots = append(roots, G.Read(f, &l.fvs[i]))
+			}
 		}
 		if !loss.IsScalar() {
 			return fmt.Errorf("loss has shape %v, want a scalar", fmtShape(loss.Shape()))
@@ -120,22 +155,27 @@ func NewLoss(m Model, cfg LossConfig, fn LossFunc) (*Loss, error) {
 		var pn G.Nodes
 		for _, p := range l.params {
 			if _, ok := b.params[p]; !ok {
-				return fmt.Errorf("parameter %q is not used by the model's Forward", p.Name)
+				return fmt.Errorf("parameter %q is not used by the model's Forward or the loss", p.Name)
 			}
 			pn = append(pn, b.Param(p))
 		}
-		dps, err := G.Grad(loss, pn...)
+		dps, err := grad(loss, pn)
 		if err != nil {
 			return fmt.Errorf("∇θ: %w", err)
 		}
 		l.dpvs = make([]G.Value, len(dps))
 		for i, d := range dps {
-			roots = append(roots, G.Read(d, &l.dpvs[i]))
+			if d != nil {
+				roots = append(roots, G.Read(d, &l.dpvs[i]))
+			}
 		}
 		l.vm = G.NewTapeMachine(b.Graph().SubgraphRoots(roots...))
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, ErrNoNoise) {
+			return nil, fmt.Errorf("%w (a noise-conditional model trains with NewSecondOrderLoss and Terms given the noise node)", err)
+		}
 		return nil, err
 	}
 	for _, p := range l.params {
@@ -165,10 +205,14 @@ func (l *Loss) Run(xs ...[]float64) (float64, error) {
 	readInto(v[:], l.lossv)
 	l.value = v[0]
 	for i, f := range l.fvs {
-		readInto(l.fvals[i], f)
+		if f != nil {
+			readInto(l.fvals[i], f)
+		}
 	}
 	for i, d := range l.dpvs {
-		copyValue(l.grads[i], d)
+		if d != nil {
+			copyValue(l.grads[i], d)
+		}
 	}
 	l.vm.Reset()
 	return l.value, nil
@@ -178,11 +222,13 @@ func (l *Loss) Run(xs ...[]float64) (float64, error) {
 func (l *Loss) Value() float64 { return l.value }
 
 // F returns the per-sample energies of model input i from the last Run
-// (with LossConfig.Raw, the model's outputs, row-major). The slice is
+// (with LossConfig.Raw, the model's outputs, row-major), or nil for a
+// second-order loss that did not evaluate the model there. The slice is
 // reused by the next Run.
 func (l *Loss) F(i int) []float64 { return l.fvals[i] }
 
-// Params returns the model's parameters, in the order of Grads.
+// Params returns the model's parameters and then LossConfig.Params, in
+// the order of Grads.
 func (l *Loss) Params() []*Param { return l.params }
 
 // Grads returns ∂loss/∂θ from the last Run, one tensor per parameter in the

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ebmgo/ebm/energy"
@@ -27,6 +28,15 @@ type Builder struct {
 	dtype  tensor.Dtype
 	params map[*Param]*G.Node
 	order  []*Param
+
+	// While frozen is set, Param hands out the nodes of fixed copies
+	// (same storage, no gradient flows to them): see Terms.FrozenF.
+	frozen     bool
+	frozenNode map[*Param]*G.Node
+	// noise is the node Noise returns while a noise-conditional forward
+	// is built; noiseUsed records that the model asked for it.
+	noise     *G.Node
+	noiseUsed bool
 }
 
 // NewBuilder returns a Builder for a new graph whose inputs have dtype dt.
@@ -45,6 +55,9 @@ func (b *Builder) Dtype() tensor.Dtype { return b.dtype }
 // node is bound to p.Value itself, not a copy. It panics if p's dtype
 // differs from the graph's; Compile checks dtypes before it builds.
 func (b *Builder) Param(p *Param) *G.Node {
+	if b.frozen {
+		return b.frozenParam(p)
+	}
 	if n, ok := b.params[p]; ok {
 		return n
 	}
@@ -56,6 +69,41 @@ func (b *Builder) Param(p *Param) *G.Node {
 	b.order = append(b.order, p)
 	return n
 }
+
+// frozenParam returns a second node bound to p.Value: the same values, but
+// not a parameter of the loss, so no gradient flows into it.
+func (b *Builder) frozenParam(p *Param) *G.Node {
+	if n, ok := b.frozenNode[p]; ok {
+		return n
+	}
+	if p.Value.Dtype() != b.dtype {
+		panic(fmt.Sprintf("graph: parameter %q is %v in a %v graph", p.Name, p.Value.Dtype(), b.dtype))
+	}
+	if b.frozenNode == nil {
+		b.frozenNode = map[*Param]*G.Node{}
+	}
+	n := G.NodeFromAny(b.g, p.Value, G.WithName("frozen:"+p.Name))
+	b.frozenNode[p] = n
+	return n
+}
+
+// Noise returns the node of the per-sample noise levels σ, shape (N), of
+// the batch whose forward pass is being built, for noise-conditional
+// models: a layer that takes the noise level calls it in its Forward
+// (see nn.NoiseConditional). It is an error to build such a model where
+// no noise level is given: with NewEnergy before Energy.SetNoise, with
+// NewLoss, or through Terms without a noise node.
+func (b *Builder) Noise() (*G.Node, error) {
+	b.noiseUsed = true
+	if b.noise == nil {
+		return nil, ErrNoNoise
+	}
+	return b.noise, nil
+}
+
+// ErrNoNoise is returned by Builder.Noise, and wrapped by the compilers,
+// when a noise-conditional model is built without a noise level.
+var ErrNoNoise = errors.New("graph: the model is noise-conditional (it takes the noise level σ) but none was given")
 
 // Constant returns a scalar constant node of the graph's dtype.
 func (b *Builder) Constant(v float64) *G.Node {
