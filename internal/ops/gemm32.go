@@ -45,13 +45,14 @@ type tileArgs struct {
 }
 
 // tileSet is one instruction set's tiles: fn[mr-1][nv-1] computes mr rows
-// and nv ≤ vecs vectors, the last one under the mask unless masked is set;
-// then fn runs only on whole vectors and masked[mr-1] (one vector) on a
-// last vector that is not whole.
+// and nv ≤ vecs vectors (nv ≤ rowVecs when the whole product has one row,
+// where more vectors give more independent sums), the last one under the
+// mask unless masked is set; then fn runs only on whole vectors and
+// masked[mr-1] (one vector) on a last vector that is not whole.
 type tileSet struct {
-	vecs   int
-	fn     [tileRows][tileVecs]func(*tileArgs)
-	masked [tileRows]func(*tileArgs)
+	vecs, rowVecs int
+	fn            [tileRows][tileVecs]func(*tileArgs)
+	masked        [tileRows]func(*tileArgs)
 }
 
 // tiles is the set in use (level.go), and useTiles whether the float32
@@ -123,6 +124,10 @@ func tileGemm(m, n, k int, a []float32, boff []int, b, c vecLayout, ldc int, bia
 	var t tileArgs
 	t.k, t.boff, t.ldc = k, &boff[0], ldc
 	ts := tiles
+	vecs := ts.vecs
+	if m == 1 {
+		vecs = max(vecs, ts.rowVecs)
+	}
 	nvec := (n + lanes - 1) / lanes
 	last := uint64(1)<<lanes - 1
 	r := n % lanes
@@ -132,8 +137,8 @@ func tileGemm(m, n, k int, a []float32, boff []int, b, c vecLayout, ldc int, bia
 			t.lanemask[l] = -int32(b2i(l < r))
 		}
 	}
-	for j0 := 0; j0 < nvec; j0 += ts.vecs {
-		nv := min(ts.vecs, nvec-j0)
+	for j0 := 0; j0 < nvec; j0 += vecs {
+		nv := min(vecs, nvec-j0)
 		var c0 [tileVecs]unsafe.Pointer
 		for j := range nv {
 			t.b[j] = b.at(j0 + j)
@@ -154,6 +159,11 @@ func tileGemm(m, n, k int, a []float32, boff []int, b, c vecLayout, ldc int, bia
 				t.c[j] = unsafe.Add(c0[j], i0*ldc)
 			}
 			if r != 0 && j0+nv == nvec && ts.masked[0] != nil {
+				// Whole vectors first, then the short one under its mask.
+				if nv > 1 {
+					ts.fn[mr-1][nv-2](&t)
+				}
+				t.b[0], t.c[0] = t.b[nv-1], t.c[nv-1]
 				ts.masked[mr-1](&t)
 				continue
 			}

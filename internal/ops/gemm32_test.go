@@ -20,6 +20,7 @@ func testTileGemm(t *testing.T, _ simdLevel) {
 		{1, 16, 1, 0}, {6, 64, 3, 0}, {7, 70, 5, 0}, {13, 129, 17, 0}, {16, 1280, 25, 0},
 		{25, 1280, 16, 0}, {64, 56, 576, 0}, {5, 200, 9, 0}, {12, 5, 2, 0},
 		{32, 192, 144, 64}, {64, 112, 288, 16}, {3, 96, 7, 32},
+		{1, 70, 9, 0}, {1, 200, 31, 0}, {1, 48, 5, 0}, {1, 192, 144, 64}, // one row: the wide tiles
 	} {
 		for _, withBias := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%dx%dx%d/per%d/bias%v", c.m, c.n, c.k, c.per, withBias), func(t *testing.T) {

@@ -112,9 +112,19 @@ func sgemmTileAVX2Mask5(t *tileArgs)
 //go:noescape
 func sgemmTileAVX2Mask6(t *tileArgs)
 
+//go:noescape
+func sgemmTileAVX2_1x2(t *tileArgs)
+
+//go:noescape
+func sgemmTileAVX2_1x3(t *tileArgs)
+
+//go:noescape
+func sgemmTileAVX2_1x4(t *tileArgs)
+
 // tilesAVX512.fn[mr-1][nv-1] is the AVX-512 tile of mr rows and nv vectors of 16 columns.
 var tilesAVX512 = tileSet{
-	vecs: 4,
+	vecs:    4,
+	rowVecs: 4,
 	fn: [tileRows][tileVecs]func(*tileArgs){
 		{sgemmTile1x1, sgemmTile1x2, sgemmTile1x3, sgemmTile1x4},
 		{sgemmTile2x1, sgemmTile2x2, sgemmTile2x3, sgemmTile2x4},
@@ -125,12 +135,14 @@ var tilesAVX512 = tileSet{
 	},
 }
 
-// tilesAVX2.fn[mr-1][0] is the AVX2 tile of mr rows and one vector of 16 columns;
-// tilesAVX2.masked[mr-1] is the same under tileArgs.lanemask.
+// tilesAVX2.fn[mr-1][0] is the AVX2 tile of mr rows and one vector of 16 columns,
+// tilesAVX2.fn[0][nv-1] the tile of one row and nv vectors (for products of
+// one row); tilesAVX2.masked[mr-1] is fn[mr-1][0] under tileArgs.lanemask.
 var tilesAVX2 = tileSet{
-	vecs: 1,
+	vecs:    1,
+	rowVecs: 4,
 	fn: [tileRows][tileVecs]func(*tileArgs){
-		{sgemmTileAVX2_1},
+		{sgemmTileAVX2_1, sgemmTileAVX2_1x2, sgemmTileAVX2_1x3, sgemmTileAVX2_1x4},
 		{sgemmTileAVX2_2},
 		{sgemmTileAVX2_3},
 		{sgemmTileAVX2_4},

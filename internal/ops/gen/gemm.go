@@ -2,8 +2,19 @@ package main
 
 import (
 	"fmt"
+	"go/format"
 	"strings"
 )
+
+// gofmt formats generated Go source; the generator's own output is valid
+// Go, so an error is a bug here.
+func gofmt(src string) []byte {
+	b, err := format.Source([]byte(src))
+	if err != nil {
+		panic("gen: generated Go does not parse: " + err.Error())
+	}
+	return b
+}
 
 // gemmAMD64 writes the float32 product tiles (package ops, gemm32.go).
 //
@@ -110,7 +121,61 @@ func gemmAMD64(a *asm) {
 			gemmAVX2(a, mr, masked)
 		}
 	}
+	for nv := 2; nv <= 4; nv++ {
+		gemmAVX2Row(a, nv)
+	}
 }
+
+// gemmAVX2Row writes the AVX2 tile of one row and nv whole vectors
+// (sgemmTileAVX2_1x{NV}): 2·nv accumulators, so that enough independent
+// sums hide the FMA latency when A has a single row; B is read straight by
+// the FMAs.
+func gemmAVX2Row(a *asm, nv int) {
+	fn := avx2RowName(nv)
+	bregs := []string{"R8", "R9", "R10", "R11"}
+	a.l("// func %s(t *tileArgs)", fn)
+	a.l("TEXT ·%s(SB), NOSPLIT, $0-8", fn)
+	a.i("MOVQ t+0(FP), DI")
+	a.i("MOVQ tileArgs_k(DI), CX")
+	a.i("MOVQ tileArgs_a(DI), SI")
+	a.i("MOVQ tileArgs_boff(DI), DX")
+	for j := range nv {
+		a.i("MOVQ %s(DI), %s", field("tileArgs_b", 8*j), bregs[j])
+	}
+	a.i("MOVQ tileArgs_bias(DI), BX")
+	a.i("TESTQ BX, BX")
+	a.i("JZ %s_zero", fn)
+	a.i("VBROADCASTSS (BX), Y0")
+	for r := 1; r < 2*nv; r++ {
+		a.i("VMOVAPS Y0, Y%d", r)
+	}
+	a.i("JMP %s_loop", fn)
+	a.l("%s_zero:", fn)
+	for r := range 2 * nv {
+		a.i("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	a.l("%s_loop:", fn)
+	a.i("MOVQ (DX), BX")
+	a.i("VBROADCASTSS (SI), Y15")
+	for j := range nv {
+		a.i("VFMADD231PS (%s)(BX*1), Y15, Y%d", bregs[j], 2*j)
+		a.i("VFMADD231PS 32(%s)(BX*1), Y15, Y%d", bregs[j], 2*j+1)
+	}
+	a.i("ADDQ $8, DX")
+	a.i("ADDQ $4, SI")
+	a.i("DECQ CX")
+	a.i("JNZ %s_loop", fn)
+	for j := range nv {
+		a.i("MOVQ %s(DI), %s", field("tileArgs_c", 8*j), bregs[j])
+		a.i("VMOVUPS Y%d, (%s)", 2*j, bregs[j])
+		a.i("VMOVUPS Y%d, 32(%s)", 2*j+1, bregs[j])
+	}
+	a.i("VZEROUPPER")
+	a.i("RET")
+	a.l("")
+}
+
+func avx2RowName(nv int) string { return fmt.Sprintf("sgemmTileAVX2_1x%d", nv) }
 
 // gemmAVX2 writes the AVX2 tile of mr rows and one vector of 16 columns.
 func gemmAVX2(a *asm, mr int, masked bool) {
@@ -211,8 +276,11 @@ func gemmDecls() []byte {
 			fmt.Fprintf(&g, "//go:noescape\nfunc %s(t *tileArgs)\n\n", avx2TileName(mr, masked))
 		}
 	}
+	for nv := 2; nv <= 4; nv++ {
+		fmt.Fprintf(&g, "//go:noescape\nfunc %s(t *tileArgs)\n\n", avx2RowName(nv))
+	}
 	g.WriteString("// tilesAVX512.fn[mr-1][nv-1] is the AVX-512 tile of mr rows and nv vectors of 16 columns.\n")
-	g.WriteString("var tilesAVX512 = tileSet{\n\tvecs: 4,\n\tfn: [tileRows][tileVecs]func(*tileArgs){\n")
+	g.WriteString("var tilesAVX512 = tileSet{\n\tvecs: 4,\n\trowVecs: 4,\n\tfn: [tileRows][tileVecs]func(*tileArgs){\n")
 	for mr := 1; mr <= 6; mr++ {
 		var fs []string
 		for nv := 1; nv <= 4; nv++ {
@@ -221,16 +289,23 @@ func gemmDecls() []byte {
 		fmt.Fprintf(&g, "\t\t{%s},\n", strings.Join(fs, ", "))
 	}
 	g.WriteString("\t},\n}\n\n")
-	g.WriteString("// tilesAVX2.fn[mr-1][0] is the AVX2 tile of mr rows and one vector of 16 columns;\n")
-	g.WriteString("// tilesAVX2.masked[mr-1] is the same under tileArgs.lanemask.\n")
-	g.WriteString("var tilesAVX2 = tileSet{\n\tvecs: 1,\n\tfn: [tileRows][tileVecs]func(*tileArgs){\n")
+	g.WriteString("// tilesAVX2.fn[mr-1][0] is the AVX2 tile of mr rows and one vector of 16 columns,\n")
+	g.WriteString("// tilesAVX2.fn[0][nv-1] the tile of one row and nv vectors (for products of\n")
+	g.WriteString("// one row); tilesAVX2.masked[mr-1] is fn[mr-1][0] under tileArgs.lanemask.\n")
+	g.WriteString("var tilesAVX2 = tileSet{\n\tvecs: 1,\n\trowVecs: 4,\n\tfn: [tileRows][tileVecs]func(*tileArgs){\n")
 	for mr := 1; mr <= 6; mr++ {
-		fmt.Fprintf(&g, "\t\t{%s},\n", avx2TileName(mr, false))
+		fs := []string{avx2TileName(mr, false)}
+		if mr == 1 {
+			for nv := 2; nv <= 4; nv++ {
+				fs = append(fs, avx2RowName(nv))
+			}
+		}
+		fmt.Fprintf(&g, "\t\t{%s},\n", strings.Join(fs, ", "))
 	}
 	g.WriteString("\t},\n\tmasked: [tileRows]func(*tileArgs){\n")
 	for mr := 1; mr <= 6; mr++ {
 		fmt.Fprintf(&g, "\t\t%s,\n", avx2TileName(mr, true))
 	}
 	g.WriteString("\t},\n}\n")
-	return []byte(g.String())
+	return gofmt(g.String())
 }

@@ -87,5 +87,5 @@ func gemmDeclsARM64() []byte {
 		fmt.Fprintf(&g, "\t\tfunc(t *tileArgs) { tileGo(t, %d) },\n", mr)
 	}
 	g.WriteString("\t},\n}\n")
-	return []byte(g.String())
+	return gofmt(g.String())
 }
