@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +10,15 @@ import (
 	"image/color"
 	_ "image/gif" // register the decoders LoadImageFolder reads
 	_ "image/jpeg"
-	_ "image/png"
+	"image/png"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -47,7 +50,8 @@ type imageFile struct {
 //
 // Classes are the sub-folder names in sorted order (with splits, those of
 // both parts together, so that labels agree); each class folder is searched
-// recursively. Without train/ and test/ sub-folders the whole folder is the
+// recursively, and may be empty (its class then has no images in this
+// split). Without train/ and test/ sub-folders the whole folder is the
 // Train split and asking for Test is an error wrapping ErrNotFound (see
 // ImageSet.HoldOut). Files and folders whose names start with a dot are
 // ignored.
@@ -336,7 +340,6 @@ func listImages(root string, classes []string, skipBad bool) (files []imageFile,
 			skipped = append(skipped, msg)
 			continue
 		}
-		n := len(files)
 		err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -356,9 +359,9 @@ func listImages(root string, classes []string, skipBad bool) (files []imageFile,
 		if err != nil {
 			return nil, nil, fmt.Errorf("datasets: %w", err)
 		}
-		if len(files) == n {
-			return nil, nil, fmt.Errorf("datasets: class folder %s holds no images: %w", p, ErrNotFound)
-		}
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("datasets: %s: %w: its class folders hold no images", root, ErrNotFound)
 	}
 	// WalkDir visits in lexical order and the classes are sorted, so
 	// files are ordered by label, then path.
@@ -524,4 +527,79 @@ func toPlanes(img image.Image, buf *[]float64) planes {
 		}
 	}
 	return p
+}
+
+// WriteImageFolder writes the images of s as 8-bit PNG files in the layout
+// LoadImageFolder reads: dir/CLASS/000123.png for a labelled set (class
+// names as folder names, with "/" and "\\" written as "_": Fashion-MNIST's
+// "T-shirt/top" becomes "T-shirt_top"), dir/000123.png otherwise. Values are mapped from
+// s.Range to 0..255 and rounded, so a set read from 8-bit images comes back
+// unchanged. It creates dir if needed and fails, naming the file, on the
+// first write error; a class name that cannot be a folder name is an
+// error.
+func WriteImageFolder(dir string, s *ImageSet) error {
+	if s.Channels != 1 && s.Channels != 3 {
+		return fmt.Errorf("datasets: WriteImageFolder: %d channels; PNG files hold 1 or 3", s.Channels)
+	}
+	folders := []string{dir}
+	if s.Labels != nil {
+		folders = folders[:0]
+		seen := map[string]bool{}
+		for _, c := range s.Classes {
+			f := strings.NewReplacer("/", "_", "\\", "_").Replace(c)
+			if f == "" || f == "." || f == ".." || hidden(f) || seen[f] {
+				return fmt.Errorf("datasets: WriteImageFolder: class name %q cannot be a folder name", c)
+			}
+			seen[f] = true
+			folders = append(folders, filepath.Join(dir, f))
+		}
+	}
+	for _, f := range folders {
+		if err := os.MkdirAll(f, 0o755); err != nil {
+			return fmt.Errorf("datasets: %w", err)
+		}
+	}
+	h, w, plane := s.Height, s.Width, s.Height*s.Width
+	level := func(v float64) uint8 {
+		if s.Range == Signed {
+			v = (v + 1) / 2
+		}
+		return uint8(math.Round(255 * math.Min(1, math.Max(0, v))))
+	}
+	for i := range s.N {
+		x := s.Image(i)
+		var img image.Image
+		if s.Channels == 1 {
+			g := image.NewGray(image.Rect(0, 0, w, h))
+			for p := range plane {
+				g.Pix[p] = level(x[p])
+			}
+			img = g
+		} else {
+			c := image.NewNRGBA(image.Rect(0, 0, w, h))
+			for p := range plane {
+				c.Pix[4*p] = level(x[p])
+				c.Pix[4*p+1] = level(x[plane+p])
+				c.Pix[4*p+2] = level(x[2*plane+p])
+				c.Pix[4*p+3] = 255
+			}
+			img = c
+		}
+		folder := dir
+		if s.Labels != nil {
+			if s.Labels[i] < 0 || s.Labels[i] >= len(folders) {
+				return fmt.Errorf("datasets: WriteImageFolder: image %d has label %d; there are %d classes", i, s.Labels[i], len(folders))
+			}
+			folder = folders[s.Labels[i]]
+		}
+		path := filepath.Join(folder, fmt.Sprintf("%06d.png", i))
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return fmt.Errorf("datasets: %s: %w", path, err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("datasets: %w", err)
+		}
+	}
+	return nil
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 //go:generate go run testdata/gen.go
@@ -299,6 +301,53 @@ func LoadImages(ctx context.Context, path string, split Split, cfg ImagesConfig)
 		return loadIDXSet(ctx, src, split, cfg)
 	}
 	return LoadImageFolder(ctx, path, split, cfg)
+}
+
+// LoadTrainTest loads the Train and Test splits of path as LoadImages
+// does. A source without a test split (an image folder without test/ or
+// val/) gets one: a fraction holdOut of its training images, drawn with
+// seed (see ImageSet.HoldOut), at least one image; heldOut reports that.
+// With holdOut = 0 such a source is an error wrapping ErrNotFound.
+// cfg.Limit applies to the training split only (before a hold-out).
+func LoadTrainTest(ctx context.Context, path string, cfg ImagesConfig, holdOut float64, seed uint64) (train, test *ImageSet, heldOut bool, err error) {
+	if !(holdOut >= 0 && holdOut < 1) {
+		return nil, nil, false, fmt.Errorf("datasets: hold-out fraction %v: want at least 0 and below 1", holdOut)
+	}
+	train, err = LoadImages(ctx, path, Train, cfg)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	all := cfg
+	all.Limit = 0
+	test, err = LoadImages(ctx, path, Test, all)
+	if err == nil || !errors.Is(err, ErrNotFound) || holdOut == 0 {
+		return train, test, false, err
+	}
+	n := max(1, int(math.Round(holdOut*float64(train.N))))
+	if train.N < 2 || n >= train.N {
+		return nil, nil, false, fmt.Errorf("datasets: %s has no test split and %d training images: too few to hold out %g of them", path, train.N, holdOut)
+	}
+	train, test, err = train.HoldOut(n, seed)
+	return train, test, true, err
+}
+
+// ParseSize reads an image size "N" (N×N) or "WxH" (width × height, as
+// image tools write it; "×" works too) and returns height and width. ""
+// and "0" give 0, 0: the stored size.
+func ParseSize(s string) (height, width int, err error) {
+	if s == "" || s == "0" {
+		return 0, 0, nil
+	}
+	ws, hs, two := strings.Cut(strings.ReplaceAll(strings.ToLower(s), "×", "x"), "x")
+	if !two {
+		hs = ws
+	}
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > maxSide || h > maxSide {
+		return 0, 0, fmt.Errorf("datasets: image size %q: want N or WxH with sides 1 to %d", s, maxSide)
+	}
+	return h, w, nil
 }
 
 // DetectFormat says how the images at path are stored: CIFAR-10 batches if

@@ -293,7 +293,14 @@ func TestFolderErrors(t *testing.T) {
 	emptyClass := t.TempDir()
 	os.MkdirAll(filepath.Join(emptyClass, "cats"), 0o755)
 	os.MkdirAll(filepath.Join(emptyClass, "dogs"), 0o755)
-	os.WriteFile(filepath.Join(emptyClass, "dogs", "a.png"), []byte("x"), 0o644)
+	png, _ := os.ReadFile(fixture("folder", "gray", "img1.png"))
+	os.WriteFile(filepath.Join(emptyClass, "dogs", "a.png"), png, 0o644)
+	s := load(t, emptyClass, Train, ImagesConfig{})
+	if !slices.Equal(s.Classes, []string{"cats", "dogs"}) || !slices.Equal(s.Labels, []int{1}) {
+		t.Errorf("an empty class folder: classes %v labels %v", s.Classes, s.Labels)
+	}
+	noImages := t.TempDir()
+	os.MkdirAll(filepath.Join(noImages, "cats"), 0o755)
 	f := func(name string) string { return fixture("folder", name) }
 	for _, tc := range []struct {
 		name string
@@ -305,7 +312,7 @@ func TestFolderErrors(t *testing.T) {
 		{"empty folder", empty, ImagesConfig{}, ErrNotFound, []string{empty, "empty"}},
 		{"only hidden files", onlyHidden, ImagesConfig{}, ErrNotFound, []string{onlyHidden, "empty"}},
 		{"missing folder", filepath.Join(empty, "nope"), ImagesConfig{}, ErrNotFound, []string{"nope"}},
-		{"empty class folder", emptyClass, ImagesConfig{}, ErrNotFound, []string{filepath.Join(emptyClass, "cats"), "holds no images"}},
+		{"only empty class folders", noImages, ImagesConfig{}, ErrNotFound, []string{noImages, "class folders hold no images"}},
 		{"non-image", f("non-image"), ImagesConfig{}, ErrBadFormat, []string{filepath.Join(f("non-image"), "notes.txt"), "not a PNG, JPEG or GIF image"}},
 		{"corrupt", f("corrupt"), ImagesConfig{}, ErrBadFormat, []string{filepath.Join(f("corrupt"), "img1.png")}},
 		{"truncated png", f("truncated-png"), ImagesConfig{}, ErrBadFormat, []string{filepath.Join(f("truncated-png"), "img1.png")}},
@@ -696,4 +703,95 @@ func TestShapes(t *testing.T) {
 			t.Errorf("Shapes(%+v) succeeded", bad)
 		}
 	}
+}
+
+func TestLoadTrainTest(t *testing.T) {
+	ctx := context.Background()
+	train, test, held, err := LoadTrainTest(ctx, fixture("folder", "labelled"), ImagesConfig{}, 0.25, 1)
+	if err != nil || !held || train.N != 6 || test.N != 2 {
+		t.Errorf("unsplit folder: %d and %d images, held out %v, %v", n(train), n(test), held, err)
+	}
+	train, test, held, err = LoadTrainTest(ctx, fixture("idx"), ImagesConfig{}, 0.25, 1)
+	if err != nil || held || train.N != 6 || test.N != 4 {
+		t.Errorf("IDX: %d and %d images, held out %v, %v", n(train), n(test), held, err)
+	}
+	_, _, _, err = LoadTrainTest(ctx, fixture("folder", "labelled"), ImagesConfig{}, 0, 1)
+	checkOneLine(t, "no hold-out", err, ErrNotFound, "no test split")
+	_, _, _, err = LoadTrainTest(ctx, fixture("folder", "labelled"), ImagesConfig{}, 1, 1)
+	checkOneLine(t, "hold out everything", err, nil, "hold-out fraction 1")
+}
+
+func n(s *ImageSet) int {
+	if s == nil {
+		return -1
+	}
+	return s.N
+}
+
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string][2]int{"": {0, 0}, "0": {0, 0}, "32": {32, 32}, "64x48": {48, 64}, "20×10": {10, 20}, "8X8": {8, 8}} {
+		h, w, err := ParseSize(s)
+		if err != nil || h != want[0] || w != want[1] {
+			t.Errorf("ParseSize(%q) = %d, %d, %v; want height %d, width %d", s, h, w, err, want[0], want[1])
+		}
+	}
+	for _, s := range []string{"x", "-3", "3x", "0x4", "1x99999", "big"} {
+		if _, _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", s)
+		}
+	}
+}
+
+// WriteImageFolder and LoadImageFolder are inverse on 8-bit data.
+func TestWriteImageFolderRoundTrip(t *testing.T) {
+	for _, src := range []string{fixture("cifar"), fixture("idx"), fixture("folder", "gray")} {
+		s := load(t, src, Train, ImagesConfig{})
+		dir := t.TempDir()
+		if err := WriteImageFolder(dir, s); err != nil {
+			t.Fatal(err)
+		}
+		back := load(t, dir, Train, ImagesConfig{})
+		if !slices.Equal(back.Shape(), s.Shape()) || back.N != s.N {
+			t.Fatalf("%s: wrote %d of %v, read %d of %v", src, s.N, s.Shape(), back.N, back.Shape())
+		}
+		// Files sort by class, then index: compare image by image.
+		order := make([]int, 0, s.N)
+		labels := []int{-1}
+		if s.Labels != nil {
+			labels = make([]int, len(s.Classes))
+			for k := range labels {
+				labels[k] = k
+			}
+			slices.SortFunc(labels, func(a, b int) int {
+				return strings.Compare(strings.ReplaceAll(s.Classes[a], "/", "_"), strings.ReplaceAll(s.Classes[b], "/", "_"))
+			})
+		}
+		for _, k := range labels {
+			for i := range s.N {
+				if s.Labels == nil || s.Labels[i] == k {
+					order = append(order, i)
+				}
+			}
+		}
+		for j, i := range order {
+			if !slices.Equal(back.Image(j), s.Image(i)) || (s.Labels != nil && back.Classes[back.Labels[j]] != strings.ReplaceAll(s.Classes[s.Labels[i]], "/", "_")) {
+				t.Fatalf("%s: image %d did not survive the round trip", src, i)
+			}
+		}
+		if s.Labels != nil && !slices.Equal(back.Classes, sortedCopy(s.Classes)) {
+			t.Errorf("%s: classes %v, wrote %v", src, back.Classes, s.Classes)
+		}
+	}
+	bad := &ImageSet{N: 1, Channels: 1, Height: 1, Width: 1, Images: []float64{0}, Labels: []int{0}, Classes: []string{"a/b", "a_b"}}
+	checkOneLine(t, "classes that make one folder", WriteImageFolder(t.TempDir(), bad), nil, `"a_b"`)
+}
+
+// sortedCopy returns the names as folder names, sorted.
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	for i := range c {
+		c[i] = strings.ReplaceAll(c[i], "/", "_")
+	}
+	slices.Sort(c)
+	return c
 }

@@ -1,9 +1,26 @@
-// Package quality scores the samples of MNIST generative models the way
-// such models are scored in the literature: a digit classifier, which
-// this project trains itself (cmd/train-classifier) and embeds, judges how
-// much the samples look like digits, how evenly they cover the ten
-// classes, and how close the distribution of its features on them is to
-// that on real digits.
+// Package quality scores the samples of generative models of images the
+// way such models are scored in the literature: a classifier trained on
+// the same data (for MNIST a digit classifier, which this project trains
+// itself with cmd/train-classifier and embeds) judges how much the samples
+// look like members of its classes, how evenly they cover the classes,
+// and how close the distribution of its features on them is to that on
+// real test images.
+//
+// # Other data
+//
+// NewClassifierFor builds the same kind of judge for any C×H×W images and
+// K classes (ClassifierConfig): a stride-2 5×5 convolution, then stride-2
+// 3×3 convolutions doubling the channels until the image is at most 8×8,
+// then Linear(→64) SiLU [features] and Linear(64→K). Train fits it to any
+// labelled datasets.ImageSet (an image folder with one sub-folder per
+// class, Fashion-MNIST, CIFAR-10, …), with random shifts and, for
+// photographs, mirror images (TrainConfig.Flip); SetReference on the test
+// images gives the Fréchet distance its reference. The file SaveFile
+// writes records the input shape, the number and names of the classes and
+// the width, so LoadClassifierFile rebuilds it; cmd/train-classifier
+// -data DIR does all of this. Scores and Reference (with
+// ReferenceConfig.Data) then work as for MNIST, with log K as the class
+// entropy of a balanced set.
 //
 // # The classifier
 //

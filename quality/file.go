@@ -2,6 +2,7 @@ package quality
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/safetensors"
@@ -24,6 +26,12 @@ const (
 	refMeanName = "reference.mean" // F64 (64)
 	refCovName  = "reference.cov"  // F64 (64, 64)
 	refNKey     = "reference_n"    // metadata: number of reference images
+	// Metadata describing the architecture (see ClassifierConfig); a file
+	// without them holds MNIST's classifier.
+	shapeKey   = "input_shape" // "C,H,W"
+	classesKey = "classes"     // K
+	namesKey   = "class_names" // JSON list of K strings
+	filtersKey = "filters"     // channels of the first convolution
 )
 
 // fileModel presents the network's parameters and the reference statistics
@@ -45,6 +53,16 @@ func refParams() (mean, cov *graph.Param) {
 func (c *Classifier) file() (fileModel, map[string]string) {
 	ps := c.Net.Params()
 	meta := maps.Clone(c.Meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[shapeKey] = fmt.Sprintf("%d,%d,%d", c.cfg.Channels, c.cfg.Height, c.cfg.Width)
+	meta[classesKey] = strconv.Itoa(c.cfg.Classes)
+	meta[filtersKey] = strconv.Itoa(c.cfg.Filters)
+	if c.cfg.ClassNames != nil {
+		names, _ := json.Marshal(c.cfg.ClassNames)
+		meta[namesKey] = string(names)
+	}
 	if c.Ref != nil {
 		mean, cov := refParams()
 		mean.SetFloat64s(c.Ref.Mean)
@@ -138,10 +156,20 @@ func loadClassifier(b []byte) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	meta := f.Metadata()
+	cfg, err := fileConfig(meta)
+	if err != nil {
+		return nil, err
+	}
 	// The weights are overwritten; the seed only fills them meanwhile.
-	c := NewClassifier(rand.New(rand.NewPCG(0, 0)))
-	c.Meta = f.Metadata()
-	delete(c.Meta, "format")
+	c, err := NewClassifierFor(rand.New(rand.NewPCG(0, 0)), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", nn.ErrBadFormat, err)
+	}
+	c.Meta = meta
+	for _, k := range []string{"format", shapeKey, classesKey, namesKey, filtersKey} {
+		delete(c.Meta, k)
+	}
 	m := fileModel{c.Net.Params()}
 	_, hasMean := f.Info(refMeanName)
 	_, hasCov := f.Info(refCovName)
@@ -177,4 +205,43 @@ func loadClassifier(b []byte) (*Classifier, error) {
 	}
 	c.Ref = &Gaussian{N: n, Mean: mv, Cov: mat.NewSymDense(FeatureDim, cv)}
 	return c, nil
+}
+
+// fileConfig reads the architecture from a classifier file's metadata;
+// without it, the file holds MNIST's classifier.
+func fileConfig(meta map[string]string) (ClassifierConfig, error) {
+	var cfg ClassifierConfig
+	bad := func(key string) error {
+		return fmt.Errorf("metadata %q = %q is not valid: %w", key, meta[key], nn.ErrBadFormat)
+	}
+	if v, ok := meta[shapeKey]; ok {
+		parts := strings.Split(v, ",")
+		if len(parts) != 3 {
+			return cfg, bad(shapeKey)
+		}
+		dims := make([]int, 3)
+		for i, p := range parts {
+			d, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil || d <= 0 || d > 1<<14 {
+				return cfg, bad(shapeKey)
+			}
+			dims[i] = d
+		}
+		cfg.Channels, cfg.Height, cfg.Width = dims[0], dims[1], dims[2]
+	}
+	for key, dst := range map[string]*int{classesKey: &cfg.Classes, filtersKey: &cfg.Filters} {
+		if v, ok := meta[key]; ok {
+			d, err := strconv.Atoi(v)
+			if err != nil || d <= 0 {
+				return cfg, bad(key)
+			}
+			*dst = d
+		}
+	}
+	if v, ok := meta[namesKey]; ok {
+		if err := json.Unmarshal([]byte(v), &cfg.ClassNames); err != nil {
+			return cfg, bad(namesKey)
+		}
+	}
+	return cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,7 +162,7 @@ func TestScoreOrderInvariant(t *testing.T) {
 	// A sample's float32 outputs may change in the last bits with its
 	// place in a batch (the GEMM kernels split the work by position), so
 	// the scores agree to float32 rounding, not bit for bit.
-	if a.Histogram != b.Histogram || math.Abs(a.FD-b.FD) > 1e-6*a.FD || math.Abs(a.Confidence-b.Confidence) > 1e-6 ||
+	if !slices.Equal(a.Histogram, b.Histogram) || math.Abs(a.FD-b.FD) > 1e-6*a.FD || math.Abs(a.Confidence-b.Confidence) > 1e-6 ||
 		math.Abs(a.ClassifierScore-b.ClassifierScore) > 1e-6*a.ClassifierScore {
 		t.Errorf("scores change with the order of the samples:\n%v\n%v", a, b)
 	}
@@ -209,7 +210,7 @@ func withValue(x []float64, i int, v float64) []float64 {
 func TestScoreOutputs(t *testing.T) {
 	// Two samples, certain of classes 0 and 1: confidence 1, entropy
 	// log 2, classifier score 2.
-	o := &Outputs{N: 2, Logits: make([]float64, 2*Classes)}
+	o := &Outputs{N: 2, K: Classes, Logits: make([]float64, 2*Classes)}
 	o.Logits[0] = 100
 	o.Logits[Classes+1] = 100
 	s := scoreOutputs(o)
@@ -218,14 +219,14 @@ func TestScoreOutputs(t *testing.T) {
 		t.Errorf("two certain samples: %v", s)
 	}
 	// Uniform predictions: confidence 0.1, classifier score 1.
-	o = &Outputs{N: 3, Logits: make([]float64, 3*Classes)}
+	o = &Outputs{N: 3, K: Classes, Logits: make([]float64, 3*Classes)}
 	s = scoreOutputs(o)
 	if math.Abs(s.Confidence-0.1) > 1e-12 || s.Confident != 0 || math.Abs(s.ClassifierScore-1) > 1e-12 {
 		t.Errorf("uniform predictions: %v", s)
 	}
 	// A general case against a direct computation.
 	rng := rand.New(rand.NewPCG(8, 8))
-	o = &Outputs{N: 5, Logits: make([]float64, 5*Classes)}
+	o = &Outputs{N: 5, K: Classes, Logits: make([]float64, 5*Classes)}
 	for i := range o.Logits {
 		o.Logits[i] = 3 * rng.NormFloat64()
 	}

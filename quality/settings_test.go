@@ -21,10 +21,22 @@ func TestSettingsAreErrors(t *testing.T) {
 	for name, f := range map[string]func() error{
 		"Train with negative epochs": func() error {
 			one := &datasets.MNIST{N: 1, Rows: Side, Cols: Side, Pixels: make([]uint8, Pixels), Labels: []int{0}}
-			_, err := Train(ctx, c, one, nil, TrainConfig{Epochs: -1})
+			_, err := Train(ctx, c, one.ImageSet(), nil, TrainConfig{Epochs: -1})
 			if err == nil || !strings.Contains(err.Error(), "Epochs: -1") {
 				t.Errorf("Train: %v, want it to name the negative setting", err)
 			}
+			return err
+		},
+		"NewClassifierFor with one class": func() error {
+			_, err := NewClassifierFor(rand.New(rand.NewPCG(1, 2)), ClassifierConfig{Classes: 1})
+			return err
+		},
+		"NewClassifierFor with a negative size": func() error {
+			_, err := NewClassifierFor(rand.New(rand.NewPCG(1, 2)), ClassifierConfig{Channels: 3, Height: -1, Width: 32})
+			return err
+		},
+		"NewClassifierFor with 2 names for 3 classes": func() error {
+			_, err := NewClassifierFor(rand.New(rand.NewPCG(1, 2)), ClassifierConfig{Classes: 3, ClassNames: []string{"a", "b"}})
 			return err
 		},
 		"Reference with negative N": func() error {
@@ -40,7 +52,7 @@ func TestSettingsAreErrors(t *testing.T) {
 			return err
 		},
 		"Save with a 2-D reference": func() error {
-			bad := *c
+			bad := NewClassifier(rand.New(rand.NewPCG(1, 2)))
 			bad.Ref = g2
 			return bad.Save(new(bytes.Buffer))
 		},

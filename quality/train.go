@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -28,9 +31,12 @@ type TrainConfig struct {
 	// WeightDecay is AdamW's decoupled weight decay; 0 means none.
 	WeightDecay float64
 	// MaxShift augments every training image by a random translation of
-	// up to MaxShift pixels in each direction (the background fills in);
-	// 0 means no augmentation. 2 helps test accuracy.
+	// up to MaxShift pixels in each direction (black, −1, fills in); 0
+	// means no augmentation. 2 helps MNIST's test accuracy.
 	MaxShift int
+	// Flip augments every training image by a left–right mirror with
+	// probability ½, for photographs (not for digits or letters).
+	Flip bool
 	// Seed seeds the shuffling and the augmentation. Every value is
 	// valid. The initial weights come from the classifier as given.
 	Seed uint64
@@ -67,22 +73,33 @@ type TrainResult struct {
 
 // Train fits c.Net to the labelled images of train by minimising the
 // cross-entropy −log softmax(z)_y of the logits z with Adam, and reports
-// the accuracy on test (which may be nil) after every epoch. It updates
-// c.Net in place and leaves c.Ref alone: recompute it with SetReference.
-// It returns ctx.Err() when ctx is cancelled, leaving the weights as they
-// were after the last finished step.
-func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg TrainConfig) (TrainResult, error) {
+// the accuracy on test (which may be nil) after every epoch. Both sets
+// must be labelled, in [−1, 1] (datasets.Signed), of the classifier's
+// shape, with labels below its number of classes (MNIST's:
+// datasets.MNIST.ImageSet). It updates c.Net in place and leaves c.Ref
+// alone: recompute it with SetReference. It returns ctx.Err() when ctx is
+// cancelled, leaving the weights as they were after the last finished
+// step.
+func Train(ctx context.Context, c *Classifier, train, test *datasets.ImageSet, cfg TrainConfig) (TrainResult, error) {
 	var res TrainResult
 	if train == nil || train.N == 0 {
 		return res, fmt.Errorf("quality: Train: no training images: %w", ErrInput)
 	}
-	for _, d := range []*datasets.MNIST{train, test} {
+	for _, d := range []*datasets.ImageSet{train, test} {
 		if d == nil {
 			continue
 		}
-		if d.Rows != Side || d.Cols != Side || d.Range != datasets.Signed {
-			return res, fmt.Errorf("quality: Train: %s holds %d×%d images in range %d; the classifier takes %d×%d images in [−1, 1] (datasets.Signed): %w",
-				d.ImageFile, d.Rows, d.Cols, d.Range, Side, Side, ErrInput)
+		if !slices.Equal(d.Shape(), c.Shape()) || d.Range != datasets.Signed {
+			return res, fmt.Errorf("quality: Train: %s holds %s images in range %v; the classifier takes %s images in [−1, 1] (datasets.Signed): %w",
+				d.Source, shapeString(d.Shape()), d.Range, c.shapeString(), ErrInput)
+		}
+		if d.Labels == nil {
+			return res, fmt.Errorf("quality: Train: %s has no labels (put the images in one folder per class): %w", d.Source, ErrInput)
+		}
+		for i, y := range d.Labels {
+			if y < 0 || y >= c.NumClasses() {
+				return res, fmt.Errorf("quality: Train: %s: image %d has label %d, but the classifier has %d classes: %w", d.Source, i, y, c.NumClasses(), ErrInput)
+			}
 		}
 	}
 	if cfg.Epochs < 0 || cfg.Batch < 0 || cfg.LR < 0 || cfg.MaxShift < 0 || cfg.LogEvery < 0 {
@@ -96,12 +113,16 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg 
 		lr = 2e-3
 	}
 	logEvery := orDefault(cfg.LogEvery, 100)
+	if batch > train.N {
+		return res, fmt.Errorf("quality: Train: batch %d is larger than the %d training images: %w", batch, train.N, ErrInput)
+	}
+	k, d, shape := c.NumClasses(), c.Dim(), c.Shape()
 
 	loss, err := graph.NewLoss(c.Net, graph.LossConfig{
-		Shape:   []int{1, Side, Side},
+		Shape:   shape,
 		Batches: []int{batch},
 		Raw:     true,
-		Aux:     [][]int{{batch, Classes}},
+		Aux:     [][]int{{batch, k}},
 	}, crossEntropy(batch))
 	if err != nil {
 		return res, fmt.Errorf("quality: Train: %w", err)
@@ -110,16 +131,16 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg 
 	if err != nil {
 		return res, fmt.Errorf("quality: Train: %w", err)
 	}
-	batches := datasets.NewBatches(train.Images, Pixels, datasets.BatchConfig{Size: batch, Seed: cfg.Seed, Remainder: datasets.DropLast})
+	batches := datasets.NewBatches(train.Images, d, datasets.BatchConfig{Size: batch, Seed: cfg.Seed, Remainder: datasets.DropLast})
 	perEpoch := int(batches.BatchesPerEpoch())
 	steps := epochs * perEpoch
 	sched := optim.Schedule{Kind: "cosine", Total: steps, Warmup: min(200, steps/10)}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed_c1a55))
 
-	x := make([]float64, batch*Pixels)
-	xs := make([]float64, batch*Pixels)
+	x := make([]float64, batch*d)
+	xs := make([]float64, batch*d)
 	idx := make([]int, batch)
-	onehot := make([]float64, batch*Classes)
+	onehot := make([]float64, batch*k)
 
 	start := time.Now()
 	last, lastStep := start, 0
@@ -151,17 +172,24 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg 
 		}
 		batches.Next(x, idx)
 		in := x
-		if cfg.MaxShift > 0 {
+		if cfg.MaxShift > 0 || cfg.Flip {
 			for i := range batch {
-				dr := rng.IntN(2*cfg.MaxShift+1) - cfg.MaxShift
-				dc := rng.IntN(2*cfg.MaxShift+1) - cfg.MaxShift
-				Shift(xs[i*Pixels:(i+1)*Pixels], x[i*Pixels:(i+1)*Pixels], dr, dc, -1)
+				dr, dc := 0, 0
+				if cfg.MaxShift > 0 {
+					dr = rng.IntN(2*cfg.MaxShift+1) - cfg.MaxShift
+					dc = rng.IntN(2*cfg.MaxShift+1) - cfg.MaxShift
+				}
+				img := xs[i*d : (i+1)*d]
+				Shift(img, x[i*d:(i+1)*d], shape, dr, dc, -1)
+				if cfg.Flip && rng.IntN(2) == 1 {
+					mirror(img, shape)
+				}
 			}
 			in = xs
 		}
 		clear(onehot)
 		for i, j := range idx {
-			onehot[i*Classes+train.Labels[j]] = 1
+			onehot[i*k+train.Labels[j]] = 1
 		}
 		opt.SetLR(sched.LR(lr, step))
 		l, err := loss.Run(in, onehot)
@@ -178,7 +206,7 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.MNIST, cfg 
 		sumLoss += l
 		logits := loss.F(0)
 		for i, j := range idx {
-			if argmax(logits[i*Classes:(i+1)*Classes]) == train.Labels[j] {
+			if argmax(logits[i*k:(i+1)*k]) == train.Labels[j] {
 				right++
 			}
 		}
@@ -225,31 +253,56 @@ func crossEntropy(n int) graph.LossFunc {
 	}
 }
 
-// Shift writes to dst the 28×28 image src translated by dr rows and dc
-// columns (positive: down and right), filling the uncovered pixels with
-// background. dst and src must not overlap.
-func Shift(dst, src []float64, dr, dc int, background float64) {
-	if len(dst) != Pixels || len(src) != Pixels {
-		panic(fmt.Sprintf("quality: Shift: images of %d and %d values, want %d", len(dst), len(src), Pixels))
+// Shift writes to dst the image src of shape (C, H, W) translated by dr
+// rows and dc columns (positive: down and right), filling the uncovered
+// pixels with background. dst and src must not overlap. It panics if they
+// do not hold one image of the shape.
+func Shift(dst, src []float64, shape []int, dr, dc int, background float64) {
+	if len(shape) != 3 || len(dst) != shape[0]*shape[1]*shape[2] || len(src) != len(dst) {
+		panic(fmt.Sprintf("quality: Shift: images of %d and %d values, want one of shape %v", len(dst), len(src), shape))
 	}
-	for r := range Side {
-		row := dst[r*Side : (r+1)*Side]
-		sr := r - dr
-		if sr < 0 || sr >= Side {
+	h, w := shape[1], shape[2]
+	for ch := range shape[0] {
+		in, out := src[ch*h*w:(ch+1)*h*w], dst[ch*h*w:(ch+1)*h*w]
+		for r := range h {
+			row := out[r*w : (r+1)*w]
+			sr := r - dr
+			if sr < 0 || sr >= h {
+				for c := range row {
+					row[c] = background
+				}
+				continue
+			}
 			for c := range row {
-				row[c] = background
-			}
-			continue
-		}
-		for c := range row {
-			sc := c - dc
-			if sc < 0 || sc >= Side {
-				row[c] = background
-			} else {
-				row[c] = src[sr*Side+sc]
+				sc := c - dc
+				if sc < 0 || sc >= w {
+					row[c] = background
+				} else {
+					row[c] = in[sr*w+sc]
+				}
 			}
 		}
 	}
+}
+
+// mirror flips the image x of shape (C, H, W) left to right in place.
+func mirror(x []float64, shape []int) {
+	w := shape[2]
+	for r := 0; r < len(x); r += w {
+		slices.Reverse(x[r : r+w])
+	}
+}
+
+// shapeString formats an image shape as Classifier.shapeString does.
+func shapeString(s []int) string {
+	if len(s) == 3 && s[0] == 1 {
+		return fmt.Sprintf("%d×%d", s[1], s[2])
+	}
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "×")
 }
 
 // orDefault returns v, or def when v is zero.

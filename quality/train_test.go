@@ -20,7 +20,7 @@ func TestShift(t *testing.T) {
 	dst := make([]float64, Pixels)
 	for _, d := range [][2]int{{0, 0}, {2, -1}, {-2, 2}, {1, 1}, {-28, 0}} {
 		dr, dc := d[0], d[1]
-		Shift(dst, src, dr, dc, -1)
+		Shift(dst, src, []int{1, Side, Side}, dr, dc, -1)
 		for r := range Side {
 			for c := range Side {
 				want := -1.0
@@ -113,7 +113,7 @@ func TestTrainLearns(t *testing.T) {
 	}
 	c := NewClassifier(rand.New(rand.NewPCG(6, 6)))
 	var reports []TrainProgress
-	res, err := Train(ctx, c, train, test, TrainConfig{Epochs: 2, Batch: 50, MaxShift: 1, LogEvery: 20,
+	res, err := Train(ctx, c, train.ImageSet(), test.ImageSet(), TrainConfig{Epochs: 2, Batch: 50, MaxShift: 1, LogEvery: 20,
 		Progress: func(p TrainProgress) { reports = append(reports, p) }})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestTrainLearns(t *testing.T) {
 
 	cctx, cancel := context.WithCancel(ctx)
 	steps := 0
-	_, err = Train(cctx, c, train, nil, TrainConfig{Epochs: 1, Batch: 50, LogEvery: 5, Progress: func(p TrainProgress) {
+	_, err = Train(cctx, c, train.ImageSet(), nil, TrainConfig{Epochs: 1, Batch: 50, LogEvery: 5, Progress: func(p TrainProgress) {
 		steps = p.Step
 		cancel()
 	}})
@@ -147,7 +147,7 @@ func TestTrainLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Train(ctx, c, unit, nil, TrainConfig{}); !errors.Is(err, ErrInput) {
+	if _, err := Train(ctx, c, unit.ImageSet(), nil, TrainConfig{}); !errors.Is(err, ErrInput) {
 		t.Errorf("training on [0, 1] images: error %v, want ErrInput", err)
 	}
 }

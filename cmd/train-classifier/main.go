@@ -27,15 +27,25 @@ func main() {
 	}
 }
 
+// mnistOut is where the MNIST classifier goes: the file package quality
+// embeds.
+const mnistOut = "quality/classifier.safetensors"
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("train-classifier", flag.ContinueOnError)
-	path := fs.String("out", "quality/classifier.safetensors", "where to write the classifier")
+	path := fs.String("out", "", "where to write the classifier (default for MNIST: "+mnistOut+"; required with -data)")
 	epochs := fs.Int("epochs", 12, "passes over the training set")
 	batch := fs.Int("batch", 128, "mini-batch size")
 	lr := fs.Float64("lr", 2e-3, "Adam's peak learning rate")
 	shift := fs.Int("shift", 2, "random translation of up to this many pixels (0: none)")
+	flip := fs.Bool("flip", false, "random left-right mirror images (for photographs, not digits)")
+	filters := fs.Int("filters", 16, "channels of the first convolution (doubled by each further one)")
 	seed := fs.Uint64("seed", 1, "seed of the initial weights, the shuffling and the shifts")
-	dir := fs.String("data", "", "folder with the MNIST IDX files (default: the Go module cache)")
+	dir := fs.String("data", "", "labelled images: a folder with one sub-folder per class, IDX files or CIFAR-10 batches (default: MNIST from the Go module cache)")
+	size := fs.String("size", "", "bring images to this size, N or WxH (default: as stored)")
+	channels := fs.Int("channels", 0, "1 (gray) or 3 (RGB); 0: as stored")
+	fit := fs.String("fit", "resize-crop", "how -size is reached: resize-crop, resize or crop")
+	holdOut := fs.Float64("holdout", 0.1, "fraction of the training images held out as the test set when -data has no test split")
 	limit := fs.Int("limit", 0, "train on the first n training images only (0: all)")
 	minAcc := fs.Float64("min-acc", 0, "fail without writing if the final test accuracy is below this")
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +54,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	for name, v := range map[string]int{"-epochs": *epochs, "-batch": *batch} {
+	for name, v := range map[string]int{"-epochs": *epochs, "-batch": *batch, "-filters": *filters} {
 		if v <= 0 {
 			return fmt.Errorf("%s %d: must be positive", name, v)
 		}
@@ -58,25 +68,57 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if !(*lr > 0) {
 		return fmt.Errorf("-lr %g: must be positive", *lr)
 	}
+	if !(*holdOut > 0 && *holdOut < 1) {
+		return fmt.Errorf("-holdout %g: must be above 0 and below 1", *holdOut)
+	}
+	if *path == "" {
+		if *dir != "" {
+			return fmt.Errorf("-out: say where to write the classifier of %s, e.g. beside the run that will use it (runs/NAME/judge.safetensors)", *dir)
+		}
+		*path = mnistOut
+	}
+	icfg := datasets.ImagesConfig{Channels: *channels, Limit: *limit}
+	var err error
+	if icfg.Height, icfg.Width, err = datasets.ParseSize(*size); err != nil {
+		return fmt.Errorf("-size: %w", err)
+	}
+	if icfg.Fit, err = datasets.ParseFit(*fit); err != nil {
+		return fmt.Errorf("-fit: %w", err)
+	}
+	if *channels != 0 && *channels != 1 && *channels != 3 {
+		return fmt.Errorf("-channels %d: must be 1, 3 or 0 (as stored)", *channels)
+	}
+	icfg.Progress = loadProgress(out, *dir)
 
-	train, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{Dir: *dir, Limit: *limit})
+	train, test, held, err := datasets.LoadTrainTest(ctx, *dir, icfg, *holdOut, *seed)
 	if err != nil {
 		return err
 	}
-	test, err := datasets.LoadMNIST(ctx, datasets.Test, datasets.MNISTConfig{Dir: *dir})
-	if err != nil {
-		return err
+	if !train.Labelled() {
+		return fmt.Errorf("%s has no labels: a classifier needs one sub-folder per class", train.Source)
 	}
 	if *batch > train.N {
 		return fmt.Errorf("-batch %d: larger than the %d training images", *batch, train.N)
 	}
-	fmt.Fprintf(out, "MNIST: %d training images (%s), %d test images\n", train.N, train.ImageFile, test.N)
-	fmt.Fprintf(out, "kernels: %s; BLAS: %s; %d threads\n", ops.Kernels(), ops.BLAS(), runtime.GOMAXPROCS(0))
+	testFrom := test.Source
+	if held {
+		testFrom = fmt.Sprintf("held out from %s (-holdout %g, seed %d)", train.Source, *holdOut, *seed)
+	}
+	fmt.Fprintf(out, "data: %s, %d training images of %s (%s), %d test images (%s)\n",
+		train.Format, train.N, shapeText(train.Shape()), train.Source, test.N, testFrom)
+	fmt.Fprintf(out, "classes (%d): %s\n", len(train.Classes), strings.Join(train.Classes, ", "))
+	fmt.Fprintf(out, "kernels: %s; %d threads\n", ops.Kernels(), runtime.GOMAXPROCS(0))
 
-	c := quality.NewClassifier(rand.New(rand.NewPCG(*seed, 1)))
+	c, err := quality.NewClassifierFor(rand.New(rand.NewPCG(*seed, 1)), quality.ClassifierConfig{
+		Channels: train.Channels, Height: train.Height, Width: train.Width,
+		ClassNames: train.Classes, Filters: *filters,
+	})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "model: %v\n", c.Net)
 	cfg := quality.TrainConfig{
-		Epochs: *epochs, Batch: *batch, LR: *lr, MaxShift: *shift, Seed: *seed,
+		Epochs: *epochs, Batch: *batch, LR: *lr, MaxShift: *shift, Flip: *flip, Seed: *seed,
 		Progress: func(p quality.TrainProgress) {
 			if p.EpochEnd {
 				fmt.Fprintf(out, "epoch %d/%d  step %5d/%d  loss %.4f  train acc %.4f  TEST ACC %.4f  %.1f it/s  %s\n",
@@ -96,15 +138,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if res.TestAccuracy < *minAcc {
 		return fmt.Errorf("test accuracy %.4f is below -min-acc %.4f; %s not written", res.TestAccuracy, *minAcc, *path)
 	}
+	if test.N < 2 {
+		return fmt.Errorf("%d test image: the reference statistics need at least 2; %s not written", test.N, *path)
+	}
 	if err := c.SetReference(ctx, test.Images, test.N); err != nil {
 		return err
+	}
+	reference := "penultimate features of the MNIST test set (t10k)"
+	if *dir != "" {
+		reference = fmt.Sprintf("penultimate features of the %d test images (%s)", test.N, testFrom)
 	}
 	c.Meta = map[string]string{
 		"test_accuracy": strconv.FormatFloat(res.TestAccuracy, 'f', 4, 64),
 		"command":       strings.Join(append([]string{"go run ./cmd/train-classifier"}, args...), " "),
 		"train_images":  strconv.Itoa(train.N),
 		"epochs":        strconv.Itoa(*epochs),
-		"reference":     "penultimate features of the MNIST test set (t10k)",
+		"reference":     reference,
+	}
+	if *dir != "" {
+		c.Meta["data"] = *dir
 	}
 	if err := c.SaveFile(*path); err != nil {
 		return err
@@ -115,4 +167,35 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "wrote %s (%d bytes)\n", *path, st.Size())
 	return nil
+}
+
+// loadProgress prints a line when a load passes each tenth of its images
+// and when it ends.
+func loadProgress(out io.Writer, dir string) func(done, total int) {
+	if dir == "" {
+		dir = "MNIST"
+	}
+	next := 0
+	start := time.Now()
+	return func(done, total int) {
+		if done < next && done < total {
+			return
+		}
+		if done == total {
+			fmt.Fprintf(out, "loaded %s: %d images in %s\n", dir, total, time.Since(start).Round(time.Millisecond))
+			next, start = 0, time.Now()
+			return
+		}
+		fmt.Fprintf(out, "loading %s: %d/%d images\n", dir, done, total)
+		next = done + max(1, total/10)
+	}
+}
+
+// shapeText formats a sample shape C×H×W.
+func shapeText(s []int) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "×")
 }
