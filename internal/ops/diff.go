@@ -276,6 +276,7 @@ type unaryNthOp struct {
 	k    *Kernel
 	n, m int
 	out  outBuf
+	as   [][]float32 // the factors' data, for nthMul32
 }
 
 func (op *unaryNthOp) Arity() int { return 1 + op.m }
@@ -331,6 +332,15 @@ func (op *unaryNthOp) Do(in ...G.Value) (G.Value, error) {
 	switch yd := y.Data().(type) {
 	case []float32:
 		xd := x.Data().([]float32)
+		if f := op.k.nthMul32; f != nil {
+			op.as = op.as[:0]
+			for _, a := range ts[1:] {
+				op.as = append(op.as, a.Data().([]float32))
+			}
+			if f(op.n, yd, xd, op.as) {
+				break
+			}
+		}
 		op.k.Nth32(op.n, yd, xd)
 		for _, a := range ts[1:] {
 			Mul32(yd, yd, a.Data().([]float32))

@@ -154,7 +154,46 @@ func sigmoid32Into(s, x []float32) { Sigmoid32(s, x) }
 // withSiLUNth and the others below set a kernel's Nth functions.
 func withSiLUNth(k *Kernel) *Kernel {
 	k.Nth32, k.Nth64 = polyNth(siluPolys, 1, sigmoid32Into, sigmoid)
+	k.nthMul32 = siluNthMul32
 	return k
+}
+
+// siluNthMul32 is y = SiLU⁽ⁿ⁾(x)·a₀(·a₁) for n = 2, 3 and one or two
+// factors, the ops of second-order losses, in one pass after the SIMD
+// logistic, from the closed forms (q = s(1 − s), r = 1 − 2s):
+//
+//	SiLU''  = q·(2 + x·r)
+//	SiLU''' = q·(r·(3 + x·r) − 2x·q)
+func siluNthMul32(n int, y, x []float32, a [][]float32) bool {
+	if n < 2 || n > 3 || len(a) < 1 || len(a) > 2 {
+		return false
+	}
+	y = y[:len(x)]
+	Sigmoid32(y, x)
+	a0 := a[0][:len(x)]
+	a1 := a0
+	two := len(a) == 2
+	if two {
+		a1 = a[1][:len(x)]
+	}
+	parallelChunks(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s, v := y[i], x[i]
+			q, r := s*(1-s), 1-2*s
+			var d float32
+			if n == 2 {
+				d = q * (2 + v*r)
+			} else {
+				d = q * (r*(3+v*r) - 2*v*q)
+			}
+			d *= a0[i]
+			if two {
+				d *= a1[i]
+			}
+			y[i] = d
+		}
+	})
+	return true
 }
 
 func withSigmoidNth(k *Kernel) *Kernel {

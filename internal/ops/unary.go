@@ -27,6 +27,10 @@ type Kernel struct {
 	// (nth.go). Without them the backward op cannot be differentiated.
 	Nth32 func(n int, d, x []float32)
 	Nth64 func(n int, d, x []float64)
+	// nthMul32, if not nil, sets y = f⁽ⁿ⁾(x)·a₀·a₁… in one pass and
+	// reports true, or reports false for orders and counts it does not
+	// fuse (nth.go).
+	nthMul32 func(n int, y, x []float32, a [][]float32) bool
 }
 
 // Apply returns k applied element-wise to x.
