@@ -96,7 +96,7 @@ func init() {
 		Name: "train/cnn", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128", Unit: "iters/s", Units: 1, Torch: true,
 		Setup: func(seed uint64) (func() error, error) {
 			rng := rand.New(rand.NewPCG(seed, 4))
-			return trainOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128)
+			return trainOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128, nil)
 		},
 	})
 }
@@ -153,13 +153,13 @@ func langevinOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() e
 }
 
 // trainOp is one iteration of the MNIST recipe as users run it:
-// trainer.Trainer.Step on the Go backend (cmd/mnist-ebm's default
-// settings): a data batch with N(0, 0.005²) noise, chains from the replay
+// trainer.Trainer.Step on the given backend (nil: the Go backend) with
+// cmd/mnist-ebm's default settings: a data batch with N(0, 0.005²) noise, chains from the replay
 // buffer (5 % fresh noise), TrainSteps steps of the tutorial's Langevin
 // sampler, then the CD loss, ∇θ and an Adam update. Real data is stood in by
 // a fixed random set of TrainDataSize images: speed does not depend on the
 // pixels.
-func trainOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() error, error) {
+func trainOp(rng *rand.Rand, m graph.Model, shape []int, batch int, backend trainer.Backend) (func() error, error) {
 	dim := 1
 	for _, d := range shape {
 		dim *= d
@@ -168,12 +168,16 @@ func trainOp(rng *rand.Rand, m graph.Model, shape []int, batch int) (func() erro
 	for i := range data {
 		data[i] = 2*rng.Float64() - 1
 	}
-	tr, err := trainer.New(m, datasets.NewBatches(data, dim, datasets.BatchConfig{Size: batch, Seed: rng.Uint64()}), trainer.Config{
+	batches, err := datasets.NewBatches(data, dim, datasets.BatchConfig{Size: batch, Seed: rng.Uint64()})
+	if err != nil {
+		return nil, err
+	}
+	tr, err := trainer.New(m, batches, trainer.Config{
 		Shape: shape, Iterations: 1, Alpha: TrainAlpha,
 		Adam:  optim.AdamConfig{LR: TrainLR, Beta1: 0, Beta2: 0.999},
 		Steps: TrainSteps, BufferSize: TrainBuffer, ReinitProb: TrainReinit,
 		DataNoise: LangevinNoise, DataMin: -1, DataMax: 1,
-		Seed: rng.Uint64(),
+		Seed: rng.Uint64(), Backend: backend,
 	})
 	if err != nil {
 		return nil, err

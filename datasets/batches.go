@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 // Remainder says what Batches does with the rows left over at the end of
@@ -76,31 +78,35 @@ type Batches struct {
 }
 
 // NewBatches returns an iterator over the len(data)/dim rows of data. It
-// panics (caller mistakes) if dim is not positive, len(data) is not a
-// positive multiple of dim, cfg.Size is not positive, cfg.Remainder is
-// unknown, or DropLast is asked for with fewer rows than one batch.
-func NewBatches(data []float64, dim int, cfg BatchConfig) *Batches {
+// returns an error, and no iterator, if the data set has no rows, dim is
+// not positive or does not divide len(data) (wrapping energy.ErrShape),
+// cfg.Size is not positive, cfg.Remainder is unknown, or DropLast is asked
+// for with fewer rows than one batch.
+func NewBatches(data []float64, dim int, cfg BatchConfig) (*Batches, error) {
 	if dim <= 0 {
-		panic(fmt.Sprintf("datasets: NewBatches: dimension %d is not positive", dim))
+		return nil, fmt.Errorf("datasets: NewBatches: rows of %d values: %w", dim, energy.ErrShape)
 	}
-	if len(data) == 0 || len(data)%dim != 0 {
-		panic(fmt.Sprintf("datasets: NewBatches: %d values are not a positive number of rows of %d", len(data), dim))
+	if len(data)%dim != 0 {
+		return nil, fmt.Errorf("datasets: NewBatches: %d values are not a whole number of rows of %d: %w", len(data), dim, energy.ErrShape)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("datasets: NewBatches: the data set has no rows")
 	}
 	if cfg.Size <= 0 {
-		panic(fmt.Sprintf("datasets: NewBatches: batch size %d is not positive", cfg.Size))
+		return nil, fmt.Errorf("datasets: NewBatches: batch size %d; want a positive BatchConfig.Size", cfg.Size)
 	}
 	if cfg.Remainder < Wrap || cfg.Remainder > Partial {
-		panic(fmt.Sprintf("datasets: NewBatches: unknown Remainder %d", int(cfg.Remainder)))
+		return nil, fmt.Errorf("datasets: NewBatches: unknown BatchConfig.Remainder %d", int(cfg.Remainder))
 	}
 	n := len(data) / dim
 	if cfg.Remainder == DropLast && n < cfg.Size {
-		panic(fmt.Sprintf("datasets: NewBatches: DropLast with %d rows and batch size %d would never yield a batch", n, cfg.Size))
+		return nil, fmt.Errorf("datasets: NewBatches: DropLast with %d rows and batch size %d would never yield a batch", n, cfg.Size)
 	}
 	b := &Batches{data: data, n: n, d: dim, cfg: cfg, perm: make([]int, n)}
 	b.pcg = rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
 	b.rng = rand.New(b.pcg)
 	b.startEpoch()
-	return b
+	return b, nil
 }
 
 // startEpoch records the generator state and shuffles a fresh

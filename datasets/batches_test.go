@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ebmgo/ebm/energy"
 )
 
 // rowsData returns n rows of dimension d whose values encode their row
@@ -44,7 +46,7 @@ func drain(t *testing.T, b *Batches, data []float64, k int) (rows [][]int, epoch
 func TestBatchesWrap(t *testing.T) {
 	const n, d, size = 10, 3, 4
 	data := rowsData(n, d)
-	b := NewBatches(data, d, BatchConfig{Size: size, Seed: 1})
+	b := mustBatches(t, data, d, BatchConfig{Size: size, Seed: 1})
 	rows, epochs := drain(t, b, data, 10) // 40 rows = 4 epochs
 	var flat []int
 	for _, r := range rows {
@@ -78,7 +80,7 @@ func TestBatchesWrap(t *testing.T) {
 func TestBatchesDropLast(t *testing.T) {
 	const n, d, size = 10, 2, 4
 	data := rowsData(n, d)
-	b := NewBatches(data, d, BatchConfig{Size: size, Seed: 2, Remainder: DropLast})
+	b := mustBatches(t, data, d, BatchConfig{Size: size, Seed: 2, Remainder: DropLast})
 	rows, epochs := drain(t, b, data, 6)
 	if !slices.Equal(epochs, []int{0, 1, 1, 2, 2, 3}) {
 		t.Errorf("epochs after each batch: %v", epochs)
@@ -105,7 +107,7 @@ func TestBatchesDropLast(t *testing.T) {
 func TestBatchesPartialSequential(t *testing.T) {
 	const n, d, size = 7, 1, 3
 	data := rowsData(n, d)
-	b := NewBatches(data, d, BatchConfig{Size: size, Remainder: Partial, Sequential: true})
+	b := mustBatches(t, data, d, BatchConfig{Size: size, Remainder: Partial, Sequential: true})
 	rows, epochs := drain(t, b, data, 4)
 	want := [][]int{{0, 1, 2}, {3, 4, 5}, {6}, {0, 1, 2}}
 	for i := range want {
@@ -124,7 +126,7 @@ func TestBatchesPartialSequential(t *testing.T) {
 // A batch larger than the data set wraps around several epochs.
 func TestBatchesLargerThanData(t *testing.T) {
 	data := rowsData(3, 2)
-	b := NewBatches(data, 2, BatchConfig{Size: 7, Seed: 3})
+	b := mustBatches(t, data, 2, BatchConfig{Size: 7, Seed: 3})
 	rows, epochs := drain(t, b, data, 1)
 	if len(rows[0]) != 7 || epochs[0] != 2 {
 		t.Errorf("got %v, epoch %d", rows[0], epochs[0])
@@ -133,9 +135,9 @@ func TestBatchesLargerThanData(t *testing.T) {
 
 func TestBatchesSeeded(t *testing.T) {
 	data := rowsData(50, 2)
-	r1, _ := drain(t, NewBatches(data, 2, BatchConfig{Size: 8, Seed: 42}), data, 20)
-	r2, _ := drain(t, NewBatches(data, 2, BatchConfig{Size: 8, Seed: 42}), data, 20)
-	r3, _ := drain(t, NewBatches(data, 2, BatchConfig{Size: 8, Seed: 43}), data, 20)
+	r1, _ := drain(t, mustBatches(t, data, 2, BatchConfig{Size: 8, Seed: 42}), data, 20)
+	r2, _ := drain(t, mustBatches(t, data, 2, BatchConfig{Size: 8, Seed: 42}), data, 20)
+	r3, _ := drain(t, mustBatches(t, data, 2, BatchConfig{Size: 8, Seed: 43}), data, 20)
 	if !slices.EqualFunc(r1, r2, slices.Equal) {
 		t.Error("equal seeds gave different batches")
 	}
@@ -151,7 +153,7 @@ func TestBatchesShuffleUniform(t *testing.T) {
 	const n, epochs = 6, 6000
 	data := rowsData(n, 1)
 	for _, seed := range []uint64{1, 2, 3} {
-		b := NewBatches(data, 1, BatchConfig{Size: n, Seed: seed})
+		b := mustBatches(t, data, 1, BatchConfig{Size: n, Seed: seed})
 		var counts [n][n]float64
 		dst, idx := make([]float64, n), make([]int, n)
 		for range epochs {
@@ -178,7 +180,7 @@ func TestBatchesShuffleUniform(t *testing.T) {
 func TestBatchesNoAllocs(t *testing.T) {
 	data := rowsData(100, 5)
 	for _, rem := range []Remainder{Wrap, DropLast, Partial} {
-		b := NewBatches(data, 5, BatchConfig{Size: 32, Seed: 7, Remainder: rem})
+		b := mustBatches(t, data, 5, BatchConfig{Size: 32, Seed: 7, Remainder: rem})
 		dst, idx := make([]float64, 32*5), make([]int, 32)
 		if a := testing.AllocsPerRun(500, func() { b.Next(dst, idx) }); a != 0 {
 			t.Errorf("%v: %v allocations per batch", rem, a)
@@ -194,14 +196,14 @@ func TestBatchesCheckpoint(t *testing.T) {
 	data := rowsData(23, 2)
 	for _, rem := range []Remainder{Wrap, DropLast, Partial} {
 		cfg := BatchConfig{Size: 5, Seed: 99, Remainder: rem}
-		a := NewBatches(data, 2, cfg)
+		a := mustBatches(t, data, 2, cfg)
 		drain(t, a, data, 7)
 		ck, err := a.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
 		}
 		want, wantEp := drain(t, a, data, 12)
-		b := NewBatches(data, 2, cfg)
+		b := mustBatches(t, data, 2, cfg)
 		drain(t, b, data, 3) // some other position, to be overwritten
 		if err := b.UnmarshalBinary(ck); err != nil {
 			t.Fatal(err)
@@ -211,16 +213,16 @@ func TestBatchesCheckpoint(t *testing.T) {
 			t.Errorf("%v: resumed %v (epochs %v), want %v (epochs %v)", rem, got, gotEp, want, wantEp)
 		}
 	}
-	a := NewBatches(data, 2, BatchConfig{Size: 5})
+	a := mustBatches(t, data, 2, BatchConfig{Size: 5})
 	ck, _ := a.MarshalBinary()
 	for name, bad := range map[string]struct {
 		b  *Batches
 		ck []byte
 	}{
-		"other size": {NewBatches(data, 2, BatchConfig{Size: 4}), ck},
-		"other rows": {NewBatches(data[:40], 2, BatchConfig{Size: 5}), ck},
-		"garbage":    {NewBatches(data, 2, BatchConfig{Size: 5}), []byte("hello")},
-		"truncated":  {NewBatches(data, 2, BatchConfig{Size: 5}), ck[:len(ck)-3]},
+		"other size": {mustBatches(t, data, 2, BatchConfig{Size: 4}), ck},
+		"other rows": {mustBatches(t, data[:40], 2, BatchConfig{Size: 5}), ck},
+		"garbage":    {mustBatches(t, data, 2, BatchConfig{Size: 5}), []byte("hello")},
+		"truncated":  {mustBatches(t, data, 2, BatchConfig{Size: 5}), ck[:len(ck)-3]},
 	} {
 		if err := bad.b.UnmarshalBinary(bad.ck); !errors.Is(err, ErrCheckpoint) {
 			t.Errorf("%s: err = %v, want ErrCheckpoint", name, err)
@@ -228,17 +230,35 @@ func TestBatchesCheckpoint(t *testing.T) {
 	}
 }
 
-func TestBatchesPanics(t *testing.T) {
+// Settings a user can get wrong are errors that say which; only misuse of
+// Next by the calling code panics.
+func TestBatchesErrors(t *testing.T) {
 	data := rowsData(10, 2)
+	for name, tc := range map[string]struct {
+		data  []float64
+		dim   int
+		cfg   BatchConfig
+		want  string
+		shape bool
+	}{
+		"zero dim":       {data, 0, BatchConfig{Size: 1}, "rows of 0 values", true},
+		"ragged":         {data[:5], 2, BatchConfig{Size: 1}, "5 values are not a whole number of rows of 2", true},
+		"empty":          {nil, 2, BatchConfig{Size: 1}, "no rows", false},
+		"zero size":      {data, 2, BatchConfig{}, "batch size 0", false},
+		"bad remainder":  {data, 2, BatchConfig{Size: 1, Remainder: 7}, "unknown BatchConfig.Remainder 7", false},
+		"droplast small": {data, 2, BatchConfig{Size: 11, Remainder: DropLast}, "DropLast with 10 rows and batch size 11", false},
+	} {
+		b, err := NewBatches(tc.data, tc.dim, tc.cfg)
+		if b != nil || err == nil || !strings.HasPrefix(err.Error(), "datasets: NewBatches: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, %v; want an error containing %q", name, b, err, tc.want)
+		}
+		if errors.Is(err, energy.ErrShape) != tc.shape {
+			t.Errorf("%s: errors.Is(err, energy.ErrShape) = %v", name, !tc.shape)
+		}
+	}
 	for name, f := range map[string]func(){
-		"zero dim":       func() { NewBatches(data, 0, BatchConfig{Size: 1}) },
-		"ragged":         func() { NewBatches(data[:5], 2, BatchConfig{Size: 1}) },
-		"empty":          func() { NewBatches(nil, 2, BatchConfig{Size: 1}) },
-		"zero size":      func() { NewBatches(data, 2, BatchConfig{}) },
-		"bad remainder":  func() { NewBatches(data, 2, BatchConfig{Size: 1, Remainder: 7}) },
-		"droplast small": func() { NewBatches(data, 2, BatchConfig{Size: 11, Remainder: DropLast}) },
-		"short dst":      func() { NewBatches(data, 2, BatchConfig{Size: 3}).Next(make([]float64, 5), nil) },
-		"short idx":      func() { NewBatches(data, 2, BatchConfig{Size: 3}).Next(make([]float64, 6), make([]int, 2)) },
+		"short dst": func() { mustBatches(t, data, 2, BatchConfig{Size: 3}).Next(make([]float64, 5), nil) },
+		"short idx": func() { mustBatches(t, data, 2, BatchConfig{Size: 3}).Next(make([]float64, 6), make([]int, 2)) },
 	} {
 		func() {
 			defer func() {
@@ -252,9 +272,20 @@ func TestBatchesPanics(t *testing.T) {
 	}
 }
 
+// mustBatches returns NewBatches' iterator for settings valid by
+// construction.
+func mustBatches(t testing.TB, data []float64, dim int, cfg BatchConfig) *Batches {
+	t.Helper()
+	b, err := NewBatches(data, dim, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func BenchmarkBatchesNextMNIST(b *testing.B) {
 	data := rowsData(10000, 784) // MNIST's test split in size
-	it := NewBatches(data, 784, BatchConfig{Size: 128, Seed: 1})
+	it := mustBatches(b, data, 784, BatchConfig{Size: 128, Seed: 1})
 	dst := make([]float64, 128*784)
 	for b.Loop() {
 		it.Next(dst, nil)

@@ -78,7 +78,11 @@ func ExampleCheckerboard() {
 func ExampleBatches() {
 	// Five rows of two values each: row i is (i, 10i).
 	data := []float64{0, 0, 1, 10, 2, 20, 3, 30, 4, 40}
-	b := datasets.NewBatches(data, 2, datasets.BatchConfig{Size: 2, Remainder: datasets.Partial, Sequential: true})
+	b, err := datasets.NewBatches(data, 2, datasets.BatchConfig{Size: 2, Remainder: datasets.Partial, Sequential: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	batch := make([]float64, 2*2)
 	idx := make([]int, 2)
 	for b.Epoch() < 1 {

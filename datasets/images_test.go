@@ -531,7 +531,7 @@ func TestDetectFormat(t *testing.T) {
 func TestImageSetBatches(t *testing.T) {
 	s := load(t, fixture("cifar"), Train, ImagesConfig{})
 	next := func(seed uint64) []int {
-		b := NewBatches(s.Images, s.Dim(), BatchConfig{Size: 3, Seed: seed})
+		b := mustBatches(t, s.Images, s.Dim(), BatchConfig{Size: 3, Seed: seed})
 		dst := make([]float64, 3*s.Dim())
 		idx := make([]int, 3)
 		var seen []int

@@ -131,7 +131,10 @@ func Train(ctx context.Context, c *Classifier, train, test *datasets.ImageSet, c
 	if err != nil {
 		return res, fmt.Errorf("quality: Train: %w", err)
 	}
-	batches := datasets.NewBatches(train.Images, d, datasets.BatchConfig{Size: batch, Seed: cfg.Seed, Remainder: datasets.DropLast})
+	batches, err := datasets.NewBatches(train.Images, d, datasets.BatchConfig{Size: batch, Seed: cfg.Seed, Remainder: datasets.DropLast})
+	if err != nil {
+		return res, fmt.Errorf("quality: Train: %w: %w", err, ErrInput)
+	}
 	perEpoch := int(batches.BatchesPerEpoch())
 	steps := epochs * perEpoch
 	sched := optim.Schedule{Kind: "cosine", Total: steps, Warmup: min(200, steps/10)}

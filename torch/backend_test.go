@@ -22,7 +22,10 @@ func moonsTrainer(t *testing.T, b trainer.Backend, iters int, dir string) *train
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	data, err := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	model := nn.NewMLP(rng, nn.SiLU, 2, 32, 32, 1)
 	tr, err := trainer.New(model, data, trainer.Config{
 		Shape:           []int{2},

@@ -76,7 +76,11 @@ func ExampleModel_FGrad() {
 func ExampleBackend() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	toy, _ := datasets.ToyByName("moons")
-	data := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	data, err := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	model := nn.NewMLP(rng, nn.SiLU, 2, 32, 32, 1)
 	backend := torch.NewBackend(torch.BackendConfig{
 		Device:  torch.DefaultDevice(),

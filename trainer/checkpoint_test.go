@@ -7,8 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/trainer"
 )
+
+// mustBatches returns b, or panics on err: for data iterators whose
+// settings are valid by construction.
+func mustBatches(b *datasets.Batches, err error) *datasets.Batches {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // Something other than a regular file where the checkpoint belongs (a
 // directory, or a link to an endless device) is refused with an error that

@@ -15,7 +15,11 @@ import (
 func Example() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	toy, _ := datasets.ToyByName("moons")
-	data := datasets.NewBatches(toy.SampleN(rng, 5000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	data, err := datasets.NewBatches(toy.SampleN(rng, 5000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	model := nn.NewMLP(rng, nn.SiLU, 2, 32, 32, 1)
 
 	tr, err := trainer.New(model, data, trainer.Config{

@@ -153,7 +153,7 @@ func (p parallelProblem) model(rank int) *nn.Sequential {
 }
 
 func (p parallelProblem) data(rank int) *datasets.Batches {
-	return datasets.NewBatches(p.shards[rank], 2, datasets.BatchConfig{Size: p.batch, Seed: 100 + uint64(rank)})
+	return mustBatches(datasets.NewBatches(p.shards[rank], 2, datasets.BatchConfig{Size: p.batch, Seed: 100 + uint64(rank)}))
 }
 
 // run trains every rank of the world in its own goroutine, each with a

@@ -251,7 +251,11 @@ func NewRBMTrainer(rbm *energy.RBM, data []float64, cfg RBMConfig) (*RBMTrainer,
 	}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5bd1e995cafef00d)
 	t.rng = rand.New(t.pcg)
-	t.batches = datasets.NewBatches(data, nv, datasets.BatchConfig{Size: t.batch, Seed: cfg.Seed ^ 0x9e3779b97f4a7c15, Remainder: datasets.DropLast})
+	batches, err := datasets.NewBatches(data, nv, datasets.BatchConfig{Size: t.batch, Seed: cfg.Seed ^ 0x9e3779b97f4a7c15, Remainder: datasets.DropLast})
+	if err != nil {
+		return nil, fmt.Errorf("trainer: NewRBMTrainer: %w", err)
+	}
+	t.batches = batches
 	t.w, t.b, t.c = rbm.Params()
 	t.iw, t.ib, t.ic = make([]float64, nv*nh), make([]float64, nv), make([]float64, nh)
 	t.gw, t.gb, t.gc = make([]float64, nv*nh), make([]float64, nv), make([]float64, nh)
@@ -655,7 +659,10 @@ func (t *RBMTrainer) UnmarshalBinary(data []byte) error {
 	if err := pcg.UnmarshalBinary(parts[2]); err != nil {
 		return bad("generator: %v", err)
 	}
-	bat := datasets.NewBatches(t.data, t.nv, datasets.BatchConfig{Size: t.batch, Seed: t.cfg.Seed ^ 0x9e3779b97f4a7c15, Remainder: datasets.DropLast})
+	bat, err := datasets.NewBatches(t.data, t.nv, datasets.BatchConfig{Size: t.batch, Seed: t.cfg.Seed ^ 0x9e3779b97f4a7c15, Remainder: datasets.DropLast})
+	if err != nil {
+		return bad("data: %v", err)
+	}
 	if err := bat.UnmarshalBinary(parts[3]); err != nil {
 		return bad("data position: %v", err)
 	}

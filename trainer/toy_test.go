@@ -58,7 +58,7 @@ func TestToyNLLImproves(t *testing.T) {
 			x[i+1] = box.YMin + (box.YMax-box.YMin)*rng.Float64()
 		}
 	}
-	data := datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 128, Seed: 3})
+	data := mustBatches(datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 128, Seed: 3}))
 	tr, err := trainer.New(model, data, trainer.Config{
 		Shape: []int{2}, Iterations: 300, Steps: 30, Kernel: toyKernel, Noise: noise,
 		Adam: optimCfg(1e-3), Alpha: 0.01, BufferSize: 4096, Seed: 4,

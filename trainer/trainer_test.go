@@ -35,7 +35,7 @@ func newSetup(t *testing.T, dir string, iters int, chains trainer.Chains) setup 
 	train := toy.SampleN(rng, 2000)
 	return setup{
 		model: nn.NewMLP(rng, nn.SiLU, 2, 16, 16, 1),
-		data:  datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 32, Seed: 5}),
+		data:  mustBatches(datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 32, Seed: 5})),
 		cfg: trainer.Config{
 			Shape: []int{2}, Iterations: iters, Steps: 5, Kernel: toyKernel, Chains: chains,
 			Adam: optimCfg(1e-2), Alpha: 0.1, BufferSize: 100, ReinitProb: 0.2,
@@ -220,7 +220,7 @@ func TestBadCheckpoint(t *testing.T) {
 
 	// Another batch size.
 	s2 := newSetup(t, dir, 10, trainer.Replay)
-	s2.data = datasets.NewBatches(make([]float64, 200), 2, datasets.BatchConfig{Size: 16})
+	s2.data = mustBatches(datasets.NewBatches(make([]float64, 200), 2, datasets.BatchConfig{Size: 16}))
 	if _, err := trainer.New(s2.model, s2.data, s2.cfg); !errors.Is(err, trainer.ErrCheckpoint) || !strings.Contains(err.Error(), "batch") {
 		t.Errorf("mismatched batch size: %v", err)
 	}

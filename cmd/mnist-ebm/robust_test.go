@@ -204,3 +204,24 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 		}
 	}
 }
+
+// An empty data set, or images of no pixels or the wrong size, is one
+// line naming the file, not a panic.
+func TestEmptyData(t *testing.T) {
+	for _, tc := range []struct {
+		n, rows, cols int
+		want          string
+	}{
+		{0, 28, 28, "the data set has no rows"},
+		{5, 28, 0, "images of 28×0 pixels"},
+		{5, 0, 28, "images of 0×28 pixels"},
+		{5, 14, 14, "images of 14×14 pixels; the model takes 28×28"},
+	} {
+		data := writeMNIST(t, tc.n, 4, tc.rows, tc.cols)
+		code, out, stderr := runCmd(t, tinyTrain(t.TempDir(), data)...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, filepath.Join(data, "train-images-idx3-ubyte")) {
+			t.Errorf("%d images of %d×%d: exit %d\nstdout:\n%s\nstderr:\n%s", tc.n, tc.rows, tc.cols, code, out, stderr)
+		}
+	}
+}

@@ -111,7 +111,13 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	model := cfg.newModel()
-	data := datasets.NewBatches(mnist.Images, mnist.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	if mnist.Rows != 28 || mnist.Cols != 28 {
+		return fmt.Errorf("%s: images of %d×%d pixels; the model takes 28×28 MNIST digits", mnist.ImageFile, mnist.Rows, mnist.Cols)
+	}
+	data, err := datasets.NewBatches(mnist.Images, mnist.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	if err != nil {
+		return fmt.Errorf("%s: %w", mnist.ImageFile, err)
+	}
 	lcfg := cfg.langevin()
 	bar := newProgressBar(stderr)
 	policy := trainer.Stop

@@ -38,7 +38,10 @@ func run(ctx context.Context, out io.Writer, iterations int) error {
 		return err
 	}
 	train := toy.SampleN(rng, 20000)
-	data := datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 128, Seed: 1})
+	data, err := datasets.NewBatches(train, 2, datasets.BatchConfig{Size: 128, Seed: 1})
+	if err != nil {
+		return err
+	}
 
 	// 2. The energy network f_θ: ℝ² → ℝ, PyTorch's layer conventions.
 	model := nn.NewMLP(rng, nn.SiLU, 2, 64, 64, 1)

@@ -350,7 +350,10 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	if cfg.MinLR > 0 && cfg.MinLR < cfg.LR {
 		tcfg.Schedule = optim.Schedule{Kind: "cosine", Total: cfg.Iterations, MinLR: cfg.MinLR}
 	}
-	data := datasets.NewBatches(train, 2, datasets.BatchConfig{Size: cfg.Batch, Seed: seed})
+	data, err := datasets.NewBatches(train, 2, datasets.BatchConfig{Size: cfg.Batch, Seed: seed})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	tr, err := trainer.New(r.model, data, tcfg)
 	if errors.Is(err, trainer.ErrCheckpoint) {
 		return nil, fmt.Errorf("%s: %w (the checkpoint in %s was made with other settings: run with -fresh to start over)", name, err, dir)

@@ -21,7 +21,11 @@ func ExamplePictures() {
 	defer os.RemoveAll(dir)
 	rng := rand.New(rand.NewPCG(1, 2))
 	toy, _ := datasets.ToyByName("8gaussians")
-	data := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	data, err := datasets.NewBatches(toy.SampleN(rng, 2000), 2, datasets.BatchConfig{Size: 64, Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	tr, err := trainer.New(nn.NewMLP(rng, nn.SiLU, 2, 32, 1), data, trainer.Config{
 		Shape: []int{2}, Iterations: 20, Steps: 10, Adam: optim.AdamConfig{LR: 1e-3},
 		Dir: dir, CheckpointEvery: 20, Seed: 1,

@@ -26,7 +26,10 @@ func train(t *testing.T, dir string, shape []int, model graph.Model, data []floa
 	for _, d := range shape {
 		dim *= d
 	}
-	b := datasets.NewBatches(data, dim, datasets.BatchConfig{Size: 16, Seed: 1})
+	b, err := datasets.NewBatches(data, dim, datasets.BatchConfig{Size: 16, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := trainer.New(model, b, trainer.Config{
 		Shape: shape, Iterations: iters, Steps: 5, BufferSize: 64,
 		Adam: optim.AdamConfig{LR: 1e-3}, Dir: dir, CheckpointEvery: 4, Monitors: mons, Seed: 1,
