@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 
 	"github.com/ebmgo/ebm/internal/atomicfile"
@@ -25,8 +28,89 @@ var ErrCheckpoint = errors.New("trainer: bad checkpoint")
 const (
 	checkpointFile   = "checkpoint.safetensors"
 	modelFile        = "model.safetensors"
-	checkpointFormat = "ebm-trainer-checkpoint/1"
+	checkpointFormat = "ebm-trainer-checkpoint/2"
+	// Format 1 had no checksums; it is still read, unchecked.
+	checkpointFormat1 = "ebm-trainer-checkpoint/1"
+	// checksumKey+name holds the CRC-32C (Castagnoli) of a tensor's raw
+	// little-endian data, 8 hex digits; metaChecksumKey that of the other
+	// metadata (see metadataChecksum).
+	checksumKey     = "crc32c/"
+	metaChecksumKey = "crc32c"
 )
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sign adds to meta the checksum of every tensor and then of the metadata
+// itself, so that a flipped bit anywhere in a checkpoint is found.
+func sign(ts []safetensors.Tensor, meta map[string]string) {
+	for _, t := range ts {
+		meta[checksumKey+t.Name] = fmt.Sprintf("%08x", crc32.Checksum(t.Data, castagnoli))
+	}
+	meta[metaChecksumKey] = metadataChecksum(meta)
+}
+
+// metadataChecksum is the CRC-32C of the metadata's keys and values in key
+// order (each followed by a zero byte), the checksum key itself left out.
+func metadataChecksum(meta map[string]string) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != metaChecksumKey {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	h := crc32.New(castagnoli)
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(meta[k]))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// verify checks a checkpoint's checksums: the metadata's, and every
+// tensor's against its data as stored. A checkpoint of format 1 has none.
+// The error wraps ErrCheckpoint and names the tensor.
+func verify(f *safetensors.File) error {
+	meta := f.Metadata()
+	switch meta["format"] {
+	case checkpointFormat1:
+		return nil
+	case checkpointFormat:
+	default:
+		return fmt.Errorf("%w: format %q, want %q", ErrCheckpoint, meta["format"], checkpointFormat)
+	}
+	if got, want := metadataChecksum(meta), meta[metaChecksumKey]; got != want {
+		return fmt.Errorf("%w: the metadata fail their CRC-32C check (%s, recorded %q): the file is corrupt", ErrCheckpoint, got, want)
+	}
+	for _, info := range f.Tensors() {
+		want, ok := meta[checksumKey+info.Name]
+		if !ok {
+			return fmt.Errorf("%w: tensor %q has no checksum", ErrCheckpoint, info.Name)
+		}
+		data, err := f.Bytes(info.Name)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		}
+		if got := fmt.Sprintf("%08x", crc32.Checksum(data, castagnoli)); got != want {
+			return fmt.Errorf("%w: tensor %q fails its CRC-32C check (%s, recorded %s): the file is corrupt", ErrCheckpoint, info.Name, got, want)
+		}
+	}
+	return nil
+}
+
+// checkFinite returns an error wrapping ErrCheckpoint if v, the values of
+// the tensor called name, holds a NaN or an infinity: the state of a run
+// that diverged, which no resumed run can train from.
+func checkFinite[T float32 | float64](name string, v []T) error {
+	for i, x := range v {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%w: tensor %q holds %v at element %d: the state of a diverged run cannot be resumed", ErrCheckpoint, name, f, i)
+		}
+	}
+	return nil
+}
 
 // checkpoint writes the state after the last finished iteration to
 // Dir/checkpoint.safetensors (atomically: write, sync, rename) and the
@@ -161,6 +245,7 @@ func (t *Trainer) encode(others ...[]byte) ([]byte, error) {
 			return nil, fmt.Errorf("trainer: checkpoint: rank %d's shard: %w", i+1, err)
 		}
 	}
+	sign(ts, meta)
 	var w bytes.Buffer
 	if err := safetensors.Write(&w, ts, meta); err != nil {
 		return nil, fmt.Errorf("trainer: checkpoint: %w", err)
@@ -201,12 +286,12 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
+	if err := verify(f); err != nil {
+		return err
+	}
 	meta := f.Metadata()
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrCheckpoint}, args...)...)
-	}
-	if meta["format"] != checkpointFormat {
-		return bad("format %q, want %q", meta["format"], checkpointFormat)
 	}
 	world := meta["world"]
 	if world == "" {
@@ -269,6 +354,9 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 			if *x.dst, err = f.Float64s(x.name, nil); err != nil {
 				return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 			}
+			if err := checkFinite(x.name, *x.dst); err != nil {
+				return err
+			}
 		}
 	}
 	var bufData []float32
@@ -291,6 +379,9 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 		if bufData, err = f.Float32s(prefix+"buffer", nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 		}
+		if err := checkFinite(prefix+"buffer", bufData); err != nil {
+			return err
+		}
 	}
 	var chains []float64
 	if t.pcd != nil && withShard {
@@ -300,6 +391,9 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 		}
 		if chains, err = f.Float64s(prefix+"chains", nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		}
+		if err := checkFinite(prefix+"chains", chains); err != nil {
+			return err
 		}
 	}
 	// The generator is checked on a copy; Batches.UnmarshalBinary leaves
@@ -348,6 +442,9 @@ func ReadBuffer(dir string) (samples []float64, dim int, err error) {
 		return nil, 0, fmt.Errorf("trainer: %w", err)
 	}
 	defer f.Close()
+	if err := verify(f); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
 	world := 1
 	if w := f.Metadata()["world"]; w != "" {
 		if world, err = strconv.Atoi(w); err != nil || world < 1 {
@@ -368,6 +465,9 @@ func ReadBuffer(dir string) (samples []float64, dim int, err error) {
 		data, err := f.Float32s(prefix+"buffer", nil)
 		if err != nil {
 			return nil, 0, fmt.Errorf("trainer: %w", err)
+		}
+		if err := checkFinite(prefix+"buffer", data); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
 		size := info.Shape[0]
 		dim = info.Shape[1]
