@@ -9,7 +9,7 @@ import (
 )
 
 // Small discrete models and exact enumeration shared by the tests of the
-// discrete samplers and of AIS.
+// discrete samplers.
 
 // discIsing returns energy.NewIsing(l, j, h) or fails the test.
 func discIsing(t testing.TB, l int, j, h float64) *energy.Ising {

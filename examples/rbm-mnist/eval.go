@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebmgo/ebm/ais"
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/sampling"
 )
@@ -23,7 +24,7 @@ type evaluator struct {
 	// seeded by seed and the epoch.
 	curveTemps, curveChains int
 	seed                    uint64
-	base                    []float64 // base-rate biases, computed once
+	base                    *energy.RBM // the base-rate RBM, made once
 }
 
 // epoch returns the mean free energy of the test images and, for exact
@@ -44,11 +45,16 @@ func (e *evaluator) epoch(ctx context.Context, rbm *energy.RBM, epoch int) (test
 		}
 		ll = testF - logZ
 	case e.curveTemps > 0:
-		if e.base == nil {
-			e.base = sampling.BaseRateBias(e.data.train, rbm.Visible(), 1)
+		base, err := e.baseRBM(rbm)
+		if err != nil {
+			return 0, 0, err
+		}
+		schedule, err := ais.RBMSchedule(e.curveTemps)
+		if err != nil {
+			return 0, 0, err
 		}
 		rng := rand.New(rand.NewPCG(e.seed, uint64(epoch)))
-		res, err := sampling.RBMAIS(ctx, rng, rbm, e.curveChains, sampling.RBMAISConfig{Schedule: aisSchedule(e.curveTemps), BaseBias: e.base})
+		res, err := ais.ForwardRBM(ctx, rng, rbm, e.curveChains, ais.RBMConfig{Schedule: schedule, Base: base})
 		if err != nil {
 			return 0, 0, fmt.Errorf("per-epoch AIS: %w", err)
 		}
@@ -57,17 +63,18 @@ func (e *evaluator) epoch(ctx context.Context, rbm *energy.RBM, epoch int) (test
 	return testF, ll, nil
 }
 
-// aisSchedule returns Salakhutdinov & Murray's piecewise-linear schedule
-// (knots 0, 0.5, 0.9, 1 with 500, 4000 and 10,000 steps) scaled to temps
-// intermediate distributions in all.
-func aisSchedule(temps int) []float64 {
-	steps := []int{500, 4000, 10000}
-	if temps != 14500 {
-		for i, s := range steps {
-			steps[i] = max(1, int(math.Round(float64(s)*float64(temps)/14500)))
+// baseRBM returns the base-rate RBM of the training images with as many
+// hidden units as rbm (which makes its log Z Salakhutdinov & Murray's
+// log Z_A), made on first use.
+func (e *evaluator) baseRBM(rbm *energy.RBM) (*energy.RBM, error) {
+	if e.base == nil || e.base.Hidden() != rbm.Hidden() {
+		b, err := energy.NewBaseRateRBM(e.data.train, rbm.Visible(), rbm.Hidden())
+		if err != nil {
+			return nil, err
 		}
+		e.base = b
 	}
-	return sampling.PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, steps)
+	return e.base, nil
 }
 
 // aisProgress returns a callback that prints every tenth of a run.
@@ -110,32 +117,38 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	h := fnv.New64a()
 	h.Write([]byte(mr.Slug))
 	rng := rand.New(rand.NewPCG(cfg.Seed^h.Sum64(), 2))
-	nv := rbm.Visible()
 
 	// Forward AIS, then model samples: exact draws for the small models,
 	// block Gibbs chains from the ends of forward AIS for the large ones.
 	// Reverse AIS starts from those samples.
-	base := sampling.BaseRateBias(e.data.train, nv, 1)
+	base, err := e.baseRBM(rbm)
+	if err != nil {
+		return err
+	}
 	chains := cfg.AISChains
 	temps := cfg.AISTemps
 	if e.exact {
 		temps = cfg.SmallAISTemps
 	}
-	var ais *AISEstimate
+	schedule, err := ais.RBMSchedule(temps)
+	if err != nil {
+		return err
+	}
+	var est *AISEstimate
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
 		c := startClock()
-		ais = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps}
-		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(temps), BaseBias: base, Progress: aisProgress(log, tag, "AIS forward")}
-		fwd, err := sampling.RBMAIS(ctx, rng, rbm, chains, acfg)
+		est = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps}
+		acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS forward")}
+		fwd, err := ais.ForwardRBM(ctx, rng, rbm, chains, acfg)
 		if err != nil {
 			return fmt.Errorf("AIS: %w", err)
 		}
-		ais.Forward = AISBound{num(fwd.LogZ), num(fwd.StdErr), num(fwd.ESS)}
+		est.Forward = AISBound{num(fwd.LogZ), num(fwd.StdErr), num(fwd.ESS)}
 		fwdX = fwd.X
 		w, cp := c.since()
-		ais.Wall, ais.CPU = num(w), num(cp)
-		mr.AIS = ais
+		est.Wall, est.CPU = num(w), num(cp)
+		mr.AIS = est
 	}
 	gs := startClock()
 	var samples, probs []float64
@@ -144,8 +157,8 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		if err != nil {
 			return err
 		}
-		if ais != nil {
-			ais.GibbsSteps = 0
+		if est != nil {
+			est.GibbsSteps = 0
 		}
 	} else {
 		samples, probs, err = gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
@@ -154,10 +167,10 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		}
 	}
 	gw, gc := gs.since()
-	if ais != nil {
+	if est != nil {
 		// The samples start reverse AIS: their cost is part of it.
-		ais.Wall += num(gw)
-		ais.CPU += num(gc)
+		est.Wall += num(gw)
+		est.CPU += num(gc)
 	}
 	if e.exact {
 		fmt.Fprintf(log, "%s %d exact samples in %s\n", tag, chains, fmtDur(gw))
@@ -167,38 +180,33 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	if err := savePictures(cfg.Out, mr, rbm, probs); err != nil {
 		return err
 	}
-	if ais != nil {
+	if est != nil {
 		c := startClock()
-		acfg := sampling.RBMAISConfig{Schedule: aisSchedule(temps), BaseBias: base, Progress: aisProgress(log, tag, "AIS reverse")}
-		rev, err := sampling.RBMReverseAIS(ctx, rng, rbm, samples, acfg)
+		acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS reverse")}
+		rev, err := ais.ReverseRBM(ctx, rng, rbm, samples, acfg)
 		if err != nil {
 			return fmt.Errorf("reverse AIS: %w", err)
 		}
 		w, cp := c.since()
-		ais.Wall += num(w)
-		ais.CPU += num(cp)
-		ais.Reverse = AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
-		ais.BaseLogZ = num(baseLogZ(base, rbm.Hidden()))
-		ais.TestLLHigh = num(testF - float64(ais.Forward.LogZ))
-		ais.TestLLLow = num(testF - float64(ais.Reverse.LogZ))
-		ais.Note = aisNote(ais)
+		est.Wall += num(w)
+		est.CPU += num(cp)
+		est.Reverse = AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
+		baseLogZ, err := base.LogZ()
+		if err != nil {
+			return err
+		}
+		est.BaseLogZ = num(baseLogZ)
+		est.TestLLHigh = num(testF - float64(est.Forward.LogZ))
+		est.TestLLLow = num(testF - float64(est.Reverse.LogZ))
+		est.Note = aisNote(est)
 		line := fmt.Sprintf("%s AIS (%d chains, %d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
-			tag, chains, temps, ais.Forward.LogZ, ais.Forward.StdErr, ais.Forward.ESS, ais.Reverse.LogZ, ais.Reverse.StdErr, ais.Reverse.ESS, ais.TestLLLow, ais.TestLLHigh)
+			tag, chains, temps, est.Forward.LogZ, est.Forward.StdErr, est.Forward.ESS, est.Reverse.LogZ, est.Reverse.StdErr, est.Reverse.ESS, est.TestLLLow, est.TestLLHigh)
 		if mr.ExactLogZ != nil {
 			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
 		}
 		fmt.Fprintln(log, line)
 	}
 	return nil
-}
-
-// baseLogZ is log Z of the base-rate RBM: Σ softplus(b_A) + nh log 2.
-func baseLogZ(b []float64, nh int) float64 {
-	z := float64(nh) * math.Ln2
-	for _, x := range b {
-		z += math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
-	}
-	return z
 }
 
 // gibbsChains runs n block-Gibbs chains of the RBM from start for steps

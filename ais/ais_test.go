@@ -1,15 +1,16 @@
-package sampling
+package ais
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/internal/gradcheck"
+	"github.com/ebmgo/ebm/internal/mathx"
+	"github.com/ebmgo/ebm/sampling"
 )
 
 // aisRWMH is a minimal batched random-walk Metropolis kernel for the AIS
@@ -19,17 +20,17 @@ type aisRWMH struct {
 	scale float64
 	xp    []float64
 	fp    []float64
-	info  Info
+	info  sampling.Info
 }
 
-func (k *aisRWMH) Init(x []float64, n int) (State, error) {
-	s := State{N: n, D: k.e.Dim(), X: append([]float64(nil), x...), F: make([]float64, n)}
+func (k *aisRWMH) Init(x []float64, n int) (sampling.State, error) {
+	s := sampling.State{N: n, D: k.e.Dim(), X: append([]float64(nil), x...), F: make([]float64, n)}
 	k.xp, k.fp = make([]float64, len(x)), make([]float64, n)
-	k.info = Info{AcceptProb: make([]float64, n), Accepted: make([]bool, n), Divergent: make([]bool, n)}
+	k.info = sampling.Info{AcceptProb: make([]float64, n), Accepted: make([]bool, n), Divergent: make([]bool, n)}
 	return s, k.e.F(s.F, s.X)
 }
 
-func (k *aisRWMH) Step(rng *rand.Rand, s State) (State, Info, error) {
+func (k *aisRWMH) Step(rng *rand.Rand, s sampling.State) (sampling.State, sampling.Info, error) {
 	for j := range s.X {
 		k.xp[j] = s.X[j] + k.scale*rng.NormFloat64()
 	}
@@ -76,12 +77,12 @@ func aisCheckEstimates(t *testing.T, name string, est, se []float64, exact float
 }
 
 func TestAISGaussian(t *testing.T) {
-	kernels := map[string]func(e energy.Energy, beta float64) (Kernel, error){
-		"RWMH (test's own)": func(e energy.Energy, beta float64) (Kernel, error) {
+	kernels := map[string]func(e energy.Energy, beta float64) (sampling.Kernel, error){
+		"RWMH (test's own)": func(e energy.Energy, beta float64) (sampling.Kernel, error) {
 			return &aisRWMH{e: e, scale: 1.2}, nil
 		},
-		"MALA": func(e energy.Energy, beta float64) (Kernel, error) {
-			return NewMALA(e.(energy.Differentiable), MALAConfig{StepSize: 0.4})
+		"MALA": func(e energy.Energy, beta float64) (sampling.Kernel, error) {
+			return sampling.NewMALA(e.(energy.Differentiable), sampling.MALAConfig{StepSize: 0.4})
 		},
 	}
 	for name, kernel := range kernels {
@@ -89,7 +90,7 @@ func TestAISGaussian(t *testing.T) {
 	}
 }
 
-func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (Kernel, error)) {
+func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (sampling.Kernel, error)) {
 	base, err := energy.NewDiagGaussian([]float64{0, 0}, []float64{4, 4})
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +99,8 @@ func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (K
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := AISConfig{
-		Schedule: SigmoidSchedule(200, 4),
+	cfg := Config{
+		Schedule: must(SigmoidSchedule(200, 4)),
 		Kernel:   kernel,
 		Steps:    2,
 	}
@@ -107,7 +108,7 @@ func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (K
 	var fwd, fse, rev, rse []float64
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 31))
-		res, err := AIS(context.Background(), rng, base, target, 200, cfg)
+		res, err := Forward(context.Background(), rng, base, target, 200, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +120,7 @@ func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (K
 		if err := target.Sample(rng, x); err != nil {
 			t.Fatal(err)
 		}
-		rres, err := ReverseAIS(context.Background(), rng, base, target, x, cfg)
+		rres, err := Reverse(context.Background(), rng, base, target, x, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,24 +139,24 @@ func testAISGaussian(t *testing.T, kernel func(e energy.Energy, beta float64) (K
 }
 
 func TestAISIsingGibbsAndGWG(t *testing.T) {
-	ising := discIsing(t, 4, 0.3, 0.1)
+	ising := must(energy.NewIsing(4, 0.3, 0.1))
 	exact, err := ising.LogZ() // transfer matrix
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, enum := discExact(t, ising); math.Abs(enum-exact) > 1e-9 {
+	if _, _, enum := exactStates(t, ising); math.Abs(enum-exact) > 1e-9 {
 		t.Fatalf("log Z: enumeration %v, energy.Ising.LogZ %v", enum, exact)
 	}
 	base, err := NewBinaryBase(-1, 1, make([]float64, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
-	kernels := map[string]func(e energy.Energy, beta float64) (Kernel, error){
-		"Gibbs": func(e energy.Energy, _ float64) (Kernel, error) {
-			return NewGibbs(e.(energy.Discrete), GibbsConfig{})
+	kernels := map[string]func(e energy.Energy, beta float64) (sampling.Kernel, error){
+		"Gibbs": func(e energy.Energy, _ float64) (sampling.Kernel, error) {
+			return sampling.NewGibbs(e.(energy.Discrete), sampling.GibbsConfig{})
 		},
-		"GWG": func(e energy.Energy, _ float64) (Kernel, error) {
-			return NewGWG(e.(DiscreteDifferentiable))
+		"GWG": func(e energy.Energy, _ float64) (sampling.Kernel, error) {
+			return sampling.NewGWG(e.(sampling.DiscreteDifferentiable))
 		},
 	}
 	for name, k := range kernels {
@@ -166,7 +167,7 @@ func TestAISIsingGibbsAndGWG(t *testing.T) {
 			if name == "GWG" {
 				steps = 8
 			}
-			res, err := AIS(context.Background(), rng, base, ising, 200, AISConfig{Schedule: LinearSchedule(100), Kernel: k, Steps: steps})
+			res, err := Forward(context.Background(), rng, base, ising, 200, Config{Schedule: must(LinearSchedule(100)), Kernel: k, Steps: steps})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,8 +177,8 @@ func TestAISIsingGibbsAndGWG(t *testing.T) {
 	}
 }
 
-// discExactDraws returns n exact draws from the enumerated distribution.
-func discExactDraws(rng *rand.Rand, states, probs []float64, d, n int) []float64 {
+// exactDraws returns n exact draws from the enumerated distribution.
+func exactDraws(rng *rand.Rand, states, probs []float64, d, n int) []float64 {
 	cdf := make([]float64, len(probs))
 	var s float64
 	for i, p := range probs {
@@ -194,72 +195,6 @@ func discExactDraws(rng *rand.Rand, states, probs []float64, d, n int) []float64
 		x = append(x, states[i*d:(i+1)*d]...)
 	}
 	return x
-}
-
-func TestRBMAIS(t *testing.T) {
-	for _, size := range [][2]int{{10, 6}, {4, 9}} {
-		nv, nh := size[0], size[1]
-		var est, se, rest, rse []float64
-		for seed := range uint64(4) {
-			rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 7)), nv, nh, energy.RBMInit{WeightScale: 0.8, BiasScale: 0.8}))
-			states, probs, _ := discExact(t, rbm)
-			exact, err := rbm.LogZ()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(seed, 33))
-			// Base biases from exact draws, as one would from data.
-			data := discExactDraws(rng, states, probs, nv, 500)
-			cfg := RBMAISConfig{
-				Schedule: PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, []int{50, 200, 500}),
-				BaseBias: BaseRateBias(data, nv, 1),
-			}
-			res, err := RBMAIS(context.Background(), rng, rbm, 100, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Shift the estimates by the exact value so that seeds with
-			// different RBMs pool.
-			est, se = append(est, res.LogZ-exact), append(se, res.StdErr)
-			rres, err := RBMReverseAIS(context.Background(), rng, rbm, discExactDraws(rng, states, probs, nv, 100), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rest, rse = append(rest, rres.LogZ-exact), append(rse, rres.StdErr)
-			if rres.LogZ < exact-3*rres.StdErr {
-				t.Errorf("%d×%d seed %d: reverse AIS %.5f ± %.5f below the exact %.5f", nv, nh, seed, rres.LogZ, rres.StdErr, exact)
-			}
-		}
-		aisCheckEstimates(t, fmt.Sprintf("RBMAIS %d×%d", nv, nh), est, se, 0)
-		aisCheckEstimates(t, fmt.Sprintf("RBMReverseAIS %d×%d", nv, nh), rest, rse, 0)
-	}
-}
-
-// TestRBMAISMatchesGenericAIS runs the generic AIS with block-Gibbs-free
-// single-site Gibbs on the same path (a BinaryBase is the base-rate RBM
-// without hidden units, so its log Z differs by nh·log 2) and checks both
-// estimators agree with the exact value; it ties the RBM path's formulas to
-// Anneal's.
-func TestRBMAISMatchesGenericAIS(t *testing.T) {
-	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(9, 9)), 8, 5, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
-	_, _, exact := discExact(t, rbm)
-	bias := []float64{0.5, -0.5, 0, 1, -1, 0.2, 0.3, -0.2}
-	base, _ := NewBinaryBase(0, 1, bias)
-	var est, se []float64
-	for seed := range uint64(4) {
-		rng := rand.New(rand.NewPCG(seed, 34))
-		res, err := AIS(context.Background(), rng, base, rbm, 100, AISConfig{
-			Schedule: LinearSchedule(300),
-			Kernel: func(e energy.Energy, _ float64) (Kernel, error) {
-				return NewGibbs(e.(energy.Discrete), GibbsConfig{})
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		est, se = append(est, res.LogZ), append(se, res.StdErr)
-	}
-	aisCheckEstimates(t, "generic AIS on an RBM", est, se, exact)
 }
 
 // aisShifted is a Gaussian energy plus a constant.
@@ -281,10 +216,10 @@ func (e aisShifted) F(dst, x []float64) error {
 func TestAISLargeEnergies(t *testing.T) {
 	g, _ := energy.NewDiagGaussian([]float64{0, 0, 0}, []float64{1, 2, 3})
 	for _, shift := range []float64{1e4, -1e4} {
-		cfg := AISConfig{Schedule: LinearSchedule(10), Kernel: func(e energy.Energy, _ float64) (Kernel, error) {
+		cfg := Config{Schedule: must(LinearSchedule(10)), Kernel: func(e energy.Energy, _ float64) (sampling.Kernel, error) {
 			return &aisRWMH{e: e, scale: 0.5}, nil
 		}}
-		res, err := AIS(context.Background(), rand.New(rand.NewPCG(1, 1)), g, aisShifted{g, shift}, 50, cfg)
+		res, err := Forward(context.Background(), rand.New(rand.NewPCG(1, 1)), g, aisShifted{g, shift}, 50, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,17 +232,18 @@ func TestAISLargeEnergies(t *testing.T) {
 	l := []float64{1e4, 1e4 - 1, 1e4 - 300, -1e4}
 	se, ess := weightStats(l)
 	want := 1e4 + math.Log((1+math.Exp(-1)+math.Exp(-300)+0)/4)
-	if got := logMeanExp(l); math.Abs(got-want) > 1e-9 || math.IsNaN(se) || math.IsInf(se, 0) || !(ess > 1 && ess < 2) {
+	if got := mathx.LogMeanExp(l); math.Abs(got-want) > 1e-9 || math.IsNaN(se) || math.IsInf(se, 0) || !(ess > 1 && ess < 2) {
 		t.Errorf("logMeanExp = %v (want %v), SE %v, ESS %v", got, want, se, ess)
 	}
 }
 
 func TestSchedules(t *testing.T) {
 	for name, b := range map[string][]float64{
-		"linear":    LinearSchedule(7),
-		"geometric": GeometricSchedule(20, 1e-4),
-		"sigmoid":   SigmoidSchedule(50, 4),
-		"piecewise": PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, []int{500, 4000, 10000}),
+		"linear":    must(LinearSchedule(7)),
+		"geometric": must(GeometricSchedule(20, 1e-4)),
+		"sigmoid":   must(SigmoidSchedule(50, 4)),
+		"piecewise": must(PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, []int{500, 4000, 10000})),
+		"rbm":       must(RBMSchedule(1000)),
 	} {
 		if err := checkSchedule(name, b); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -318,17 +254,34 @@ func TestSchedules(t *testing.T) {
 			}
 		}
 	}
-	if b := PiecewiseSchedule([]float64{0, 0.5, 0.9, 1}, []int{500, 4000, 10000}); len(b) != 14501 || math.Abs(b[500]-0.5) > 0 || math.Abs(b[4500]-0.9) > 0 {
+	if b := must(RBMSchedule(14500)); len(b) != 14501 || b[500] != 0.5 || b[4500] != 0.9 {
 		t.Errorf("Salakhutdinov–Murray schedule: %d values, β_500 = %v, β_4500 = %v", len(b), b[500], b[4500])
 	}
-	g := GeometricSchedule(5, 1e-4)
+	if b := must(RBMSchedule(1000)); len(b) != 1001 || b[34] != 0.5 || b[34+276] != 0.9 {
+		t.Errorf("RBMSchedule(1000): %d values, β_34 = %v, β_310 = %v", len(b), b[34], b[310])
+	}
+	g := must(GeometricSchedule(5, 1e-4))
 	if math.Abs(g[1]-1e-4) > 1e-18 || math.Abs(g[3]-1e-2) > 1e-15 {
 		t.Errorf("geometric schedule %v", g)
 	}
-	s := SigmoidSchedule(10, 3)
+	s := must(SigmoidSchedule(10, 3))
 	for i := range s {
 		if math.Abs(s[i]+s[10-i]-1) > 1e-12 {
 			t.Errorf("sigmoid schedule not symmetric: β_%d + β_%d = %v", i, 10-i, s[i]+s[10-i])
+		}
+	}
+	for name, f := range map[string]func() ([]float64, error){
+		"linear 0":           func() ([]float64, error) { return LinearSchedule(0) },
+		"geometric from 0":   func() ([]float64, error) { return GeometricSchedule(5, 0) },
+		"geometric 1 step":   func() ([]float64, error) { return GeometricSchedule(1, 0.1) },
+		"sigmoid δ NaN":      func() ([]float64, error) { return SigmoidSchedule(5, math.NaN()) },
+		"piecewise no steps": func() ([]float64, error) { return PiecewiseSchedule([]float64{0, 1}, []int{0}) },
+		"piecewise not to 1": func() ([]float64, error) { return PiecewiseSchedule([]float64{0, 0.5}, []int{3}) },
+		"piecewise falling":  func() ([]float64, error) { return PiecewiseSchedule([]float64{0, 0.6, 0.5, 1}, []int{1, 1, 1}) },
+		"rbm 2 steps":        func() ([]float64, error) { return RBMSchedule(2) },
+	} {
+		if _, err := f(); err == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
 }
@@ -336,24 +289,32 @@ func TestSchedules(t *testing.T) {
 func TestAISCancel(t *testing.T) {
 	g, _ := energy.NewDiagGaussian([]float64{0}, []float64{1})
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := AISConfig{Schedule: LinearSchedule(100), Kernel: func(e energy.Energy, beta float64) (Kernel, error) {
+	cfg := Config{Schedule: must(LinearSchedule(100)), Kernel: func(e energy.Energy, beta float64) (sampling.Kernel, error) {
 		if beta > 0.5 {
 			cancel()
 		}
 		return &aisRWMH{e: e, scale: 1}, nil
 	}}
-	_, err := AIS(ctx, rand.New(rand.NewPCG(1, 1)), g, g, 4, cfg)
+	_, err := Forward(ctx, rand.New(rand.NewPCG(1, 1)), g, g, 4, cfg)
 	if !errors.Is(err, context.Canceled) {
-		t.Errorf("AIS after cancel: %v, want context.Canceled", err)
+		t.Errorf("Forward after cancel: %v, want context.Canceled", err)
 	}
-	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 3, 2, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
+	rbm := must(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 3, 2, energy.RBMInit{WeightScale: 1, BiasScale: 1}))
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
-	if _, err := RBMAIS(ctx, rand.New(rand.NewPCG(1, 1)), rbm, 4, RBMAISConfig{Schedule: LinearSchedule(10)}); !errors.Is(err, context.Canceled) {
-		t.Errorf("RBMAIS after cancel: %v, want context.Canceled", err)
+	if _, err := ForwardRBM(ctx, rand.New(rand.NewPCG(1, 1)), rbm, 4, RBMConfig{Schedule: must(LinearSchedule(10))}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ForwardRBM after cancel: %v, want context.Canceled", err)
 	}
-	if _, err := AIS(context.Background(), rand.New(rand.NewPCG(1, 1)), g, g, 4, AISConfig{Schedule: []float64{0, 0.7, 0.5, 1}, Kernel: cfg.Kernel}); err == nil {
-		t.Error("AIS accepted a decreasing schedule")
+	for name, c := range map[string]Config{
+		"a decreasing schedule": {Schedule: []float64{0, 0.7, 0.5, 1}, Kernel: cfg.Kernel},
+		"negative steps":        {Schedule: must(LinearSchedule(3)), Kernel: cfg.Kernel, Steps: -1},
+	} {
+		if _, err := Forward(context.Background(), rand.New(rand.NewPCG(1, 1)), g, g, 4, c); err == nil {
+			t.Errorf("Forward accepted %s", name)
+		}
+	}
+	if _, err := Forward(context.Background(), rand.New(rand.NewPCG(1, 1)), g, g, 0, cfg); err == nil {
+		t.Error("Forward accepted 0 chains")
 	}
 }
 
@@ -386,7 +347,7 @@ func TestAnneal(t *testing.T) {
 		t.Error(err)
 	}
 	// Discrete: SiteLogits mix, Values pass through.
-	ising := discIsing(t, 3, 0.4, 0.2)
+	ising := must(energy.NewIsing(3, 0.4, 0.2))
 	base, _ := NewBinaryBase(-1, 1, []float64{1, -1, 0.5, 0, 0, 0, 0, 0, 2})
 	ea, err := Anneal(base, ising, 0.25)
 	if err != nil {
@@ -396,11 +357,14 @@ func TestAnneal(t *testing.T) {
 	if !ok {
 		t.Fatal("Anneal of two site-conditional energies has no SiteLogits")
 	}
-	if _, ok := ea.(DiscreteDifferentiable); !ok {
+	if _, ok := ea.(sampling.DiscreteDifferentiable); !ok {
 		t.Fatal("Anneal of two differentiable discrete energies is not DiscreteDifferentiable")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	xs := discRandomStart(rng, 5, 9, ising.Values())
+	xs := make([]float64, 5*9)
+	for i := range xs {
+		xs[i] = float64(2*rng.IntN(2) - 1)
+	}
 	logits := make([]float64, 10)
 	fa, fb := make([]float64, 5), make([]float64, 5)
 	for i := range 9 {
@@ -418,7 +382,7 @@ func TestAnneal(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Anneal(base, discPotts(t, 3, 2, 1), 0.5); err == nil {
+	if _, err := Anneal(base, must(energy.NewPotts(3, 2, 1)), 0.5); err == nil {
 		t.Error("Anneal accepted energies over {−1, 1} and {0, 1}")
 	}
 	if _, err := Anneal(g0, g1, 1.5); err == nil {
@@ -432,41 +396,84 @@ func TestBinaryBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, probs, logZ := discExact(t, b)
+	_, probs, logZ := exactStates(t, b)
 	if math.Abs(logZ-b.LogZ()) > 1e-12 {
 		t.Errorf("LogZ = %v, enumeration gives %v", b.LogZ(), logZ)
 	}
-	rng := rand.New(rand.NewPCG(3, 3))
 	const n = 20000
-	x := make([]float64, n*3)
-	b.Sample(rng, x)
-	counts := make([]float64, 8)
-	for c := range n {
-		counts[discStateIndex(x[c*3:(c+1)*3], b.Values())]++
+	for seed := range uint64(3) {
+		x := make([]float64, n*3)
+		if err := b.Sample(rand.New(rand.NewPCG(seed, 3)), x); err != nil {
+			t.Fatal(err)
+		}
+		counts := make([]float64, 8)
+		for c := range n {
+			s := 0
+			for i := range 3 {
+				s |= int(x[c*3+i]) << i
+			}
+			counts[s]++
+		}
+		for s, p := range probs {
+			if se := math.Sqrt(p * (1 - p) / n); math.Abs(counts[s]/n-p) > 4.5*se {
+				t.Errorf("seed %d: state %03b frequency %.4f, probability %.4f", seed, s, counts[s]/n, p)
+			}
+		}
 	}
-	var chi2 float64
-	for s, p := range probs {
-		chi2 += (counts[s] - n*p) * (counts[s] - n*p) / (n * p)
+	f, g := make([]float64, 2), make([]float64, 6)
+	x := []float64{1, 0, 1, 0, 1, 1}
+	if err := b.FGrad(f, g, x); err != nil {
+		t.Fatal(err)
 	}
-	if p := discChi2Sf(chi2, 7); p < discPMin {
-		t.Errorf("BinaryBase.Sample: χ² = %.1f, p = %.2g", chi2, p)
+	if math.Abs(f[0]-2.3) > 1e-15 || g[1] != -1.2 {
+		t.Errorf("FGrad: f %v, ∇f %v", f, g)
+	}
+	if err := b.FGrad(f, nil, x); !errors.Is(err, energy.ErrShape) {
+		t.Errorf("FGrad with a nil gradient: %v, want ErrShape (as every energy)", err)
+	}
+	for _, bad := range [][3]float64{{1, 1, 0}, {0, math.Inf(1), 0}, {0, 1, math.NaN()}} {
+		if _, err := NewBinaryBase(bad[0], bad[1], []float64{bad[2]}); err == nil {
+			t.Errorf("NewBinaryBase(%v, %v, [%v]) accepted", bad[0], bad[1], bad[2])
+		}
 	}
 }
 
-// BenchmarkRBMAIS784x500 measures one temperature of RBM AIS (block Gibbs
-// step plus weight update) on the 784×500 RBM of Salakhutdinov and Murray
-// with 100 chains, the unit of their 14,500-temperature run.
-func BenchmarkRBMAIS784x500(b *testing.B) {
-	rbm := testRBM(energy.NewRandomRBM(rand.New(rand.NewPCG(1, 1)), 784, 500, energy.RBMInit{WeightScale: 0.01, BiasScale: 0.01}))
-	rng := rand.New(rand.NewPCG(2, 2))
-	const temps = 20
-	cfg := RBMAISConfig{Schedule: LinearSchedule(temps)}
-	for b.Loop() {
-		if _, err := RBMAIS(context.Background(), rng, rbm, 100, cfg); err != nil {
-			b.Fatal(err)
+// must returns v, or panics on err: for values that are valid by
+// construction.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// exactStates enumerates all K^D states of e (D ≤ 20) and returns them,
+// row major (state s has value index s's base-K digits, lowest first),
+// with their exact probabilities and log Z.
+func exactStates(t testing.TB, e energy.Discrete) (states, probs []float64, logZ float64) {
+	t.Helper()
+	d, vals := e.Dim(), e.Values()
+	k := len(vals)
+	total := 1
+	for range d {
+		total *= k
+	}
+	states = make([]float64, total*d)
+	for s := range total {
+		r := s
+		for i := range d {
+			states[s*d+i] = vals[r%k]
+			r /= k
 		}
 	}
-	perTemp := b.Elapsed().Seconds() / float64(b.N*temps)
-	b.ReportMetric(1/perTemp, "temps/s")
-	b.ReportMetric(14500*perTemp, "s/14500-run")
+	f := make([]float64, total)
+	if err := e.F(f, states); err != nil {
+		t.Fatal(err)
+	}
+	logZ = mathx.LogSumExp(f)
+	probs = make([]float64, total)
+	for s, v := range f {
+		probs[s] = math.Exp(v - logZ)
+	}
+	return states, probs, logZ
 }
