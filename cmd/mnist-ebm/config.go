@@ -12,15 +12,25 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ebmgo/ebm/datasets"
 )
 
 // Config is every setting of a run. Flags, a JSON config file (-config) and
 // presets (-preset) all set these fields; the JSON keys are the flag names.
 type Config struct {
 	Dir    string `json:"dir"`    // run folder
-	Data   string `json:"data"`   // MNIST IDX folder; empty: the Go module cache
+	Data   string `json:"data"`   // training images (format detected); empty: MNIST from the Go module cache
 	Seed   uint64 `json:"seed"`   // random seed
-	Hidden int    `json:"hidden"` // CNN width: channels hidden/2, hidden, 2·hidden
+	Hidden int    `json:"hidden"` // CNN width: channels hidden/2, hidden, 2·hidden; ResNet: channels of the first stage
+
+	// The images: training records the size and channels it used, so
+	// that sample and eval rebuild the same model.
+	Size     string `json:"size"`     // N or WxH; empty: as stored
+	Channels int    `json:"channels"` // 1 or 3; 0: as stored
+	Fit      string `json:"fit"`      // resize-crop, resize or crop
+	Arch     string `json:"arch"`     // cnn or resnet
+	Judge    string `json:"judge"`    // classifier scoring samples; empty: DIR/judge.safetensors, or MNIST's
 
 	Iterations int           `json:"iterations"` // parameter updates
 	Duration   time.Duration `json:"duration"`   // stop (with a checkpoint) after this long; 0: no limit
@@ -68,7 +78,7 @@ var presets = map[string]Config{
 		Dir: "runs/mnist", Seed: 1, Hidden: 32,
 		Iterations: 1500, Batch: 128, LR: 2e-3, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
 		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
-		MaxGap: 5, OnDiverge: "rollback",
+		MaxGap: 5, OnDiverge: "rollback", Fit: "resize-crop", Arch: "cnn",
 		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
 		SampleSteps: 256, NumSamples: 64,
 	},
@@ -99,8 +109,13 @@ func presetNames() string {
 // bind registers a flag for every Config field, pointing into c.
 func bind(fs *flag.FlagSet, c *Config) {
 	help := map[string]string{
-		"dir": "run folder: checkpoints, metrics, pictures (a run resumes from it)", "data": "folder with the MNIST IDX files (default: the Go module cache)",
-		"seed": "random seed", "hidden": "CNN width (channels hidden/2, hidden, 2·hidden)",
+		"dir":  "run folder: checkpoints, metrics, pictures (a run resumes from it)",
+		"data": "training images, format detected: a folder of PNG/JPEG/GIF files (one sub-folder per class, or none), IDX files (Fashion-MNIST, KMNIST, EMNIST DIR/emnist-SET) or CIFAR-10 batches (default: MNIST from the Go module cache)",
+		"seed": "random seed", "hidden": "CNN width (channels hidden/2, hidden, 2·hidden); ResNet: channels of its first stage",
+		"size": "bring every image to this size, N or WxH (default: as stored)", "channels": "1 (gray) or 3 (RGB); 0: as stored",
+		"fit":        "how -size is reached: resize-crop (keep the aspect ratio, cut the centre), resize (stretch) or crop",
+		"arch":       "energy network: cnn (the tutorial CNN sized from the images) or resnet (a small IGEBM-style ResNet)",
+		"judge":      "classifier that scores samples, from cmd/train-classifier (default: DIR/judge.safetensors, or the embedded MNIST one for MNIST; \"mnist\": the embedded one)",
 		"iterations": "parameter updates", "duration": "stop with a checkpoint after this long, e.g. 10m (0: no limit)",
 		"batch": "batch size", "lr": "Adam learning rate", "beta1": "Adam β1", "beta2": "Adam β2",
 		"alpha": "energy regulariser α", "clip-norm": "clip the gradient norm (0: off)",
@@ -114,7 +129,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"backend": "go (Gorgonia, pure Go) or torch (libtorch; needs a build with -tags torch)", "device": "torch device: auto, cpu or cuda",
 		"model":        "parameters to load (default: DIR/model.safetensors)",
 		"sample-steps": "Langevin steps from noise when sampling", "num-samples": "number of samples to draw",
-		"out": "sample: PNG file to write (default: DIR/samples.png)", "samples": "eval: score samples from this safetensors file (tensor \"samples\", N×1×28×28) instead of drawing them",
+		"out": "sample: PNG file to write (default: DIR/samples.png)", "samples": "eval: score samples from this safetensors file (tensors of N×C×H×W values, N×1×28×28 for MNIST) instead of drawing them",
 	}
 	v := reflect.ValueOf(c).Elem()
 	t := v.Type()
@@ -255,10 +270,18 @@ func (c *Config) validate(mode string) error {
 		{c.Backend != "go" && c.Backend != "torch", "backend", "must be go or torch"},
 		{c.Device != "auto" && c.Device != "cpu" && c.Device != "cuda", "device", "must be auto, cpu or cuda"},
 		{c.Dir == "", "dir", "must not be empty"},
+		{c.Channels != 0 && c.Channels != 1 && c.Channels != 3, "channels", "must be 1, 3 or 0 (as stored)"},
+		{c.Arch != "cnn" && c.Arch != "resnet", "arch", "must be cnn or resnet"},
 	} {
 		if k.bad {
 			return fmt.Errorf("-%s %s", k.flag, k.msg)
 		}
+	}
+	if _, _, err := datasets.ParseSize(c.Size); err != nil {
+		return fmt.Errorf("-size %q: want N or WxH with sides 1 to 4096", c.Size)
+	}
+	if _, err := datasets.ParseFit(c.Fit); err != nil {
+		return fmt.Errorf("-fit %q: must be resize-crop, resize or crop", c.Fit)
 	}
 	return nil
 }

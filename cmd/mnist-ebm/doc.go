@@ -1,17 +1,30 @@
 // Command mnist-ebm trains, samples and evaluates a convolutional
-// energy-based model of MNIST digits.
+// energy-based model of MNIST digits — or of any other images given with
+// -data.
 //
 //	go run ./cmd/mnist-ebm                 # train with the default recipe (≈10 min on 2 cores)
 //	go run ./cmd/mnist-ebm -preset long    # 4× longer, learning rate annealed (≈36 min)
 //	go run ./cmd/mnist-ebm sample -dir runs/mnist
 //	go run ./cmd/mnist-ebm eval -dir runs/mnist
 //
+// Other images: -data DIR reads, with its format detected, a folder of
+// PNG/JPEG/GIF files (one sub-folder per class, or none; train/ and test/
+// sub-folders for splits), IDX files (Fashion-MNIST, KMNIST; EMNIST as
+// DIR/emnist-SET) or CIFAR-10's binary batches. The model is sized from
+// the images (-size N or WxH and -channels 1|3 convert them; -arch resnet
+// picks a small residual network instead of the CNN), the run folder
+// defaults to runs/NAME for -data …/NAME, and the run's settings record
+// the shape so that sample and eval rebuild the model. Samples are scored
+// by the classifier in the run folder's judge.safetensors (written by
+// cmd/train-classifier -data DIR -out DIR_OF_RUN/judge.safetensors), or
+// by -judge FILE; MNIST's is built in.
+//
 // Modes:
 //
 //	train   train (the default); resumes when the run folder has a checkpoint
 //	sample  load a model, run Langevin chains from noise, write a PNG grid
-//	eval    energies of test digits against noise, corrupted and shifted
-//	        digits (AUROC), and the quality of samples
+//	eval    energies of test images against noise, corrupted, shifted and
+//	        flipped images (AUROC), and the quality of samples
 //
 // Settings come from a preset (-preset default|long|quick), then a JSON
 // file (-config), then flags; run with -h for the list. Ctrl-C during

@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 
-	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/graph"
 )
 
@@ -55,14 +55,15 @@ func auroc(pos, neg []float64) float64 {
 // infinite energy is an error. It stops when ctx is cancelled.
 func energies(ctx context.Context, e *graph.Energy, what string, x []float64) ([]float64, error) {
 	const batch = 500
-	n := len(x) / 784
+	d := e.Dim()
+	n := len(x) / d
 	out := make([]float64, n)
 	for i := 0; i < n; i += batch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		j := min(n, i+batch)
-		if err := e.F(out[i:j], x[i*784:j*784]); err != nil {
+		if err := e.F(out[i:j], x[i*d:j*d]); err != nil {
 			return nil, err
 		}
 		if k := firstNonFinite(out[i:j]); k >= 0 {
@@ -82,11 +83,15 @@ func firstNonFinite(v []float64) int {
 	return -1
 }
 
-// outOfDistribution returns the test digits' contrasts: uniform noise,
-// digits with Gaussian pixel noise, digits with 30% of pixels replaced by
-// noise, digits shifted 4 pixels right and down, and upside-down digits.
-func outOfDistribution(rng *rand.Rand, test []float64) map[string][]float64 {
-	n := len(test) / 784
+// outOfDistribution returns the test images' contrasts: uniform noise,
+// images with Gaussian pixel noise, images with 30% of pixels replaced by
+// noise, images shifted right and down by a seventh of their size (4
+// pixels for MNIST) with black filling in, and upside-down images. noun
+// names the images ("digits").
+func outOfDistribution(rng *rand.Rand, test []float64, shape []int, noun string) map[string][]float64 {
+	c, h, w := shape[0], shape[1], shape[2]
+	dim := c * h * w
+	n := len(test) / dim
 	clamp := func(v float64) float64 { return math.Max(-1, math.Min(1, v)) }
 	sets := map[string][]float64{}
 	noise := make([]float64, len(test))
@@ -98,7 +103,7 @@ func outOfDistribution(rng *rand.Rand, test []float64) map[string][]float64 {
 	for i, v := range test {
 		gauss[i] = clamp(v + 0.3*rng.NormFloat64())
 	}
-	sets["Gaussian-noised digits (σ=0.3)"] = gauss
+	sets["Gaussian-noised "+noun+" (σ=0.3)"] = gauss
 	salt := make([]float64, len(test))
 	for i, v := range test {
 		if rng.Float64() < 0.3 {
@@ -106,48 +111,60 @@ func outOfDistribution(rng *rand.Rand, test []float64) map[string][]float64 {
 		}
 		salt[i] = v
 	}
-	sets["digits with 30% pixels replaced"] = salt
+	sets[noun+" with 30% pixels replaced"] = salt
+	dr, dc := max(1, int(math.Round(float64(h)/7))), max(1, int(math.Round(float64(w)/7)))
 	shift := make([]float64, len(test))
 	flip := make([]float64, len(test))
 	for k := range n {
-		img, s, f := test[k*784:(k+1)*784], shift[k*784:(k+1)*784], flip[k*784:(k+1)*784]
-		for r := range 28 {
-			for c := range 28 {
-				s[r*28+c] = -1
-				if r >= 4 && c >= 4 {
-					s[r*28+c] = img[(r-4)*28+c-4]
+		for ch := range c {
+			o := k*dim + ch*h*w
+			img, s, f := test[o:o+h*w], shift[o:o+h*w], flip[o:o+h*w]
+			for r := range h {
+				for x := range w {
+					s[r*w+x] = -1
+					if r >= dr && x >= dc {
+						s[r*w+x] = img[(r-dr)*w+x-dc]
+					}
+					f[r*w+x] = img[(h-1-r)*w+x]
 				}
-				f[r*28+c] = img[(27-r)*28+c]
 			}
 		}
 	}
-	sets["digits shifted by (4, 4) pixels"] = shift
-	sets["upside-down digits"] = flip
+	sets[fmt.Sprintf("%s shifted by (%d, %d) pixels", noun, dr, dc)] = shift
+	sets["upside-down "+noun] = flip
 	return sets
 }
 
 func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	m, path, err := loadModel(cfg)
+	m, shape, path, err := loadModel(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	test, err := datasets.LoadMNIST(ctx, datasets.Test, datasets.MNISTConfig{Dir: cfg.Data})
+	test, what, err := loadTest(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
-	e, err := graph.NewEnergy(m, graph.Config{Shape: imageShape})
+	if !slices.Equal(test.Shape(), shape) {
+		return fmt.Errorf("%s holds %s images, the model of %s takes %s (train and evaluate with the same -size and -channels)", test.Source, shapeText(test.Shape()), path, shapeText(shape))
+	}
+	e, err := graph.NewEnergy(m, graph.Config{Shape: shape})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mnist-ebm: evaluating %s on %d test digits\n", path, test.N)
-	fTest, err := energies(ctx, e, "test digit", test.Images)
+	noun := "images"
+	if cfg.Data == "" {
+		noun, what = "digits", strings.Replace(what, "images", "digits", 1)
+	}
+	one := strings.TrimSuffix(what, "s")
+	fmt.Fprintf(stdout, "mnist-ebm: evaluating %s on %d %s of %s\n", path, test.N, what, cfg.dataName())
+	fTest, err := energies(ctx, e, one, test.Images)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(stdout, "\nOut-of-distribution detection by energy (AUROC: P(f(test digit) > f(other)); 0.5 is chance)\n")
-	fmt.Fprintf(stdout, "  %-34s %10s %8s\n", "test digits against", "mean f", "AUROC")
-	fmt.Fprintf(stdout, "  %-34s %10.4f %8s\n", "(test digits themselves)", mean(fTest), "")
-	sets := outOfDistribution(rand.New(rand.NewPCG(cfg.Seed, 3)), test.Images)
+	fmt.Fprintf(stdout, "\nOut-of-distribution detection by energy (AUROC: P(f(%s) > f(other)); 0.5 is chance)\n", one)
+	fmt.Fprintf(stdout, "  %-34s %10s %8s\n", what+" against", "mean f", "AUROC")
+	fmt.Fprintf(stdout, "  %-34s %10.4f %8s\n", "("+what+" themselves)", mean(fTest), "")
+	sets := outOfDistribution(rand.New(rand.NewPCG(cfg.Seed, 3)), test.Images, shape, noun)
 	names := make([]string, 0, len(sets))
 	for k := range sets {
 		names = append(names, k)
@@ -160,7 +177,7 @@ func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "  %-34s %10.4f %8.4f\n", name, mean(f), auroc(fTest, f))
 	}
-	return evalQuality(ctx, cfg, m, stdout)
+	return evalQuality(ctx, cfg, m, shape, stdout)
 }
 
 func mean(v []float64) float64 {

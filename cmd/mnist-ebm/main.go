@@ -13,10 +13,10 @@ import (
 
 const usageHead = `usage: mnist-ebm [train|sample|eval] [flags]
 
-  train   train a CNN energy on MNIST (default); resumes from -dir's checkpoint
+  train   train a CNN energy on MNIST, or on -data DIR (default); resumes from -dir's checkpoint
   sample  draw samples from a trained model with Langevin dynamics, write a PNG
-  eval    AUROC of test digits against noise, corrupted and shifted digits,
-          and sample quality scored by a digit classifier
+  eval    AUROC of test images against noise, corrupted and shifted images,
+          and sample quality scored by a classifier (MNIST's, or DIR/judge.safetensors)
 
 Settings: -preset (%s), then -config FILE.json, then flags.
 
@@ -78,10 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // parse builds the configuration: preset, then the run folder's saved
 // config (sample and eval), then -config, then the flags given.
 func parse(mode string, args []string, stderr io.Writer) (Config, error) {
-	preset, file, dir := "default", "", ""
+	preset, file, dir, data := "default", "", "", ""
 	for i := 0; i < len(args); i++ {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") || (name != "preset" && name != "config" && name != "dir") {
+		if !strings.HasPrefix(args[i], "-") || (name != "preset" && name != "config" && name != "dir" && name != "data") {
 			continue
 		}
 		if !hasVal && i+1 < len(args) {
@@ -94,14 +94,20 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 			file = val
 		case "dir":
 			dir = val
+		case "data":
+			data = val
 		}
 	}
 	cfg, ok := presets[preset]
 	if !ok {
 		return cfg, fmt.Errorf("-preset %q: want one of %s: %w", preset, presetNames(), errUsage)
 	}
+	presetDir := cfg.Dir
 	if mode != "train" {
 		d := cfg.Dir
+		if dir == "" && data != "" {
+			d = runDirFor(data)
+		}
 		if dir != "" {
 			d = dir
 		}
@@ -132,5 +138,18 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if dir == "" && cfg.Dir == presetDir && cfg.Data != "" {
+		cfg.Dir = runDirFor(cfg.Data)
+	}
 	return cfg, cfg.validate(mode)
+}
+
+// runDirFor is the run folder of training on data when -dir is not given:
+// runs/NAME, NAME the last element of the data's path.
+func runDirFor(data string) string {
+	name := filepath.Base(filepath.Clean(data))
+	if name == "." || name == ".." || name == string(filepath.Separator) {
+		name = "data"
+	}
+	return filepath.Join("runs", name)
 }

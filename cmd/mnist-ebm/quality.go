@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"path/filepath"
 	"sort"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -24,13 +26,19 @@ type scored struct {
 }
 
 // qualityTable scores each set of samples (the first scoreN images of
-// each) with the embedded digit classifier and prints them beside real
-// digits (from the run's -data folder, as training) and noise.
-func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, cfg Config) error {
-	clf, err := quality.LoadClassifier()
+// each) with the run's judge (see Config.judge) and prints them beside
+// real training images (from the run's data) and noise. Without a judge it
+// says how to train one and scores nothing.
+func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, shape []int, cfg Config) error {
+	clf, what, err := cfg.judge(shape)
 	if err != nil {
 		return err
 	}
+	if clf == nil {
+		fmt.Fprintf(w, "\nSample quality: %s\n", what)
+		return nil
+	}
+	dim := shape[0] * shape[1] * shape[2]
 	var rows []scored
 	names := make([]string, 0, len(sets))
 	for k := range sets {
@@ -39,44 +47,53 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, c
 	sort.Strings(names)
 	n := scoreN
 	for _, name := range names {
-		n = min(n, len(sets[name])/784)
+		n = min(n, len(sets[name])/dim)
 	}
-	// The real digits for scale come from the training split: as many as
-	// the samples, if it has that many.
-	train, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{Dir: cfg.Data, Limit: n})
+	// The real images for scale come from the training split: as many as
+	// the samples, drawn from its first 10·n, if it has that many.
+	train, err := loadImages(ctx, cfg, datasets.Train, 10*n, nil)
 	if err != nil {
 		return err
 	}
 	n = min(n, train.N)
+	if n < 2 {
+		return fmt.Errorf("%s has %d training images: too few to score samples against", cfg.dataName(), train.N)
+	}
 	for _, name := range names {
-		s, err := quality.Score(ctx, clf, sets[name][:n*784], n)
+		s, err := quality.Score(ctx, clf, sets[name][:n*dim], n)
 		if err != nil {
 			return fmt.Errorf("scoring %s: %w", name, err)
 		}
 		rows = append(rows, scored{name, s})
 	}
-	ref, err := quality.Reference(ctx, clf, quality.ReferenceConfig{N: n, Seed: cfg.Seed, Dir: cfg.Data})
+	ref, err := quality.Reference(ctx, clf, quality.ReferenceConfig{N: n, Seed: cfg.Seed, Data: train})
 	if err != nil {
 		return err
 	}
-	rows = append(rows, scored{"real MNIST digits (for scale)", ref.Real}, scored{"uniform noise (for scale)", ref.Noise})
-	fmt.Fprintf(w, "\nSample quality, scored by the digit classifier of package quality (N = %d each)\n", n)
+	realName := "real images of " + filepath.Base(cfg.Data) + " (for scale)"
+	if cfg.Data == "" {
+		realName = "real MNIST digits (for scale)"
+	}
+	rows = append(rows, scored{realName, ref.Real}, scored{"uniform noise (for scale)", ref.Noise})
+	fmt.Fprintf(w, "\nSample quality, scored by %s (N = %d each)\n", what, n)
 	fmt.Fprintf(w, "  %-44s %10s %8s %13s %11s %9s\n", "", "confidence", "p > 0.9", "class entropy", "clf. score", "FD")
 	for _, r := range rows {
 		fmt.Fprintf(w, "  %-44s %10.3f %7.1f%% %13.3f %11.2f %9.2f\n", r.name, r.s.Confidence, 100*r.s.Confident, r.s.ClassEntropy, r.s.ClassifierScore, r.s.FD)
 	}
-	fmt.Fprintf(w, "  (confidence: mean max p(digit|x); class entropy: log 10 = 2.303 is balanced; FD: Fréchet distance of classifier features to test digits, lower is better)\n")
+	k := clf.NumClasses()
+	fmt.Fprintf(w, "  (confidence: mean max p(class|x); class entropy: log %d = %.3f is balanced; FD: Fréchet distance of classifier features to test images, lower is better)\n", k, math.Log(float64(k)))
 	return nil
 }
 
 // scoreRun scores the replay buffer at the end of training.
-func scoreRun(ctx context.Context, cfg Config, m graph.Model, buffer []float64, w io.Writer) error {
-	return qualityTable(ctx, w, map[string][]float64{"replay buffer (newest samples)": buffer}, cfg)
+func scoreRun(ctx context.Context, cfg Config, m graph.Model, shape []int, buffer []float64, w io.Writer) error {
+	return qualityTable(ctx, w, map[string][]float64{"replay buffer (newest samples)": buffer}, shape, cfg)
 }
 
 // evalQuality scores samples drawn from noise, the run's replay buffer if
 // it has a checkpoint, or the samples of a file given with -samples.
-func evalQuality(ctx context.Context, cfg Config, m graph.Model, w io.Writer) error {
+func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w io.Writer) error {
+	dim := shape[0] * shape[1] * shape[2]
 	sets := map[string][]float64{}
 	if cfg.Samples != "" {
 		f, err := safetensors.Open(cfg.Samples)
@@ -89,14 +106,14 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, w io.Writer) er
 			if err != nil {
 				return fmt.Errorf("-samples %s: %w", cfg.Samples, err)
 			}
-			if len(x)%784 != 0 || len(x) < 2*784 {
-				return fmt.Errorf("-samples %s: tensor %q has %d values, want N×1×28×28 with N ≥ 2", cfg.Samples, name, len(x))
+			if len(x)%dim != 0 || len(x) < 2*dim {
+				return fmt.Errorf("-samples %s: tensor %q has %d values, want N×%s with N ≥ 2", cfg.Samples, name, len(x), shapeText(shape))
 			}
 			sets[fmt.Sprintf("%s: %s", cfg.Samples, name)] = x
 		}
 	} else {
 		n := max(cfg.NumSamples, scoreN)
-		x, err := drawSamples(ctx, cfg, m, n, cfg.SampleSteps, 0, nil)
+		x, err := drawSamples(ctx, cfg, m, shape, n, cfg.SampleSteps, 0, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.modelPath(), err)
 		}
@@ -105,5 +122,5 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, w io.Writer) er
 			sets["replay buffer of the run (newest)"] = buf
 		}
 	}
-	return qualityTable(ctx, w, sets, cfg)
+	return qualityTable(ctx, w, sets, shape, cfg)
 }

@@ -50,11 +50,14 @@ func writeMNIST(t *testing.T, nTrain, nTest, rows, cols int) string {
 	return dir
 }
 
-// writeModel writes the parameters of cfg's network, changed by edit if
+// writeModel writes the parameters of cfg's network for MNIST, changed by edit if
 // it is not nil, to a new file and returns its path.
 func writeModel(t *testing.T, cfg Config, edit func(m *nn.Sequential)) string {
 	t.Helper()
-	m := cfg.newModel()
+	m, err := cfg.buildModel(mnistShape)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if edit != nil {
 		edit(m)
 	}
@@ -205,17 +208,16 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 	}
 }
 
-// An empty data set, or images of no pixels or the wrong size, is one
-// line naming the file, not a panic.
+// An empty data set, or images of no pixels, is one line naming the
+// file, not a panic.
 func TestEmptyData(t *testing.T) {
 	for _, tc := range []struct {
 		n, rows, cols int
 		want          string
 	}{
-		{0, 28, 28, "the data set has no rows"},
-		{5, 28, 0, "images of 28×0 pixels"},
-		{5, 0, 28, "images of 0×28 pixels"},
-		{5, 14, 14, "images of 14×14 pixels; the model takes 28×28"},
+		{0, 28, 28, "holds 0×28×28 images: nothing to load"},
+		{5, 28, 0, "holds 5×28×0 images: nothing to load"},
+		{5, 0, 28, "holds 5×0×28 images: nothing to load"},
 	} {
 		data := writeMNIST(t, tc.n, 4, tc.rows, tc.cols)
 		code, out, stderr := runCmd(t, tinyTrain(t.TempDir(), data)...)

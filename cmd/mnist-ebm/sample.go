@@ -25,32 +25,46 @@ func (c Config) modelPath() string {
 	return filepath.Join(c.Dir, "model.safetensors")
 }
 
-// loadModel builds the run's network and loads its trained parameters.
-func loadModel(cfg Config) (*nn.Sequential, string, error) {
+// loadModel builds the run's network for its image shape and loads its
+// trained parameters.
+func loadModel(ctx context.Context, cfg Config) (*nn.Sequential, []int, string, error) {
 	path := cfg.modelPath()
-	m := cfg.newModel()
+	shape, err := cfg.shape(ctx)
+	if err != nil {
+		return nil, nil, path, err
+	}
+	m, err := cfg.buildModel(shape)
+	if err != nil {
+		return nil, nil, path, err
+	}
 	if err := nn.LoadFile(path, m); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, path, fmt.Errorf("no trained model at %s: train one first (go run ./cmd/mnist-ebm -dir %s) or give -model", path, cfg.Dir)
+			return nil, nil, path, fmt.Errorf("no trained model at %s: train one first (go run ./cmd/mnist-ebm -dir %s) or give -model", path, cfg.Dir)
 		}
-		return nil, path, fmt.Errorf("loading %s (built with -hidden %d): %w", path, cfg.Hidden, err)
+		return nil, nil, path, fmt.Errorf("loading %s (built with -arch %s -hidden %d for %s images): %w", path, cfg.Arch, cfg.Hidden, shapeText(shape), err)
 	}
 	for _, p := range m.Params() {
 		v := p.Float64s(nil)
 		if k := firstNonFinite(v); k >= 0 {
-			return nil, path, fmt.Errorf("%s: parameter %q holds %g (element %d): a model with NaN or infinite parameters gives NaN energies", path, p.Name, v[k], k)
+			return nil, nil, path, fmt.Errorf("%s: parameter %q holds %g (element %d): a model with NaN or infinite parameters gives NaN energies", path, p.Name, v[k], k)
 		}
 	}
-	return m, path, nil
+	return m, shape, path, nil
+}
+
+// shapeText formats a sample shape as C×H×W.
+func shapeText(s []int) string {
+	return fmt.Sprintf("%d×%d×%d", s[0], s[1], s[2])
 }
 
 // drawSamples runs the run's Langevin sampler on n chains from uniform
 // noise for steps steps, in batches of at most 128 chains. snap, if not
 // nil, is called with the first batch's chains every snapEvery steps.
-func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, snapEvery int, snap func(step int, x []float64)) ([]float64, error) {
+func drawSamples(ctx context.Context, cfg Config, m graph.Model, shape []int, n, steps int, snapEvery int, snap func(step int, x []float64)) ([]float64, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
 	batch := min(n, 128)
-	e, err := graph.NewEnergy(m, graph.Config{Shape: imageShape, Batch: batch})
+	dim := shape[0] * shape[1] * shape[2]
+	e, err := graph.NewEnergy(m, graph.Config{Shape: shape, Batch: batch})
 	if err != nil {
 		return nil, err
 	}
@@ -58,14 +72,14 @@ func drawSamples(ctx context.Context, cfg Config, m graph.Model, n, steps int, s
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, 0, n*784)
-	x := make([]float64, batch*784)
+	out := make([]float64, 0, n*dim)
+	x := make([]float64, batch*dim)
 	divergent := 0
 	for done := 0; done < n; done += batch {
 		b := min(batch, n-done)
-		trainer.UniformNoise(rng, x[:b*784])
+		trainer.UniformNoise(rng, x[:b*dim])
 		if b != batch { // the last, smaller batch compiles its own machines once
-			x = x[:b*784]
+			x = x[:b*dim]
 		}
 		s, err := k.Init(x, b)
 		if err != nil {
@@ -109,10 +123,11 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
 		return fmt.Errorf("-out %s is a directory; give a file name such as %s: %w", out, filepath.Join(out, "samples.png"), errUsage)
 	}
-	m, path, err := loadModel(cfg)
+	m, shape, path, err := loadModel(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	dim := shape[0] * shape[1] * shape[2]
 	if err := checkWritable(filepath.Dir(out)); err != nil {
 		return err
 	}
@@ -120,13 +135,13 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	// The chain figure: 8 chains (rows) at 9 moments (columns).
 	const chains, cols = 8, 9
 	every := max(1, cfg.SampleSteps/(cols-1))
-	evolution := make([]float64, chains*cols*784)
+	evolution := make([]float64, chains*cols*dim)
 	record := func(col int, x []float64) {
-		for c := range min(chains, len(x)/784) {
-			copy(evolution[(c*cols+col)*784:][:784], x[c*784:(c+1)*784])
+		for c := range min(chains, len(x)/dim) {
+			copy(evolution[(c*cols+col)*dim:][:dim], x[c*dim:(c+1)*dim])
 		}
 	}
-	x, err := drawSamples(ctx, cfg, m, cfg.NumSamples, cfg.SampleSteps, every, func(step int, x []float64) {
+	x, err := drawSamples(ctx, cfg, m, shape, cfg.NumSamples, cfg.SampleSteps, every, func(step int, x []float64) {
 		if col := step / every; col < cols {
 			record(col, x)
 		}
@@ -135,12 +150,12 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	grid := viz.GridConfig{Low: -1, High: 1, Scale: 2}
-	if err := viz.SaveImageGrid(out, x, imageShape, grid); err != nil {
+	if err := viz.SaveImageGrid(out, x, shape, grid); err != nil {
 		return err
 	}
 	chainPath := filepath.Join(filepath.Dir(out), "sample_chains.png")
 	grid.Cols = cols
-	if err := viz.SaveImageGrid(chainPath, evolution, imageShape, grid); err != nil {
+	if err := viz.SaveImageGrid(chainPath, evolution, shape, grid); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  wrote %s and %s (8 chains, left to right: steps 0, %d, %d, ...)\n", out, chainPath, every, 2*every)

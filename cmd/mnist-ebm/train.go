@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,7 +15,6 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/internal/atomicfile"
 	"github.com/ebmgo/ebm/internal/runlock"
-	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
 	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
@@ -24,19 +22,12 @@ import (
 	"github.com/ebmgo/ebm/viz"
 )
 
-var imageShape = []int{1, 28, 28}
-
 // langevin is the sampler of the run: the UvA tutorial's Langevin dynamics
 // with the run's step size, noise and gradient clip.
 func (c Config) langevin() sampling.LangevinConfig {
 	l := sampling.ClippedLangevin(c.StepSize, c.Noise)
 	l.GradClip = c.GradClip
 	return l
-}
-
-// newModel builds the run's network with its initial parameters.
-func (c Config) newModel() *nn.Sequential {
-	return nn.NewMNISTCNN(rand.New(rand.NewPCG(c.Seed, 1)), c.Hidden)
 }
 
 // checkWritable makes dir and checks a file can be written in it, so that
@@ -106,17 +97,21 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	mnist, err := datasets.LoadMNIST(ctx, datasets.Train, datasets.MNISTConfig{Dir: cfg.Data})
+	images, err := loadImages(ctx, cfg, datasets.Train, 0, stdout)
 	if err != nil {
 		return err
 	}
-	model := cfg.newModel()
-	if mnist.Rows != 28 || mnist.Cols != 28 {
-		return fmt.Errorf("%s: images of %d×%d pixels; the model takes 28×28 MNIST digits", mnist.ImageFile, mnist.Rows, mnist.Cols)
-	}
-	data, err := datasets.NewBatches(mnist.Images, mnist.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	// The model is sized from the data; the run's settings record the
+	// shape for sample and eval.
+	cfg.record(images)
+	shape := images.Shape()
+	model, err := cfg.buildModel(shape)
 	if err != nil {
-		return fmt.Errorf("%s: %w", mnist.ImageFile, err)
+		return fmt.Errorf("%s: %w", images.Source, err)
+	}
+	data, err := datasets.NewBatches(images.Images, images.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	if err != nil {
+		return fmt.Errorf("%s: %w", images.Source, err)
 	}
 	lcfg := cfg.langevin()
 	bar := newProgressBar(stderr)
@@ -125,7 +120,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		policy = trainer.Rollback
 	}
 	tcfg := trainer.Config{
-		Shape: imageShape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
+		Shape: shape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
 		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2},
 		ClipGradNorm: cfg.ClipNorm, Schedule: sched,
 		Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
@@ -146,7 +141,12 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err := writeConfig(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d MNIST digits\n", model, graph.NumParams(model), mnist.N)
+	if cfg.Data == "" {
+		fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d MNIST digits\n", model, graph.NumParams(model), images.N)
+	} else {
+		fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d images of %s (%s, %s)\n",
+			model, graph.NumParams(model), images.N, shapeText(shape), images.Source, images.Format)
+	}
 	fmt.Fprintf(stdout, "  backend %s, %d threads; run folder %s\n", compute, runtime.GOMAXPROCS(0), cfg.Dir)
 	fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
 		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
@@ -187,7 +187,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	elapsed := time.Since(start)
 	// Final pictures: the last batch of chains and the buffer.
-	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), tr.Buffer().Samples(64), imageShape,
+	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), tr.Buffer().Samples(64), shape,
 		viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		m := h[len(h)-1]
 		fmt.Fprintf(stdout, "  last iteration: f(data) %+.4f, f(samples) %+.4f, gap %+.4f, loss %+.4f\n", m.FPos, m.FNeg, m.Gap, m.Loss)
 	}
-	return scoreRun(ctx, cfg, model, tr.Buffer().Samples(tr.Buffer().Len()), stdout)
+	return scoreRun(ctx, cfg, model, shape, tr.Buffer().Samples(tr.Buffer().Len()), stdout)
 }
 
 // reinit maps the flag's 0 ("never") to the trainer's "never".
