@@ -20,7 +20,9 @@
 // draws layout of package diagnostics (ESS, split R̂, MCSE).
 //
 // Continuous kernels: Langevin (unadjusted Langevin dynamics as EBM
-// training uses it, and the textbook ULA), MALA, HMC, NUTS and RWMH.
+// training uses it, and the textbook ULA), AnnealedLangevin (over the
+// noise ladder of a noise-conditional score model), MALA, HMC, NUTS and
+// RWMH.
 // Discrete kernels: Gibbs, BlockGibbs and Gibbs-with-Gradients (GWG), whose
 // types document their updates. Annealed importance sampling, which
 // estimates log Z with these kernels, is package ais.
@@ -34,6 +36,8 @@
 //	Langevin (LangevinConfig)  ε: x += (ε/2)∇f + σξ  one update, one gradient
 //	ClippedLangevin(λ, σ)      λ: x += λ·clip(∇f)    one update (its config holds ε = 2λ;
 //	                                                 Info.StepSize reports ε)
+//	AnnealedLangevin           ε at the last level:  one update at the current level
+//	                           αᵢ = ε σᵢ²/σ_L²       (Info.StepSize reports αᵢ)
 //	NewULA(e, h)               h: x += h∇f + √(2h)ξ  one update (Config holds ε = 2h;
 //	                                                 Info.StepSize reports h)
 //	MALA                       h: x' = x + hM⁻¹∇f    one proposal, accepted or not
@@ -69,6 +73,17 @@
 //
 // A chain whose new position has a non-finite f or ∇f keeps its old
 // position and is marked divergent.
+//
+// # Annealed Langevin dynamics
+//
+// A score model trained by denoising score matching over a ladder of
+// noise levels σ₁ > … > σ_L (Song & Ermon 2019) knows the data smoothed at
+// every level; a NoiseConditional energy f(x; σ) gives them all.
+// AnnealedLangevin runs StepsPerLevel Langevin steps at each level in
+// turn with step αᵢ = ε σᵢ²/σ_L² and noise √αᵢ, so chains cross the
+// connected landscape of the large levels before the small ones sharpen
+// it; Denoise then takes Tweedie's step x + σ_L²∇f(x; σ_L), the posterior
+// mean of the clean sample.
 //
 // # MALA
 //
