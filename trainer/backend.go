@@ -66,6 +66,8 @@ type goBackend struct {
 	adam   *optim.Adam
 	flat32 []float32 // data-parallel runs: the gradients, packed for the all-reduce
 	flat64 []float64
+	fneg   int         // an objective's model input whose mean f is FNeg
+	args   [][]float64 // an objective's loss inputs
 }
 
 // NewGoBackend returns the pure-Go backend; Config.Backend nil means it.
@@ -73,6 +75,9 @@ func NewGoBackend() Backend { return &goBackend{} }
 
 func (g *goBackend) Setup(model graph.Model, cfg *Config, batch int) error {
 	g.model, g.cfg = model, cfg
+	if cfg.plan != nil {
+		return g.setupObjective(model, cfg, batch)
+	}
 	e, err := graph.NewEnergy(model, graph.Config{Shape: cfg.Shape, Batch: batch})
 	if err != nil {
 		return fmt.Errorf("trainer: compiling the energy: %w", err)

@@ -221,10 +221,11 @@ func (t *Trainer) encode(others ...[]byte) ([]byte, error) {
 		"chains":    t.cfg.Chains.String(),
 		"shape":     fmt.Sprint(t.cfg.Shape),
 		"batch":     strconv.Itoa(t.batch),
+		"objective": t.cfg.objectiveName(),
 		"world":     strconv.Itoa(t.world()),
 	}
 	var ts []safetensors.Tensor
-	params := t.model.Params()
+	params := t.trainedParams() // the model's, then the objective's own (NCE's log Z)
 	if len(opt.M) != len(params) || len(opt.V) != len(params) {
 		return nil, fmt.Errorf("trainer: checkpoint: optimiser state has %d moments for %d parameters", len(opt.M), len(params))
 	}
@@ -297,11 +298,16 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 	if world == "" {
 		world = "1" // written before data-parallel training existed
 	}
+	objective := meta["objective"]
+	if objective == "" {
+		objective = "cd" // written before objectives other than CD existed
+	}
 	for _, c := range [][3]string{
 		{"world size", world, strconv.Itoa(t.world())},
 		{"chains", meta["chains"], t.cfg.Chains.String()},
 		{"shape", meta["shape"], fmt.Sprint(t.cfg.Shape)},
 		{"batch", meta["batch"], strconv.Itoa(t.batch)},
+		{"objective", objective, t.cfg.objectiveName()},
 	} {
 		if c[1] != c[2] {
 			return bad("made with %s %s, this run has %s", c[0], c[1], c[2])
@@ -336,7 +342,7 @@ func (t *Trainer) decodeShard(b []byte, prefix string, withShard bool) error {
 		return bad("random generator or data iterator state of %q missing or not base64", prefix)
 	}
 	// Parameters and optimiser moments, into scratch first.
-	params := t.model.Params()
+	params := t.trainedParams() // the model's, then the objective's own (NCE's log Z)
 	vals := make([][]float64, len(params))
 	opt := optim.AdamState{Step: step, M: make([][]float64, len(params)), V: make([][]float64, len(params))}
 	for i, p := range params {

@@ -72,9 +72,17 @@ type Config struct {
 	Shape []int
 	// Iterations is the number of parameter updates. Required.
 	Iterations int
-	// Alpha weighs the energy regulariser α·mean(f(x⁺)² + f(x⁻)²).
-	// Zero disables it; the image-EBM recipe uses 0.1.
+	// Alpha weighs the energy regulariser α·mean(f(x⁺)² + f(x⁻)²) of
+	// contrastive divergence. Zero disables it; the image-EBM recipe uses
+	// 0.1.
 	Alpha float64
+	// Objective is what each iteration minimises; nil means contrastive
+	// divergence (with Alpha). See Objective for score matching,
+	// denoising score matching, NCE and improved CD. Objectives that draw
+	// no model samples ignore the sampling settings below.
+	Objective Objective
+	// plan is Objective prepared by New, for the backend's Setup.
+	plan *plan
 
 	// Adam configures the optimiser; Adam.LR is required. β1 = 0 (the zero
 	// value) is the image-EBM choice.

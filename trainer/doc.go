@@ -1,5 +1,6 @@
-// Package trainer trains energy-based models by maximum likelihood with
-// contrastive divergence, as image EBMs are trained.
+// Package trainer trains energy-based models: by maximum likelihood with
+// contrastive divergence, as image EBMs are trained, or by the other
+// objectives of the field (Config.Objective).
 //
 // For p_θ(x) = exp(f_θ(x)) / Z(θ) the log-likelihood gradient is
 //
@@ -13,6 +14,29 @@
 //
 // whose gradient estimates the negative log-likelihood gradient; α keeps
 // the energies near zero (Du & Mordatch 2019).
+//
+// # Other objectives
+//
+// Config.Objective replaces contrastive divergence by
+//
+//	ImprovedCD              CD plus the KL term of improved CD (a gradient
+//	                        through the last Langevin step, θ̄ held fixed)
+//	                        and data-augmentation transitions (Du et al. 2021)
+//	ScoreMatching           exact score matching, ½‖∇x f‖² + tr ∇²x f (Hyvärinen 2005)
+//	SlicedScoreMatching     vᵀ∇²x f v + ½‖∇x f‖², random projections v (Song et al. 2019)
+//	DenoisingScoreMatching  ½σ²‖∇x f(x + σz; σ) + z/σ‖², one level or a geometric
+//	                        ladder, noise-conditional if asked (Vincent 2011; Song & Ermon 2019)
+//	NCE                     logistic regression against noise with a learned log Z
+//	                        (Gutmann & Hyvärinen 2010)
+//
+// The score-matching family needs no sampling and no log Z, but its
+// θ-gradient differentiates ∇x f again (graph.NewSecondOrderLoss). Every
+// objective goes through the same loop: checkpoints (which record the
+// objective, and NCE's log Z), metrics, monitors, divergence handling. For
+// objectives without model samples, Metrics.FNeg and Gap are 0 (NCE: the
+// mean f of the noise) and MaxGap does not apply; a non-finite loss or
+// gradient is a divergence as for CD. A score model trained over a noise
+// ladder is sampled with sampling.AnnealedLangevin.
 //
 // # Where chains start
 //

@@ -25,6 +25,9 @@ type Metrics struct {
 	Fresh       int     `json:"fresh"`       // chains started from noise
 	SampleSec   float64 `json:"sample_s"`
 	UpdateSec   float64 `json:"update_s"`
+	// LogZ is the log normaliser learned by noise-contrastive estimation
+	// (NCE objective), and 0 otherwise.
+	LogZ float64 `json:"log_z,omitempty"`
 }
 
 // metricsLog appends metrics lines to metrics.jsonl.

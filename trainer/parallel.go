@@ -193,6 +193,7 @@ func (t *Trainer) describe() string {
 	line("batch size", t.batch)
 	line("Iterations", c.Iterations)
 	line("Alpha", c.Alpha)
+	line("Objective", fmt.Sprintf("%s %+v", c.objectiveName(), c.Objective))
 	line("Adam", fmt.Sprintf("%+v", c.Adam))
 	line("ClipGradNorm", c.ClipGradNorm)
 	line("Schedule", fmt.Sprintf("%+v", c.Schedule))

@@ -56,6 +56,8 @@ type Trainer struct {
 	lastGood  []byte // the last checkpoint, encoded, for rollbacks
 
 	xpos, xneg []float64
+	plan       *plan     // Config.Objective prepared for this run; nil for plain CD
+	augBuf     []float64 // scratch of ImprovedCD.Augment
 	metrics    *metricsLog
 }
 
@@ -110,6 +112,9 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 	if t.backend == nil {
 		t.backend = NewGoBackend()
 	}
+	if err := t.preparePlan(); err != nil {
+		return nil, err
+	}
 	if err := t.backend.Setup(model, &t.cfg, t.batch); err != nil {
 		return nil, err
 	}
@@ -151,7 +156,10 @@ func (t *Trainer) Buffer() *ReplayBuffer { return t.buf }
 func (t *Trainer) History() []Metrics { return t.history }
 
 // Samples returns the model samples x⁻ of the last iteration (batch×dim);
-// the slice is reused.
+// the slice is reused. For an objective that draws no model samples it
+// holds what the loss contrasted the data with: the noised data of
+// denoising score matching, NCE's first batch of noise samples, the data
+// themselves for exact and sliced score matching.
 func (t *Trainer) Samples() []float64 { return t.xneg }
 
 // DataBatch returns the data batch x⁺ of the last iteration (batch×dim,
@@ -300,17 +308,23 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 			t.xpos[i] = v
 		}
 	}
-	switch t.cfg.Chains {
-	case Replay:
-		m.Fresh = t.buf.Init(t.rng, t.xneg, t.batch, t.cfg.ReinitProb, t.cfg.Noise)
-	case PCD:
-		copy(t.xneg, t.pcd)
-	case CD:
-		copy(t.xneg, t.xpos)
-	}
-	ss, err := t.backend.Sample(ctx, t.rng, t.xneg, t.batch)
-	if err != nil && !(ctx.Err() != nil && t.coll == nil) {
-		err = fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
+	sampled := t.cfg.sampled()
+	var ss SampleStats
+	var err error
+	if sampled {
+		switch t.cfg.Chains {
+		case Replay:
+			m.Fresh = t.buf.Init(t.rng, t.xneg, t.batch, t.cfg.ReinitProb, t.cfg.Noise)
+		case PCD:
+			copy(t.xneg, t.pcd)
+		case CD:
+			copy(t.xneg, t.xpos)
+		}
+		t.augment()
+		ss, err = t.backend.Sample(ctx, t.rng, t.xneg, t.batch)
+		if err != nil && !(ctx.Err() != nil && t.coll == nil) {
+			err = fmt.Errorf("trainer: iteration %d: sampling: %w", it, err)
+		}
 	}
 	t1 := time.Now()
 	m.Accept, m.Divergences, m.GradEvals = ss.MeanAccept, ss.Divergences, ss.GradEvals
@@ -325,7 +339,13 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		return m, err
 	}
 	m.LR = t.cfg.Schedule.LR(t.cfg.Adam.LR, t.iter) * t.lrScale
-	us, err := t.backend.Update(t.xpos, t.xneg, m.LR)
+	var us UpdateStats
+	if t.plan == nil {
+		us, err = t.backend.Update(t.xpos, t.xneg, m.LR)
+	} else {
+		us, err = t.updateObjective(m.LR)
+		m.LogZ = t.plan.logZ()
+	}
 	m.Loss, m.FPos, m.FNeg, m.GradNorm = us.Loss, us.FPos, us.FNeg, us.GradNorm
 	m.Gap = us.FPos - us.FNeg
 	m.UpdateSec = time.Since(t1).Seconds()
@@ -348,14 +368,15 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		// not finite; treat as divergence (a rollback restores θ).
 		undo()
 		return m, fmt.Errorf("trainer: iteration %d: mean energies %g (data) and %g (samples) are not finite: %w", it, m.FPos, m.FNeg, sampling.ErrDiverged)
-	case t.cfg.MaxGap > 0 && math.Abs(m.Gap) > t.cfg.MaxGap:
+	case sampled && t.cfg.MaxGap > 0 && math.Abs(m.Gap) > t.cfg.MaxGap:
 		undo()
 		return m, fmt.Errorf("trainer: iteration %d: energy gap %g exceeds %g: %w", it, m.Gap, t.cfg.MaxGap, sampling.ErrDiverged)
 	}
-	switch t.cfg.Chains {
-	case Replay:
+	switch {
+	case !sampled:
+	case t.cfg.Chains == Replay:
 		t.buf.Push(t.xneg, t.batch)
-	case PCD:
+	case t.cfg.Chains == PCD:
 		copy(t.pcd, t.xneg)
 	}
 	t.iter = it
