@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"path/filepath"
 	"sort"
@@ -118,8 +120,14 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w 
 			return fmt.Errorf("%s: %w", cfg.modelPath(), err)
 		}
 		sets[fmt.Sprintf("fresh samples (noise + %d Langevin steps)", cfg.SampleSteps)] = x
-		if buf, _, err := trainer.ReadBuffer(cfg.Dir); err == nil {
+		// The run's replay buffer, if it has a checkpoint: a corrupt one is
+		// an error, not a row quietly left out.
+		buf, _, err := trainer.ReadBuffer(cfg.Dir)
+		switch {
+		case err == nil:
 			sets["replay buffer of the run (newest)"] = buf
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("the run's replay buffer: %w (move the checkpoint away to evaluate the model alone)", err)
 		}
 	}
 	return qualityTable(ctx, w, sets, shape, cfg)

@@ -227,3 +227,33 @@ func TestEmptyData(t *testing.T) {
 		}
 	}
 }
+
+// eval refuses a corrupt checkpoint instead of leaving its replay buffer
+// out of the table unsaid, and a test split without images instead of a
+// table of NaN.
+func TestEvalCorruptCheckpointAndEmptyTest(t *testing.T) {
+	data := writeMNIST(t, 64, 16, 28, 28)
+	dir := t.TempDir()
+	if code, out, stderr := runCmd(t, tinyTrain(dir, data)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, stderr)
+	}
+	path := filepath.Join(dir, "checkpoint.safetensors")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-100] ^= 0x40 // in the last tensor's data
+	os.WriteFile(path, b, 0o644)
+	code, out, stderr := runCmd(t, "eval", "-dir", dir, "-num-samples", "8", "-sample-steps", "2")
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 1 || len(lines) != 1 || !strings.Contains(stderr, path) || !strings.Contains(stderr, "fails its CRC-32C check") {
+		t.Errorf("eval with a corrupt checkpoint: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	// The same run's model against a test split of no images.
+	empty := writeMNIST(t, 64, 0, 28, 28)
+	code, out, stderr = runCmd(t, "eval", "-dir", dir, "-data", empty, "-num-samples", "8", "-sample-steps", "2")
+	lines = strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 1 || len(lines) != 1 || !strings.Contains(stderr, "t10k-images-idx3-ubyte") || strings.Contains(out, "NaN") {
+		t.Errorf("eval on 0 test images: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+}
