@@ -74,7 +74,11 @@
 // that is not an image, a corrupt or truncated one, a truncated IDX or
 // CIFAR file, an out-of-range label, an empty folder — is one error line
 // naming the file, wrapping ErrBadFormat or ErrNotFound. An ImageSet's
-// Images feed NewBatches like MNIST's.
+// Images feed NewBatches like MNIST's. LoadTrainTest holds out a seeded
+// fraction of a source without a test split; WriteImageFolder writes a set
+// back as PNG files in the layout LoadImageFolder reads; Shapes draws a
+// labelled colour set with known structure (a shape and a colour per
+// class) for tests and demonstrations that need no files.
 //
 // # Toy distributions
 //
