@@ -136,7 +136,7 @@ func outOfDistribution(rng *rand.Rand, test []float64, shape []int, noun string)
 }
 
 func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	m, shape, path, err := loadModel(ctx, cfg)
+	m, shape, path, err := loadModel(ctx, cfg, "eval")
 	if err != nil {
 		return err
 	}

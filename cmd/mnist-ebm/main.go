@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mnist-ebm: interrupted\n")
 		return 130
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "mnist-ebm: %v\n", err)
+		fmt.Fprintf(stderr, "mnist-ebm: %s\n", strings.TrimSuffix(err.Error(), ": "+errUsage.Error()))
 		return 2
 	default:
 		fmt.Fprintf(stderr, "mnist-ebm: %v\n", err)

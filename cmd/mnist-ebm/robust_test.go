@@ -257,3 +257,35 @@ func TestEvalCorruptCheckpointAndEmptyTest(t *testing.T) {
 		t.Errorf("eval on 0 test images: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 }
+
+// Sizes that cannot fit in memory are refused at once with one line that
+// names the flag, instead of "fatal error: runtime: out of memory" and a
+// 180-line dump.
+func TestMemoryBounds(t *testing.T) {
+	data := writeMNIST(t, 64, 16, 28, 28)
+	model := writeModel(t, presets["quick"], nil)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{tinyTrain(t.TempDir(), data, "-buffer", "1000000000"), "-buffer 1000000000: the replay buffer would need at least 2.9 TiB"},
+		{tinyTrain(t.TempDir(), data, "-batch", "1000000000"), "-batch 1000000000: a training step would need at least"},
+		{tinyTrain(t.TempDir(), data, "-hidden", "10000000"), "-hidden 10000000: the network's parameters"},
+		{[]string{"sample", "-preset", "quick", "-dir", t.TempDir(), "-model", model, "-num-samples", "1000000000"}, "-num-samples 1000000000: the samples would need at least 5.7 TiB"},
+		{[]string{"eval", "-preset", "quick", "-dir", t.TempDir(), "-model", model, "-num-samples", "1000000000"}, "-num-samples 1000000000: the samples"},
+	} {
+		code, out, stderr := runCmd(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "of memory") || strings.HasSuffix(strings.TrimSpace(stderr), "usage") {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 2 and one line containing %q", tc.args[len(tc.args)-2:], code, out, stderr, tc.want)
+		}
+	}
+	// What the presets ask for fits in what this machine has.
+	for name, p := range presets {
+		for _, mode := range []string{"train", "sample", "eval"} {
+			if err := checkMemory(p.memoryNeeds(mode, 784)); err != nil {
+				t.Errorf("preset %s, %s: %v", name, mode, err)
+			}
+		}
+	}
+}

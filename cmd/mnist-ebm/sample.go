@@ -26,11 +26,15 @@ func (c Config) modelPath() string {
 }
 
 // loadModel builds the run's network for its image shape and loads its
-// trained parameters.
-func loadModel(ctx context.Context, cfg Config) (*nn.Sequential, []int, string, error) {
+// trained parameters, after checking that what mode (sample or eval) will
+// hold fits in memory.
+func loadModel(ctx context.Context, cfg Config, mode string) (*nn.Sequential, []int, string, error) {
 	path := cfg.modelPath()
 	shape, err := cfg.shape(ctx)
 	if err != nil {
+		return nil, nil, path, err
+	}
+	if err := checkMemory(cfg.memoryNeeds(mode, shape[0]*shape[1]*shape[2])); err != nil {
 		return nil, nil, path, err
 	}
 	m, err := cfg.buildModel(shape)
@@ -123,7 +127,7 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
 		return fmt.Errorf("-out %s is a directory; give a file name such as %s: %w", out, filepath.Join(out, "samples.png"), errUsage)
 	}
-	m, shape, path, err := loadModel(ctx, cfg)
+	m, shape, path, err := loadModel(ctx, cfg, "sample")
 	if err != nil {
 		return err
 	}

@@ -105,6 +105,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	// shape for sample and eval.
 	cfg.record(images)
 	shape := images.Shape()
+	if err := checkMemory(cfg.memoryNeeds("train", images.Dim())); err != nil {
+		return err
+	}
 	model, err := cfg.buildModel(shape)
 	if err != nil {
 		return fmt.Errorf("%s: %w", images.Source, err)
