@@ -13,6 +13,10 @@
 //     above 20, as torch); ELU; Tanh; Sigmoid σ(x) = 1/(1+e⁻ˣ).
 //   - Flatten, GlobalAvgPool (the mean over H×W of each channel) and
 //     Sequential.
+//   - Noise-conditional layers for score models f_θ(x; σ), which read the
+//     noise level through graph.Builder.Noise: NoiseBias adds a learned
+//     embedding of log σ to every channel, NoiseScale divides the energy
+//     by σ; NewNoiseCNN (NewMNISTNoiseCNN) is NewCNN with both.
 //   - ResBlock, a pre-activation residual block
 //     y = Skip(x) + Conv2(act(Conv1(act(x)))), Skip a strided 1×1
 //     convolution when the block changes channels or size, else x.
