@@ -87,18 +87,21 @@ func tinyTrain(dir, data string, more ...string) []string {
 		"-sample-every", "2", "-num-samples", "8", "-sample-steps", "3"}, more...)
 }
 
-// -data is the one source of MNIST: training, its closing quality score,
-// sample and eval all run with the module cache out of reach.
+// -data is the one source of MNIST: training, its closing quality score
+// (with the built-in digit classifier, -judge mnist, which the run's
+// settings keep), sample and eval all run with the module cache out of
+// reach.
 func TestDataFolderIsHonoured(t *testing.T) {
 	data := writeMNIST(t, 64, 40, 28, 28)
 	hideModuleCache(t)
 	dir := t.TempDir()
-	code, out, stderr := runCmd(t, tinyTrain(dir, data)...)
-	if code != 0 || !strings.Contains(out, "Sample quality") {
+	const scored = "Sample quality, scored by the digit classifier of package quality"
+	code, out, stderr := runCmd(t, tinyTrain(dir, data, "-judge", "mnist")...)
+	if code != 0 || !strings.Contains(out, scored) {
 		t.Fatalf("train -data: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, stderr = runCmd(t, "eval", "-dir", dir, "-num-samples", "8", "-sample-steps", "2")
-	if code != 0 || !strings.Contains(out, "AUROC") || !strings.Contains(out, "Sample quality") {
+	if code != 0 || !strings.Contains(out, "AUROC") || !strings.Contains(out, scored) {
 		t.Fatalf("eval of a run trained with -data: exit %d\n%s\n%s", code, out, stderr)
 	}
 }
