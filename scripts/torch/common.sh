@@ -9,7 +9,9 @@
 #   build_libtch SRC OUT
 #                  builds gotch's C++ wrapper (torch_api.cpp and the headers
 #                  next to it in SRC) as OUT/lib/libgotch.so against that
-#                  libtorch, stubbing the wrappers that do not compile.
+#                  libtorch, stubbing the wrappers that do not compile,
+#                  with ebm's c10d shim (ebm_dist.cpp, for package
+#                  torch/dist) as one more unit.
 #
 # Which libtorch: $EBM_LIBTORCH if set — "system" (Debian's libtorch-dev),
 # "python" (the torch package of ${PYTHON:-python3}, e.g. a pip CUDA wheel)
@@ -92,6 +94,73 @@ torch_fingerprint() {
 		"$(stat -L -c '%s %Y' "$TORCH_LIBDIR/libtorch_cpu.so" 2>/dev/null)"
 }
 
+# detect_dist sets DIST_FLAGS and DIST_INCLUDES, the preprocessor flags of
+# ebm_dist.cpp: -DUSE_C10D_GLOO when libtorch exports ProcessGroupGloo and
+# Gloo's headers are installed (Debian: libgloo-dev), -DUSE_C10D_NCCL when
+# a CUDA libtorch exports ProcessGroupNCCL and nccl.h is found (CUDA's
+# include directory, or the nvidia-* pip packages beside a pip torch).
+detect_dist() {
+	DIST_FLAGS= DIST_INCLUDES=
+	local d inc found
+	# grep -c, not grep -q: an early exit would fail the pipe under pipefail.
+	if [ "$(nm -D --defined-only "$TORCH_LIBDIR/libtorch_cpu.so" 2>/dev/null | grep -c ProcessGroupGloo)" -gt 0 ]; then
+		found=
+		for d in ${TORCH_INCLUDES//-I/} /usr/include /usr/local/include; do
+			[ -f "$d/gloo/algorithm.h" ] && found=$d && break
+		done
+		if [ -n "$found" ]; then
+			DIST_FLAGS="-DUSE_C10D_GLOO"
+			DIST_INCLUDES="-I$found"
+		else
+			log "no Gloo headers (gloo/algorithm.h): torch/dist will have no gloo backend; apt-get install -y libgloo-dev and rerun"
+		fi
+	fi
+	if [ "$TORCH_KIND" = cuda ] &&
+		[ "$(nm -D --defined-only "$TORCH_LIBDIR/libtorch_cuda.so" 2>/dev/null | grep -c ProcessGroupNCCL)" -gt 0 ]; then
+		found=
+		for d in ${TORCH_INCLUDES//-I/}; do
+			for inc in "$d/../../nvidia"/*/include "$d/../nvidia"/*/include; do
+				[ -d "$inc" ] && DIST_INCLUDES="$DIST_INCLUDES -I$inc"
+				[ -f "$inc/nccl.h" ] && found=$inc
+			done
+		done
+		for d in "${CUDA_HOME:-/usr/local/cuda}/include" /usr/include; do
+			[ -d "$d" ] && DIST_INCLUDES="$DIST_INCLUDES -I$d"
+			[ -f "$d/nccl.h" ] && found=$d
+		done
+		if [ -n "$found" ]; then
+			DIST_FLAGS="$DIST_FLAGS -DUSE_C10D_NCCL"
+		else
+			log "libtorch has NCCL but nccl.h was not found: torch/dist will have no nccl backend"
+		fi
+	fi
+	export DIST_FLAGS DIST_INCLUDES
+}
+
+# build_dist_unit OUT FLAGS: compile ebm_dist.cpp into OUT/obj, with the
+# backends detect_dist found; should a backend's headers not compile, it
+# drops that backend (NCCL first) rather than fail the whole build.
+build_dist_unit() {
+	local out=$1 flags=$2 here try backends
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	cp "$here/ebm_dist.cpp" "$out/src/ebm_dist.cpp"
+	detect_dist
+	for try in "$DIST_FLAGS" "${DIST_FLAGS/-DUSE_C10D_NCCL/}" ""; do
+		backends=$(echo "$try" | sed 's/-DUSE_C10D_//g' | tr 'A-Z' 'a-z' | xargs)
+		backends=${backends:-none}
+		log "compiling ebm's c10d shim (ebm_dist.cpp), backends: $backends"
+		# shellcheck disable=SC2086
+		if g++ $flags -I"$out/src" $TORCH_INCLUDES $DIST_INCLUDES $try -c "$out/src/ebm_dist.cpp" \
+			-o "$out/obj/ebm_dist.cpp.o" 2>"$out/obj/ebm_dist.log"; then
+			echo "$backends" >"$out/dist.txt"
+			return 0
+		fi
+		log "ebm_dist.cpp failed to compile with backends $backends: $(grep -m 3 error "$out/obj/ebm_dist.log" | tr '\n' ' ')"
+		[ -n "$try" ] || break
+	done
+	die "ebm's c10d shim does not compile against libtorch $TORCH_VERSION (log: $out/obj/ebm_dist.log)"
+}
+
 # build_libtch SRC OUT: copy SRC's C++ sources to OUT/src, stub what does not
 # compile, build OUT/lib/libgotch.so. Each pass compiles the translation
 # units that are not built yet; a failed pass stubs the wrappers its errors
@@ -123,6 +192,8 @@ build_libtch() {
 	fi
 	local flags="-std=$TORCH_CXX_STD -fPIC -O${TORCH_OPT:-1} -w -D_GLIBCXX_USE_CXX11_ABI=$TORCH_ABI"
 	local pass before after f u failed pids
+	# A unit of its own, linked with the others (obj/*.o).
+	build_dist_unit "$out" "$flags"
 	for pass in 1 2 3 4; do
 		log "compiling gotch's C++ wrapper against libtorch $TORCH_VERSION ($TORCH_KIND), pass $pass, ${#units[@]} unit(s)"
 		pids=()

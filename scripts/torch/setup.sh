@@ -19,16 +19,20 @@
 #     library, libgotch.so, against that libtorch, replacing each generated
 #     atg_* wrapper the compiler rejects with one that throws
 #     std::runtime_error (same C signature, so Go code that calls it gets an
-#     error, and nothing an EBM uses is affected);
+#     error, and nothing an EBM uses is affected); ebm's c10d shim
+#     (ebm_dist.cpp: TCPStore, Gloo, and NCCL on a CUDA libtorch) goes into
+#     the same library;
 #  4. rewrites the copy's libtch/lib.go to link only that library (no
 #     CUDA libraries on a CPU libtorch, rpath set, no C++ compiled by cgo)
-#     and adds small wrappers for at_manual_seed and at_set_num_threads;
+#     and adds small wrappers for at_manual_seed and at_set_num_threads,
+#     and the Go side of the c10d shim (ebm_dist.go.txt);
 #  5. writes .cache/torch/go.work, a workspace that uses this module and
 #     replaces gotch with the prepared copy. The committed go.mod is not
 #     touched, and no third-party source enters the repository.
 #
 # Needs: Go, g++, awk and a libtorch (apt-get install -y
-# --no-install-recommends libtorch-dev g++). Cold: ~1.5 min of g++ here;
+# --no-install-recommends libtorch-dev libgloo-dev g++; without libgloo-dev
+# package torch/dist has no Gloo backend). Cold: ~1.5 min of g++ here;
 # the first `go test -tags torch` then compiles gotch's cgo package (~1.5
 # min, 2.5 GB RAM). Set EBM_TORCH_FORCE=1 to rebuild.
 set -euo pipefail
@@ -54,12 +58,13 @@ cache=${EBM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ebm}
 libkey=$({
 	echo "$gotch_version"
 	torch_fingerprint
-	cat "$here/common.sh" "$here/stub.awk" "$here/ebm_extra.cpp"
+	cat "$here/common.sh" "$here/stub.awk" "$here/ebm_extra.cpp" "$here/ebm_dist.cpp"
+	ls /usr/include/gloo/algorithm.h 2>/dev/null || true
 } | sha256sum | cut -c1-12)
 libdir=$cache/libtch-$gotch_version-torch$TORCH_VERSION-$TORCH_KIND-$libkey
 modkey=$({
 	echo "$libdir"
-	cat "$here/setup.sh" "$here/ebm_extra.go.txt"
+	cat "$here/setup.sh" "$here/ebm_extra.go.txt" "$here/ebm_dist.go.txt"
 } | sha256sum | cut -c1-12)
 dir=$cache/gotch-$gotch_version-torch$TORCH_VERSION-$TORCH_KIND-$modkey
 
@@ -111,6 +116,7 @@ package libtch
 import "C"
 EOF
 	cp "$here/ebm_extra.go.txt" "$dir/gotch/libtch/ebm_extra.go"
+	cp "$here/ebm_dist.go.txt" "$dir/gotch/libtch/ebm_dist.go"
 	touch "$dir/.done"
 fi
 
@@ -132,6 +138,6 @@ export GOWORK=$work/go.work
 export CGO_ENABLED=1
 export OMP_WAIT_POLICY=\${OMP_WAIT_POLICY:-PASSIVE}
 EOF
-log "ready: libtorch $TORCH_VERSION ($TORCH_KIND), $(wc -l <"$libdir/stubbed.txt") unavailable wrappers stubbed"
+log "ready: libtorch $TORCH_VERSION ($TORCH_KIND), $(wc -l <"$libdir/stubbed.txt") unavailable wrappers stubbed, c10d backends: $(cat "$libdir/dist.txt" 2>/dev/null || echo none)"
 log "run: GOWORK=$work/go.work go test -tags torch ./torch/..."
 cat "$work/env.sh"
