@@ -52,8 +52,14 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, s
 		n = min(n, len(sets[name])/dim)
 	}
 	// The real images for scale come from the training split: as many as
-	// the samples, drawn from its first 10·n, if it has that many.
-	train, err := loadImages(ctx, cfg, datasets.Train, 10*n, nil)
+	// the samples, drawn from its first 10·n (IDX and CIFAR files are in
+	// random order), or from all of an image folder, whose files come
+	// class by class.
+	limit := 10 * n
+	if f, err := datasets.DetectFormat(cfg.Data); cfg.Data != "" && err == nil && f == datasets.FormatFolder {
+		limit = 0
+	}
+	train, err := loadImages(ctx, cfg, datasets.Train, limit, nil)
 	if err != nil {
 		return err
 	}
