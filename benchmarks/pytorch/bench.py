@@ -6,6 +6,10 @@ Same models, shapes, settings and dtype (float32) as the Go workloads:
   langevin/toy2d   MLP 2-128-128-1 SiLU, batch 1024, one Langevin step
   langevin/mlp784  MLP 784-256-256-1 SiLU on (N,1,28,28), batch 128
   langevin/cnn     the UvA MNIST CNN (hidden 32), batch 128
+  dsm/cnn          one denoising-score-matching step of the MNIST CNN, batch
+                   128: x~ = x + 0.1 z, the score by autograd.grad with
+                   create_graph=True, loss 0.5/N sum (0.1 s + z)^2, backward
+                   (a double backward), Adam
   train/cnn        one iteration of ebm's trainer: a data batch with noise,
                    chains from a replay buffer (5% fresh), 60 Langevin steps,
                    CD loss (alpha 0.1), backward, Adam
@@ -36,6 +40,7 @@ import torch.nn as nn
 STEP_SIZE, NOISE, GRAD_CLIP = 10.0, 0.005, 0.03
 TRAIN_STEPS, ALPHA, LR = 60, 0.1, 1e-4
 BUFFER, REINIT, TRAIN_DATA = 8192, 0.05, 1024
+DSM_SIGMA = 0.1
 
 
 def mlp(*sizes, image=False):
@@ -125,7 +130,7 @@ def setup(name, device):
         model = mlp(2, 128, 128, 1)
     elif name == "langevin/mlp784":
         model = mlp(784, 256, 256, 1, image=True)
-    elif name in ("langevin/cnn", "train/cnn"):
+    elif name in ("langevin/cnn", "train/cnn", "dsm/cnn"):
         model = mnist_cnn(32)
     else:
         raise SystemExit(f"bench.py: unknown workload {name!r}")
@@ -141,6 +146,8 @@ def setup(name, device):
         return op
 
     opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.0, 0.999))
+    if name == "dsm/cnn":
+        return setup_dsm(model, opt, shape, device)
     # The recipe of ebm's trainer (and the UvA tutorial): data batches with
     # N(0, 0.005^2) noise, chains started from a replay buffer of 8192
     # samples (5% from fresh uniform noise), pushed back after sampling.
@@ -175,6 +182,30 @@ def setup(name, device):
         buf[slots] = x
         ring["next"] = (ring["next"] + n) % BUFFER
         ring["size"] = min(ring["size"] + n, BUFFER)
+    return op
+
+
+def setup_dsm(model, opt, shape, device, sigma=DSM_SIGMA):
+    # ebm's trainer.DenoisingScoreMatching{Sigma: 0.1}: a data batch,
+    # x~ = x + sigma z, s = grad_x f(x~) kept in the graph, the
+    # sigma^2-weighted loss, its gradient by a double backward, Adam.
+    data = torch.rand((TRAIN_DATA,) + shape[1:], device=device) * 2 - 1
+    n = shape[0]
+    ring = {"pos": TRAIN_DATA}
+
+    def op():
+        if ring["pos"] + n > TRAIN_DATA:
+            ring["perm"], ring["pos"] = torch.randperm(TRAIN_DATA, device=device), 0
+        x = data[ring["perm"][ring["pos"]:ring["pos"] + n]]
+        ring["pos"] += n
+        z = torch.randn_like(x)
+        xt = (x + sigma * z).requires_grad_(True)
+        f = model(xt).squeeze(1)
+        (s,) = torch.autograd.grad(f.sum(), xt, create_graph=True)
+        loss = 0.5 * ((sigma * s + z) ** 2).sum() / n
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
     return op
 
 
