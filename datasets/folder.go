@@ -80,7 +80,13 @@ func LoadImageFolder(ctx context.Context, dir string, split Split, cfg ImagesCon
 		return nil, err
 	}
 	if cfg.Limit > 0 && len(files) > cfg.Limit {
-		files = files[:cfg.Limit]
+		// Files come class by class: take them evenly spread, so that a
+		// limited set still holds every class in proportion.
+		picked := make([]imageFile, cfg.Limit)
+		for i := range picked {
+			picked[i] = files[i*len(files)/cfg.Limit]
+		}
+		files = picked
 	}
 	// Pass 1: headers, for the sizes and colour of every file.
 	kept := files[:0]

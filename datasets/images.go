@@ -208,8 +208,10 @@ type ImagesConfig struct {
 	// becomes colour by repeating it. An alpha channel is dropped, keeping
 	// the colour under it (as PIL's convert("RGB")).
 	Channels int
-	// Limit, if positive, loads only the first Limit images of the split
-	// (in file order; an image folder's files sorted by path).
+	// Limit, if positive, loads only Limit images of the split: the first
+	// ones of IDX and CIFAR files (whose order is random), and of an image
+	// folder's files, which come class by class, Limit spread evenly over
+	// the sorted list, so that every class keeps its share.
 	Limit int
 	// Classes, if not nil, names the classes of a labelled source in
 	// order, overriding the names the source comes with: sub-folder names,

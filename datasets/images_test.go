@@ -263,6 +263,10 @@ func TestFolderLabelled(t *testing.T) {
 	if !slices.Equal(r.Shape(), []int{1, 8, 8}) || r.N != 3 || !slices.Equal(r.Classes, []string{"round", "box"}) {
 		t.Errorf("resized: shape %v N %d classes %v", r.Shape(), r.N, r.Classes)
 	}
+	// The limited files are spread over the classes: 0, 2 and 5 of 8.
+	if !slices.Equal(r.Labels, []int{0, 0, 1}) {
+		t.Errorf("Limit 3 of a labelled folder: labels %v, want [0 0 1]", r.Labels)
+	}
 	_, err := LoadImages(context.Background(), fixture("folder", "labelled"), Train, ImagesConfig{Classes: []string{"one"}})
 	checkOneLine(t, "too few class names", err, nil, "2 classes; 1 class names are not enough")
 }

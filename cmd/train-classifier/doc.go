@@ -41,7 +41,7 @@
 //	-flip          random left-right mirror images, for photographs
 //	-filters n     channels of the first convolution, doubled by each further one (16)
 //	-seed n        seeds the initial weights, the shuffling and the shifts (1)
-//	-limit n       train on the first n training images only (0: all)
+//	-limit n       train on n training images only (0: all): the first n, or spread over the classes of an image folder
 //	-min-acc x     exit with status 1 without writing if the final test accuracy is below x (0)
 //
 // Ctrl-C stops training and writes nothing.

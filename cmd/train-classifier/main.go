@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	channels := fs.Int("channels", 0, "1 (gray) or 3 (RGB); 0: as stored")
 	fit := fs.String("fit", "resize-crop", "how -size is reached: resize-crop, resize or crop")
 	holdOut := fs.Float64("holdout", 0.1, "fraction of the training images held out as the test set when -data has no test split")
-	limit := fs.Int("limit", 0, "train on the first n training images only (0: all)")
+	limit := fs.Int("limit", 0, "train on n training images only: the first n, or an image folder's spread over its classes (0: all)")
 	minAcc := fs.Float64("min-acc", 0, "fail without writing if the final test accuracy is below this")
 	if err := fs.Parse(args); err != nil {
 		return err
