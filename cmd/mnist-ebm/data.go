@@ -80,8 +80,11 @@ func loadImages(ctx context.Context, cfg Config, split datasets.Split, limit int
 	icfg := cfg.imagesConfig()
 	icfg.Limit = limit
 	if out != nil && cfg.Data != "" {
-		next, start := 0, time.Now()
+		next, start := -1, time.Now()
 		icfg.Progress = func(done, total int) {
+			if next < 0 {
+				next = total / 10
+			}
 			switch {
 			case done == total && total >= 1000:
 				fmt.Fprintf(out, "mnist-ebm: loaded %d %v images of %s in %s\n", total, split, cfg.Data, time.Since(start).Round(time.Millisecond))

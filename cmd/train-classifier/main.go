@@ -175,15 +175,18 @@ func loadProgress(out io.Writer, dir string) func(done, total int) {
 	if dir == "" {
 		dir = "MNIST"
 	}
-	next := 0
+	next := -1
 	start := time.Now()
 	return func(done, total int) {
+		if next < 0 {
+			next = total / 10
+		}
 		if done < next && done < total {
 			return
 		}
 		if done == total {
 			fmt.Fprintf(out, "loaded %s: %d images in %s\n", dir, total, time.Since(start).Round(time.Millisecond))
-			next, start = 0, time.Now()
+			next, start = -1, time.Now()
 			return
 		}
 		fmt.Fprintf(out, "loading %s: %d/%d images\n", dir, done, total)
