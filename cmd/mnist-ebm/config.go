@@ -64,6 +64,10 @@ type Config struct {
 	NumSamples  int    `json:"num-samples"`
 	Out         string `json:"out"` // sample: PNG path
 	Samples     string `json:"samples"`
+
+	// resume is no setting: what parse learned about resuming the run
+	// folder (see settings.go).
+	resume resumeInfo
 }
 
 // presets are named starting points; flags and config files override them.
@@ -134,6 +138,9 @@ func bind(fs *flag.FlagSet, c *Config) {
 	v := reflect.ValueOf(c).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
+		if !t.Field(i).IsExported() {
+			continue
+		}
 		name := t.Field(i).Tag.Get("json")
 		p := v.Field(i).Addr().Interface()
 		switch p := p.(type) {
@@ -236,6 +243,9 @@ func (c *Config) validate(mode string) error {
 	// naming the flag, before the range checks below.
 	v := reflect.ValueOf(c).Elem()
 	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
 		if f, ok := v.Field(i).Interface().(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 			return fmt.Errorf("-%s %g: must be a finite number", v.Type().Field(i).Tag.Get("json"), f)
 		}

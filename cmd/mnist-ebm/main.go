@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 )
 
@@ -19,6 +20,13 @@ const usageHead = `usage: mnist-ebm [train|sample|eval] [flags]
           and sample quality scored by a classifier (MNIST's, or DIR/judge.safetensors)
 
 Settings: -preset (%s), then -config FILE.json, then flags.
+Resuming: training in a run folder with a checkpoint resumes it with the
+run's settings (DIR/config.json); flags, -config and an explicit -preset
+may change only -iterations, -duration, -checkpoint-every, -sample-every,
+-backend, -device, the data-parallel transport and what only sample and
+eval use (and -data, to the same images elsewhere). Any other change is
+refused unless -allow-changed-settings; every training segment's settings
+are kept in DIR/config-history.jsonl.
 
 `
 
@@ -76,9 +84,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // parse builds the configuration: preset, then the run folder's saved
-// config (sample and eval), then -config, then the flags given.
+// config (sample and eval), then -config, then the flags given. Training
+// in a folder with a checkpoint takes the run's saved settings with only
+// what the command line sets explicitly changed, and lists those changes
+// (see settings.go).
 func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 	preset, file, dir, data := "default", "", "", ""
+	presetGiven := false
 	for i := 0; i < len(args); i++ {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
 		if !strings.HasPrefix(args[i], "-") || (name != "preset" && name != "config" && name != "dir" && name != "data") {
@@ -89,7 +101,7 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 		}
 		switch name {
 		case "preset":
-			preset = val
+			preset, presetGiven = val, true
 		case "config":
 			file = val
 		case "dir":
@@ -117,8 +129,10 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 			}
 		}
 	}
+	var fileKeys []string
 	if file != "" {
-		if _, err := loadConfigFile(file, "-config", &cfg); err != nil {
+		var err error
+		if fileKeys, err = loadConfigFile(file, "-config", &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -127,6 +141,7 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 	bind(fs, &cfg)
 	fs.String("preset", "default", "preset: "+presetNames())
 	fs.String("config", "", "JSON file of settings (keys are flag names)")
+	allow := fs.Bool("allow-changed-settings", false, "train: resume a run even with settings that change what it computes (kept in DIR/config-history.jsonl)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, usageHead, presetNames())
@@ -140,6 +155,32 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 	}
 	if dir == "" && cfg.Dir == presetDir && cfg.Data != "" {
 		cfg.Dir = runDirFor(cfg.Data)
+	}
+	if mode == "train" {
+		r := resumeInfo{allow: *allow, args: append([]string{mode}, args...)}
+		if _, err := os.Stat(filepath.Join(cfg.Dir, "checkpoint.safetensors")); err == nil {
+			r.resuming = true
+			explicit := map[string]bool{}
+			for _, k := range fileKeys {
+				explicit[k] = true
+			}
+			fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+			if presetGiven { // every setting the preset gives a value
+				v := reflect.ValueOf(presets[preset])
+				for i := range v.NumField() {
+					if v.Type().Field(i).IsExported() && !v.Field(i).IsZero() {
+						explicit[v.Type().Field(i).Tag.Get("json")] = true
+					}
+				}
+			}
+			if _, err := os.Stat(filepath.Join(cfg.Dir, settingsFile)); err == nil {
+				var err error
+				if cfg, r.changes, err = resumeSettings(cfg, explicit, filepath.Join(cfg.Dir, settingsFile)); err != nil {
+					return cfg, err
+				}
+			}
+		}
+		cfg.resume = r
 	}
 	return cfg, cfg.validate(mode)
 }

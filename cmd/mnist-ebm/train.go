@@ -88,6 +88,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "mnist-ebm: removed %d temporary files (%.1f MB) that an interrupted run left in %s\n", n, float64(size)/1e6, cfg.Dir)
 	}
+	if err := cfg.checkResume(); err != nil {
+		return err
+	}
 	sched, err := optim.ParseSchedule(cfg.Schedule)
 	if err != nil {
 		return fmt.Errorf("-schedule: %v: %w", err, errUsage)
@@ -105,6 +108,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	// shape for sample and eval.
 	cfg.record(images)
 	shape := images.Shape()
+	print := fingerprint(images)
+	if err := cfg.checkData(print); err != nil {
+		return err
+	}
 	if err := checkMemory(cfg.memoryNeeds("train", images.Dim())); err != nil {
 		return err
 	}
@@ -141,7 +148,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tr.Close()
-	if err := writeConfig(cfg); err != nil {
+	if err := cfg.writeSettings(tr.Iteration(), print); err != nil {
 		return err
 	}
 	if cfg.Data == "" {
@@ -155,6 +162,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
 	if r := tr.Resumed(); r > 0 {
 		fmt.Fprintf(stdout, "  resuming from the checkpoint at iteration %d\n", r)
+	}
+	for _, ch := range cfg.resume.changes {
+		fmt.Fprintf(stdout, "  changed on resuming: %s\n", ch)
 	}
 	if tr.Iteration() >= cfg.Iterations {
 		fmt.Fprintf(stdout, "  already trained for %d iterations; raise -iterations to go on\n", tr.Iteration())
@@ -209,12 +219,4 @@ func reinit(p float64) float64 {
 		return -1
 	}
 	return p
-}
-
-func writeConfig(cfg Config) error {
-	b, err := cfg.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(filepath.Join(cfg.Dir, "config.json"), append(b, '\n'))
 }
