@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ebmgo/ebm/internal/cputime"
+	"github.com/ebmgo/ebm/platform"
 )
 
 // Result is one measurement of a workload.
@@ -40,7 +40,7 @@ func Measure(w Workload, seed uint64, d time.Duration) (Result, error) {
 		}
 	}
 	n := 0
-	start, cpu0 := time.Now(), cputime.Seconds()
+	start, cpu0 := time.Now(), platform.CPUSeconds()
 	for {
 		if err := op(); err != nil {
 			return Result{}, fmt.Errorf("benchmarks: %s: %w", w.Name, err)
@@ -48,7 +48,7 @@ func Measure(w Workload, seed uint64, d time.Duration) (Result, error) {
 		n++
 		if el := time.Since(start); el >= d && n >= 3 {
 			return Result{Workload: w.Name, Ops: n, Seconds: el.Seconds(), MsPerOp: el.Seconds() * 1e3 / float64(n),
-				CPUMsPerOp: (cputime.Seconds() - cpu0) * 1e3 / float64(n)}, nil
+				CPUMsPerOp: (platform.CPUSeconds() - cpu0) * 1e3 / float64(n)}, nil
 		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ebmgo/ebm/internal/cputime"
+	"github.com/ebmgo/ebm/platform"
 )
 
 func main() {
@@ -146,7 +146,7 @@ type job struct {
 // study runs every target × sampler × repetition, cfg.Jobs at a time,
 // and writes the table and pictures into cfg.Out.
 func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
-	start, cpu0 := time.Now(), cputime.Seconds()
+	start, cpu0 := time.Now(), platform.CPUSeconds()
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ feed:
 	if err := pictures(cfg.Out, targets, byTarget, cfg.Res); err != nil {
 		return nil, err
 	}
-	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), cputime.Seconds()-cpu0
+	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), platform.CPUSeconds()-cpu0
 	b, err := rep.json()
 	if err != nil {
 		return nil, err

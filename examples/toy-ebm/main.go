@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
-	"github.com/ebmgo/ebm/internal/cputime"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/trainer"
 	"github.com/ebmgo/ebm/viz"
 )
@@ -167,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // study trains and evaluates every data set of cfg, cfg.Jobs at a time,
 // and writes the table and pictures into cfg.Out.
 func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
-	start, cpu0 := time.Now(), cputime.Seconds()
+	start, cpu0 := time.Now(), platform.CPUSeconds()
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	if err := saveSummary(filepath.Join(cfg.Out, "summary.png"), runs); err != nil {
 		return nil, err
 	}
-	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), cputime.Seconds()-cpu0
+	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), platform.CPUSeconds()-cpu0
 	b, err := rep.json()
 	if err != nil {
 		return nil, err

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package cputime
+package platform
 
 func seconds() float64 { return -1 }

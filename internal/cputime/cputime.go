@@ -1,5 +1,0 @@
-package cputime
-
-// Seconds returns the user plus system CPU time the process has used so
-// far, in seconds, or −1 where the system does not report it.
-func Seconds() float64 { return seconds() }

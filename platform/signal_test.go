@@ -1,0 +1,43 @@
+//go:build unix
+
+package platform
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A signal cancels the context with the signal as the cause, and ExitCode
+// gives 128 + its number.
+func TestNotifyContext(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
+		ctx, stop := NotifyContext(context.Background())
+		if err := syscall.Kill(syscall.Getpid(), tc.sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v did not cancel the context", tc.sig)
+		}
+		var se SignalError
+		if !errors.As(context.Cause(ctx), &se) || se.Signal != tc.sig {
+			t.Errorf("%v: cause %v", tc.sig, context.Cause(ctx))
+		}
+		if code, ok := ExitCode(ctx); !ok || code != tc.code {
+			t.Errorf("%v: exit code %d, %v; want %d", tc.sig, code, ok, tc.code)
+		}
+		stop()
+	}
+	ctx, stop := NotifyContext(context.Background())
+	stop()
+	if _, ok := ExitCode(ctx); ok {
+		t.Error("a context stopped by stop() reports a signal")
+	}
+}
