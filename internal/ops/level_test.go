@@ -1,6 +1,9 @@
 package ops
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -64,4 +67,30 @@ func TestKernelsNamesLevel(t *testing.T) {
 			t.Errorf("Kernels() = %q, SIMD() = %q at level %v", Kernels(), SIMD(), l)
 		}
 	})
+}
+
+// TestEnvSIMD runs this test binary again with EBM_SIMD set, to check the
+// start-up path: the level it names runs, and a value the machine cannot
+// honour falls back to the best level with the reason in SIMD().
+func TestEnvSIMD(t *testing.T) {
+	if os.Getenv("EBM_TEST_REPORT_SIMD") != "" {
+		fmt.Printf("SIMD=%s\n", SIMD())
+		return
+	}
+	best := simdLevels()[len(simdLevels())-1].String()
+	for _, c := range []struct{ env, want string }{
+		{"go", "SIMD=go\n"},
+		{best, "SIMD=" + best + "\n"},
+		{"mmx", "SIMD=" + best + ` [EBM_SIMD="mmx": want one of `},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvSIMD$")
+		cmd.Env = append(os.Environ(), "EBM_TEST_REPORT_SIMD=1", EnvSIMD+"="+c.env)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("EBM_SIMD=%s: %v", c.env, err)
+		}
+		if !strings.HasPrefix(string(out), c.want) {
+			t.Errorf("EBM_SIMD=%s: the child printed %q, want %q…", c.env, out, c.want)
+		}
+	}
 }
