@@ -7,7 +7,7 @@
 //	go run ./examples/toy-ebm -data rings,moons      # some of them
 //	go run ./examples/toy-ebm -iters 8000            # longer training
 //
-// It writes into -out (runs/toy-ebm): results.md and results.json (the
+// It writes into -dir (runs/toy-ebm): results.md and results.json (the
 // table), summary.png (every data set, data beside model), and per data set
 // a folder with density.png (true density, learned density, model samples)
 // and the trainer's run (checkpoint, metrics.jsonl, loss and landscape

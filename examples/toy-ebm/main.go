@@ -8,12 +8,10 @@ import (
 	"image"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -23,7 +21,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := platform.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -32,7 +30,7 @@ func main() {
 // defaults is the recipe of the results table in examples/README.md.
 func defaults() config {
 	return config{
-		Out:        filepath.Join("runs", "toy-ebm"),
+		Dir:        filepath.Join("runs", "toy-ebm"),
 		Data:       datasets.ToyNames(),
 		Hidden:     128,
 		InitScale:  4,
@@ -66,7 +64,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("toy-ebm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", strings.Join(cfg.Data, ","), "comma-separated toy data sets")
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
+	fs.StringVar(&cfg.Dir, "out", cfg.Dir, "output folder")
 	fs.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "width of the MLP's two hidden layers")
 	fs.Float64Var(&cfg.InitScale, "init-scale", cfg.InitScale, "factor on the first layer's initial weights and biases")
 	fs.IntVar(&cfg.Iterations, "iters", cfg.Iterations, "training iterations per data set")
@@ -93,7 +91,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.PictureRes, "res", cfg.PictureRes, "heatmap cells per axis")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	fs.IntVar(&cfg.Jobs, "jobs", cfg.Jobs, "data sets trained at once")
-	fs.BoolVar(&cfg.Fresh, "fresh", false, "delete earlier checkpoints in -out instead of resuming from them")
+	fs.BoolVar(&cfg.Fresh, "fresh", false, "delete earlier checkpoints in -dir instead of resuming from them")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: toy-ebm [flags]\n\nTrains an EBM on 2-D toy data and reports test NLL and KL(p_data‖p_θ).\nData sets: %s.\n\n", strings.Join(datasets.ToyNames(), ", "))
 		fs.PrintDefaults()
@@ -155,8 +153,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rep, err := study(ctx, cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "toy-ebm: %v\n", err)
-		if ctx.Err() != nil {
+		if code, ok := platform.ExitCode(ctx); ok {
 			fmt.Fprintln(stderr, "toy-ebm: interrupted; checkpoints are written, the same command resumes")
+			return code
 		}
 		return 1
 	}
@@ -165,10 +164,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // study trains and evaluates every data set of cfg, cfg.Jobs at a time,
-// and writes the table and pictures into cfg.Out.
+// and writes the table and pictures into cfg.Dir.
 func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	start, cpu0 := time.Now(), platform.CPUSeconds()
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -181,7 +180,7 @@ func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		defer mu.Unlock()
 		fmt.Fprintf(log, format, a...)
 	}
-	logf("toy-ebm: %d data sets, %d at a time, %d iterations each, output in %s\n", len(cfg.Data), cfg.Jobs, cfg.Iterations, cfg.Out)
+	logf("toy-ebm: %d data sets, %d at a time, %d iterations each, output in %s\n", len(cfg.Data), cfg.Jobs, cfg.Iterations, cfg.Dir)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(cfg.Jobs, len(cfg.Data)) {
@@ -230,7 +229,7 @@ func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	for _, r := range runs {
 		rep.Results = append(rep.Results, r.result)
 	}
-	if err := saveSummary(filepath.Join(cfg.Out, "summary.png"), runs); err != nil {
+	if err := saveSummary(filepath.Join(cfg.Dir, "summary.png"), runs); err != nil {
 		return nil, err
 	}
 	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), platform.CPUSeconds()-cpu0
@@ -238,15 +237,15 @@ func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.Out, "results.json"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "results.json"), b, 0o644); err != nil {
 		return nil, err
 	}
 	var md strings.Builder
 	rep.markdown(&md)
-	if err := os.WriteFile(filepath.Join(cfg.Out, "results.md"), []byte(md.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return nil, err
 	}
-	logf("toy-ebm: wrote %s (results.md, results.json, summary.png); %.0f s wall, %.0f s CPU\n", cfg.Out, rep.WallSec, rep.CPUSec)
+	logf("toy-ebm: wrote %s (results.md, results.json, summary.png); %.0f s wall, %.0f s CPU\n", cfg.Dir, rep.WallSec, rep.CPUSec)
 	return rep, nil
 }
 
@@ -260,7 +259,7 @@ func (r *toyRun) savePictures() error {
 	if err != nil {
 		return err
 	}
-	return viz.SavePNG(filepath.Join(r.cfg.Out, r.toy.Name(), "density.png"), tile(imgs, 3))
+	return viz.SavePNG(filepath.Join(r.cfg.Dir, r.toy.Name(), "density.png"), tile(imgs, 3))
 }
 
 // saveSummary writes one picture of every data set: data density beside

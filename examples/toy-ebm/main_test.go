@@ -74,7 +74,7 @@ func TestEvaluateGaussianModel(t *testing.T) {
 
 func tiny(out string) config {
 	c := defaults()
-	c.Out = out
+	c.Dir = out
 	c.Data = []string{"8gaussians", "checkerboard"}
 	c.Hidden, c.Iterations, c.Batch, c.Steps = 16, 20, 32, 3
 	c.Train, c.Test, c.Grid = 500, 300, 64

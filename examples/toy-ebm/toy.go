@@ -23,7 +23,7 @@ import (
 // config is one run of the study: the recipe every data set is trained
 // with, and how it is evaluated.
 type config struct {
-	Out  string   // output folder
+	Dir  string   // run folder
 	Data []string // toy data sets, by datasets.ToyByName name
 
 	// Model and training.
@@ -56,7 +56,7 @@ type config struct {
 	PictureRes int // heatmap cells per axis
 
 	Jobs  int  // data sets trained at once
-	Fresh bool // ignore (delete) checkpoints in Out
+	Fresh bool // ignore (delete) checkpoints in Dir
 }
 
 // toyResult is one row of the results table.
@@ -313,7 +313,7 @@ func runToy(ctx context.Context, cfg config, name string, progress func(trainer.
 	r.result.UntrainedNLL = before.NLL
 	evalSec := time.Since(t0).Seconds()
 
-	dir := filepath.Join(cfg.Out, name)
+	dir := filepath.Join(cfg.Dir, name)
 	if cfg.Fresh {
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, err
