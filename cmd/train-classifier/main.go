@@ -2,29 +2,48 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
-	"github.com/ebmgo/ebm/internal/ops"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/quality"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "train-classifier:", err)
-		os.Exit(1)
+	ctx, stop := platform.NotifyContext(context.Background())
+	code := exitCode(ctx, run(ctx, os.Args[1:], os.Stdout), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitCode prints err in one line and returns the exit status: 0 for
+// success and -h, 2 for a usage error, 128+n after signal n (130 for
+// Ctrl-C), 1 for any other failure.
+func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	fmt.Fprintln(stderr, "train-classifier:", err)
+	if code, ok := platform.ExitCode(ctx); ok {
+		return code
+	}
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
 }
 
 // mnistOut is where the MNIST classifier goes: the file package quality
@@ -49,44 +68,47 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	limit := fs.Int("limit", 0, "train on n training images only: the first n, or an image folder's spread over its classes (0: all)")
 	minAcc := fs.Float64("min-acc", 0, "fail without writing if the final test accuracy is below this")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usagef("unexpected arguments %q", fs.Args())
 	}
 	for name, v := range map[string]int{"-epochs": *epochs, "-batch": *batch, "-filters": *filters} {
 		if v <= 0 {
-			return fmt.Errorf("%s %d: must be positive", name, v)
+			return usagef("%s %d: must be positive", name, v)
 		}
 	}
 	if *shift < 0 || *shift > 8 {
-		return fmt.Errorf("-shift %d: must be in 0..8", *shift)
+		return usagef("-shift %d: must be in 0..8", *shift)
 	}
 	if *limit < 0 {
-		return fmt.Errorf("-limit %d: must be non-negative", *limit)
+		return usagef("-limit %d: must be non-negative", *limit)
 	}
 	if !(*lr > 0) {
-		return fmt.Errorf("-lr %g: must be positive", *lr)
+		return usagef("-lr %g: must be positive", *lr)
 	}
 	if !(*holdOut > 0 && *holdOut < 1) {
-		return fmt.Errorf("-holdout %g: must be above 0 and below 1", *holdOut)
+		return usagef("-holdout %g: must be above 0 and below 1", *holdOut)
 	}
 	if *path == "" {
 		if *dir != "" {
-			return fmt.Errorf("-out: say where to write the classifier of %s, e.g. beside the run that will use it (runs/NAME/judge.safetensors)", *dir)
+			return usagef("-out: say where to write the classifier of %s, e.g. beside the run that will use it (runs/NAME/judge.safetensors)", *dir)
 		}
 		*path = mnistOut
 	}
 	icfg := datasets.ImagesConfig{Channels: *channels, Limit: *limit}
 	var err error
 	if icfg.Height, icfg.Width, err = datasets.ParseSize(*size); err != nil {
-		return fmt.Errorf("-size: %w", err)
+		return usagef("-size: %w", err)
 	}
 	if icfg.Fit, err = datasets.ParseFit(*fit); err != nil {
-		return fmt.Errorf("-fit: %w", err)
+		return usagef("-fit: %w", err)
 	}
 	if *channels != 0 && *channels != 1 && *channels != 3 {
-		return fmt.Errorf("-channels %d: must be 1, 3 or 0 (as stored)", *channels)
+		return usagef("-channels %d: must be 1, 3 or 0 (as stored)", *channels)
 	}
 	icfg.Progress = loadProgress(out, *dir)
 
@@ -107,7 +129,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "data: %s, %d training images of %s (%s), %d test images (%s)\n",
 		train.Format, train.N, shapeText(train.Shape()), train.Source, test.N, testFrom)
 	fmt.Fprintf(out, "classes (%d): %s\n", len(train.Classes), strings.Join(train.Classes, ", "))
-	fmt.Fprintf(out, "kernels: %s; %d threads\n", ops.Kernels(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "kernels: %s\n", platform.Kernels())
 
 	c, err := quality.NewClassifierFor(rand.New(rand.NewPCG(*seed, 1)), quality.ClassifierConfig{
 		Channels: train.Channels, Height: train.Height, Width: train.Width,

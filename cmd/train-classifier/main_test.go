@@ -5,9 +5,11 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/quality"
 )
 
@@ -95,5 +97,34 @@ func TestRunOnFolder(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), bad.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: error %v, want one line saying %q", bad.args, err, bad.want)
 		}
+	}
+}
+
+// Exit statuses follow the programs' convention: 0 for -h, 2 for a usage
+// error, 1 for a failure, 128+n after signal n.
+func TestExitCodes(t *testing.T) {
+	ctx := context.Background()
+	var stderr bytes.Buffer
+	if code := exitCode(ctx, run(ctx, []string{"-h"}, &bytes.Buffer{}), &stderr); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	if code := exitCode(ctx, run(ctx, []string{"-epochs", "0"}, &bytes.Buffer{}), &stderr); code != 2 {
+		t.Errorf("-epochs 0: exit %d", code)
+	}
+	if code := exitCode(ctx, run(ctx, []string{"-no-such-flag"}, &bytes.Buffer{}), &stderr); code != 2 {
+		t.Errorf("unknown flag: exit %d", code)
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	if code := exitCode(ctx, run(ctx, []string{"-data", missing, "-out", filepath.Join(t.TempDir(), "j.safetensors")}, &bytes.Buffer{}), &stderr); code != 1 {
+		t.Errorf("missing data: exit %d\n%s", code, stderr.String())
+	}
+	sctx, stop := platform.NotifyContext(ctx)
+	defer stop()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-sctx.Done()
+	if code := exitCode(sctx, sctx.Err(), &stderr); code != 143 {
+		t.Errorf("SIGTERM: exit %d, want 143", code)
 	}
 }
