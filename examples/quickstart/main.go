@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/diagnostics"
@@ -15,15 +14,20 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/sampling"
 	"github.com/ebmgo/ebm/trainer"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout, 3000); err != nil {
+	ctx, stop := platform.NotifyContext(context.Background())
+	err := run(ctx, os.Stdout, 3000)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		if code, ok := platform.ExitCode(ctx); ok {
+			os.Exit(code)
+		}
 		os.Exit(1)
 	}
 }
