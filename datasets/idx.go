@@ -79,7 +79,8 @@ const MaxIDXBytes = 16 << 30
 // IDX is an n-dimensional array read from an IDX file, the format of the
 // MNIST distribution: a magic number 0x0000TTNN (TT the element type, NN the
 // number of dimensions), NN big-endian uint32 sizes, then the elements in
-// row-major order.
+// row-major order. Its methods only read it, so it is safe for concurrent
+// use while nothing changes its fields.
 type IDX struct {
 	Type IDXType
 	// Dims are the sizes of the dimensions, outermost first; MNIST images

@@ -21,6 +21,8 @@ import (
 // sample of shape (Channels, Height, Width), stored planar and row-major
 // (channel, then row, then column, as PyTorch's NCHW), so that value
 // (c, r, x) of image i is Images[i·Dim() + (c·Height + r)·Width + x].
+// Its methods only read it, so it is safe for concurrent use while nothing
+// changes its fields.
 type ImageSet struct {
 	// N is the number of images.
 	N int

@@ -66,7 +66,8 @@ type MNISTConfig struct {
 	Limit int
 }
 
-// MNIST is one split of MNIST in memory.
+// MNIST is one split of MNIST in memory. Its methods only read it, so it
+// is safe for concurrent use while nothing changes its fields.
 type MNIST struct {
 	// N is the number of images; Rows and Cols their size (28×28 for
 	// MNIST). One sample has shape (1, Rows, Cols).

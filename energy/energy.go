@@ -9,7 +9,12 @@ import "errors"
 // N*Dim(): sample n occupies x[n*Dim() : (n+1)*Dim()]. Discrete variables
 // are stored as float64 values too (see [Discrete]).
 //
-// Implementations are not required to be safe for concurrent use.
+// Implementations are not required to be safe for concurrent use. The
+// analytic energies of this package (Gaussian, Mixture, Banana,
+// Rosenbrock, Funnel, DoubleWell, Ising, Potts) keep no state beyond
+// their parameters, fixed at construction, and are safe for concurrent
+// use; so is an RBM while SetParams is not called (its Gibbs cache has a
+// lock). A graph.Energy is not.
 type Energy interface {
 	// Dim is the number of scalar variables in one sample: the product of
 	// the event shape.

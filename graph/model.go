@@ -22,7 +22,8 @@ type Model interface {
 }
 
 // Builder is a Gorgonia expression graph under construction, with the
-// nodes of the parameters already added to it.
+// nodes of the parameters already added to it. It belongs to the one
+// graph being built and is not safe for concurrent use.
 type Builder struct {
 	g      *G.ExprGraph
 	dtype  tensor.Dtype

@@ -17,6 +17,11 @@ var (
 // compiled graph reads: an optimizer that updates Value in place is seen by
 // all of them at their next run. Replacing Value (as [Cast] does) is seen
 // only by graphs compiled afterwards.
+//
+// Reading a Param from several goroutines is safe. Writing it (SetFloat64s,
+// an optimiser step) while a graph that holds it runs, or compiling two
+// graphs that hold it at the same time (Gorgonia sets the tensor's engine
+// when it compiles), is a data race.
 type Param struct {
 	// Name is the parameter's full name, as in a PyTorch state_dict
 	// ("0.weight"). Containers prefix the names of their children when

@@ -35,4 +35,12 @@
 // papers for 32×32 colour. Both are checked against the same modules in
 // PyTorch (nn/testdata/torchref.py): energies, ∇x and ∇θ agree to 10⁻¹²
 // in float64.
+//
+// # Concurrency
+//
+// Models are not safe for concurrent use. Compiling a graph from a model
+// writes to its parameters' tensors (Gorgonia sets their engine), so
+// graphs of one model are compiled one at a time; once compiled, several
+// graphs of the model run concurrently, one goroutine each, while nothing
+// writes the parameters (TestConcurrentGraphs; race-detector clean).
 package nn

@@ -12,6 +12,13 @@ import (
 // Sequential applies its layers in order, like torch.nn.Sequential. Its
 // parameters are named by layer index, "0.weight", "0.bias", "2.weight",
 // ..., as in a PyTorch state_dict, so weights move between the two.
+//
+// A Sequential, like every model of this package, is not safe for
+// concurrent use: compile graphs from it (graph.NewEnergy, graph.NewLoss)
+// one at a time, since compiling writes to its parameters' tensors. The
+// graphs compiled from it may then run at the same time, each in one
+// goroutine, as long as nothing writes the parameters meanwhile (an
+// optimiser step, graph.Param.SetFloat64s, Load).
 type Sequential struct {
 	Layers []Layer
 }

@@ -18,6 +18,9 @@ import (
 // Image EBMs use β1 = 0, which makes the update RMSprop-like; β1 = 0 is a
 // valid value, so the zero Config is not Adam's textbook default: set the
 // fields you want.
+//
+// An Adam is not safe for concurrent use, and Step writes the parameters
+// in place: no graph of the model may run while it does.
 type Adam struct {
 	cfg    AdamConfig
 	params []*graph.Param

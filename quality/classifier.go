@@ -220,6 +220,7 @@ func (c *Classifier) inference() graph.Model {
 }
 
 // Outputs holds the classifier's outputs on a batch of N images, row-major.
+// Its methods only read it, so it is safe for concurrent use.
 type Outputs struct {
 	N        int
 	K        int       // the number of classes

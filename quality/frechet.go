@@ -13,6 +13,7 @@ import (
 var ErrInput = errors.New("quality: bad input")
 
 // Gaussian is the Gaussian fit N(Mean, Cov) of a set of feature vectors.
+// It is safe for concurrent use while nothing changes its fields.
 type Gaussian struct {
 	// N is the number of vectors the fit is made from.
 	N int

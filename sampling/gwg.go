@@ -45,6 +45,7 @@ var (
 // The energy's Values must be two numbers (any two: {0,1}, {−1,1}, …).
 // A proposal whose f or gradient is NaN or ±Inf is rejected and marks its
 // chain Divergent. Categorical variables are not supported: use [Gibbs].
+// A GWG is not safe for concurrent use: it keeps its work buffers.
 type GWG struct {
 	e      DiscreteDifferentiable
 	values [2]float64

@@ -12,7 +12,8 @@ import (
 //
 // The buffer is a ring of fixed capacity: new samples overwrite the oldest.
 // It stores float32, which halves its memory (an 8,192-sample MNIST buffer
-// takes 25 MB) and is exact for the [−1, 1] pixel values it holds.
+// takes 25 MB) and is exact for the [−1, 1] pixel values it holds. A
+// ReplayBuffer is not safe for concurrent use.
 type ReplayBuffer struct {
 	dim, capacity int
 	data          []float32

@@ -34,6 +34,13 @@ type Progress struct {
 //
 // See Config for the choices and their defaults, and the package
 // documentation for checkpoints and divergence handling.
+//
+// A Trainer is not safe for concurrent use: Run, Step, Close and the
+// accessors belong to one goroutine. Monitors and Config.Progress are
+// called on Run's goroutine between iterations, so they may use the
+// accessors; other goroutines must not, nor run graphs of the model while
+// it trains, since every update writes its parameters. A run folder serves
+// one trainer at a time (cmd/mnist-ebm locks it).
 type Trainer struct {
 	model   graph.Model
 	data    Data

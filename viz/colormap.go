@@ -8,7 +8,8 @@ import (
 )
 
 // ColorMap maps [0, 1] to colours by linear interpolation between evenly
-// spaced stops.
+// spaced stops. It is safe for concurrent use while nothing changes its
+// fields.
 type ColorMap struct {
 	Name  string
 	Stops []color.NRGBA

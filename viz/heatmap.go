@@ -25,7 +25,8 @@ func (b Box) valid() bool {
 
 // Field is a scalar function sampled at the centres of an NX×NY grid of
 // cells over Box: Z[j*NX+i] is the value at (X(i), Y(j)), row j = 0 at the
-// bottom (YMin).
+// bottom (YMin). Its methods only read it, so it is safe for concurrent
+// use while nothing changes its fields.
 type Field struct {
 	Box    Box
 	NX, NY int
