@@ -77,6 +77,14 @@
 // uninterrupted one bit for bit (with the Go backend). metrics.jsonl is
 // cut back to the checkpoint's iteration on resume.
 //
+// Every tensor of a checkpoint carries the CRC-32C (Castagnoli) of its
+// stored bytes in the metadata (key "crc32c/" + its name, 8 hex digits),
+// and the metadata that of its sorted keys and values (key "crc32c"), so
+// that any tool can check a checkpoint. New, rollbacks and ReadBuffer
+// verify them: a corrupt checkpoint, or one holding NaN or Inf (the state
+// of a diverged run), is an error wrapping ErrCheckpoint that names the
+// file and the tensor, and changes nothing.
+//
 // # Divergence
 //
 // Training has diverged when the loss, an energy or a gradient is NaN or

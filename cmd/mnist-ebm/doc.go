@@ -27,6 +27,14 @@
 //	        flipped images (AUROC), and the quality of samples
 //
 // Settings come from a preset (-preset default|long|quick), then a JSON
-// file (-config), then flags; run with -h for the list. Ctrl-C during
-// training writes a checkpoint and exits; the same command resumes.
+// file (-config), then flags; run with -h for the list. Ctrl-C, SIGTERM
+// or SIGHUP during training writes a checkpoint and exits (128 + the
+// signal); the same command resumes, with the run's own settings
+// (DIR/config.json): a change that alters what the run computes is
+// refused unless -allow-changed-settings, and every training segment's
+// settings are kept in DIR/config-history.jsonl. One training at a time
+// holds a run folder (an OS lock on DIR/.lock, named in the refusal of a
+// second one); checkpoints carry per-tensor checksums, checked on
+// resuming. The README's "Checkpoints and resuming" says what is
+// guaranteed.
 package main
