@@ -121,7 +121,7 @@ func (b *Backend) Setup(model graph.Model, cfg *trainer.Config, batch int) error
 		}
 		return nil
 	}
-	b.train, err = NewTrainer(m, TrainConfig{Alpha: cfg.Alpha, Adam: cfg.Adam, ClipGradNorm: cfg.ClipGradNorm})
+	b.train, err = NewTrainer(m, TrainConfig{Alpha: cfg.Alpha, Adam: cfg.Adam, ClipGradNorm: cfg.ClipGradNorm, Collective: cfg.Collective})
 	if err != nil {
 		b.Close()
 		return fmt.Errorf("torch: Backend: %w", err)

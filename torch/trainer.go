@@ -8,6 +8,7 @@ import (
 
 	"github.com/ebmgo/ebm/energy"
 	"github.com/ebmgo/ebm/optim"
+	"github.com/ebmgo/ebm/trainer"
 )
 
 // TrainConfig configures a Trainer.
@@ -22,6 +23,13 @@ type TrainConfig struct {
 	// ClipGradNorm, if positive, scales the gradient so that its global
 	// norm is at most ClipGradNorm, as optim.ClipGradNorm does.
 	ClipGradNorm float64
+	// Collective, if not nil and of more than one rank, makes each Step
+	// one step of data-parallel training (see package trainer): the
+	// gradient and the loss statistics are averaged over the ranks
+	// before clipping and the update. A *dist.Group all-reduces the
+	// gradients on the device (Gloo for CPU tensors, NCCL for CUDA ones);
+	// another trainer.Collective, through host memory.
+	Collective trainer.Collective
 }
 
 // StepStats reports one training step.
@@ -145,6 +153,10 @@ func (t *Trainer) Step(xpos, xneg []float64) (StepStats, error) {
 		loss = e.add(loss, e.mulS(reg, e.scalar(t.cfg.Alpha)))
 	}
 	grads := e.grad([]handle{loss}, mod.p)
+	parallel := t.cfg.Collective != nil && t.cfg.Collective.Size() > 1
+	if parallel {
+		t.averageOverRanks(e, t.cfg.Collective, grads)
+	}
 	// Gradients in float64 from here on, as optim computes.
 	var sq handle
 	for i := range grads {
@@ -165,6 +177,11 @@ func (t *Trainer) Step(xpos, xneg []float64) (StepStats, error) {
 		return st, fmt.Errorf("torch: Trainer.Step: %w", e.err)
 	}
 	st = StepStats{Loss: vals[0], FPos: vals[1], FNeg: vals[2], GradNorm: math.Sqrt(vals[3])}
+	if parallel {
+		if err := meanStats(t.cfg.Collective, &st); err != nil {
+			return st, err
+		}
+	}
 	if !isFinite(st.Loss) || !isFinite(st.GradNorm) {
 		return st, fmt.Errorf("torch: Trainer.Step: loss %g, gradient norm %g: %w", st.Loss, st.GradNorm, optim.ErrNonFinite)
 	}
