@@ -58,6 +58,14 @@ type Config struct {
 	Backend         string `json:"backend"` // go or torch
 	Device          string `json:"device"`  // torch device: auto, cpu, cuda
 
+	// Data-parallel training (builds with -tags torch): each rank trains
+	// on its shard of the images with its own buffer; gradients are
+	// averaged over the ranks.
+	NProc       int           `json:"nproc"`        // train: start this many ranks on this host; 0 or 1: one process
+	MasterPort  int           `json:"master-port"`  // -nproc: the rendezvous port; 0: a free one
+	DistBackend string        `json:"dist-backend"` // auto, gloo or nccl
+	DistTimeout time.Duration `json:"dist-timeout"` // bounds the rendezvous and every collective
+
 	// sample and eval
 	Model       string `json:"model"`        // parameters to load; empty: DIR/model.safetensors
 	SampleSteps int    `json:"sample-steps"` // Langevin steps from noise
@@ -84,6 +92,7 @@ var presets = map[string]Config{
 		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
 		MaxGap: 5, OnDiverge: "rollback", Fit: "resize-crop", Arch: "cnn",
 		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
+		DistBackend: "auto", DistTimeout: 10 * time.Minute,
 		SampleSteps: 256, NumSamples: 64,
 	},
 }
@@ -131,6 +140,10 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"on-diverge":       "on NaN/Inf or a gap past -max-gap: rollback (to the last checkpoint, learning rate halved) or stop",
 		"checkpoint-every": "iterations between checkpoints", "sample-every": "iterations between sample grids",
 		"backend": "go (Gorgonia, pure Go) or torch (libtorch; needs a build with -tags torch)", "device": "torch device: auto, cpu or cuda",
+		"nproc":        "train on this many processes of this host, data-parallel (each a shard of the images, a batch of -batch, its own -buffer); needs -tags torch; under torchrun leave it out",
+		"master-port":  "-nproc: TCP port of the rendezvous on 127.0.0.1 (0: a free one)",
+		"dist-backend": "data-parallel backend: auto (nccl for -backend torch on CUDA, else gloo), gloo or nccl",
+		"dist-timeout": "data-parallel runs: how long to wait for the other ranks (rendezvous, every collective) before failing",
 		"model":        "parameters to load (default: DIR/model.safetensors)",
 		"sample-steps": "Langevin steps from noise when sampling", "num-samples": "number of samples to draw",
 		"out": "sample: PNG file to write (default: DIR/samples.png)", "samples": "eval: score samples from this safetensors file (tensors of N×C×H×W values, N×1×28×28 for MNIST) instead of drawing them",
@@ -203,17 +216,21 @@ func loadConfigFile(path, what string, c *Config) ([]string, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if d, ok := raw["duration"]; ok {
+	for key, dst := range map[string]*time.Duration{"duration": &c.Duration, "dist-timeout": &c.DistTimeout} {
+		d, ok := raw[key]
+		if !ok {
+			continue
+		}
 		var s string
 		if err := json.Unmarshal(d, &s); err != nil {
-			return nil, fmt.Errorf("%s %s: duration must be a string such as \"10m\"", what, path)
+			return nil, fmt.Errorf("%s %s: %s must be a string such as \"10m\"", what, path, key)
 		}
 		dur, err := time.ParseDuration(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: duration: %w", what, path, err)
+			return nil, fmt.Errorf("%s %s: %s: %w", what, path, key, err)
 		}
-		c.Duration = dur
-		delete(raw, "duration")
+		*dst = dur
+		delete(raw, key)
 	}
 	rest, _ := json.Marshal(raw)
 	dec := json.NewDecoder(bytes.NewReader(rest))
@@ -234,6 +251,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	var m map[string]any
 	json.Unmarshal(b, &m)
 	m["duration"] = c.Duration.String()
+	m["dist-timeout"] = c.DistTimeout.String()
 	return json.MarshalIndent(m, "", "  ")
 }
 
@@ -279,6 +297,10 @@ func (c *Config) validate(mode string) error {
 		{c.NumSamples <= 0, "num-samples", "must be positive"},
 		{c.Backend != "go" && c.Backend != "torch", "backend", "must be go or torch"},
 		{c.Device != "auto" && c.Device != "cpu" && c.Device != "cuda", "device", "must be auto, cpu or cuda"},
+		{c.NProc < 0, "nproc", "must not be negative"},
+		{c.MasterPort < 0 || c.MasterPort > 65535, "master-port", "must be a TCP port, 0 to 65535 (0: a free one)"},
+		{c.DistBackend != "auto" && c.DistBackend != "gloo" && c.DistBackend != "nccl", "dist-backend", "must be auto, gloo or nccl"},
+		{c.DistTimeout <= 0, "dist-timeout", "must be positive"},
 		{c.Dir == "", "dir", "must not be empty"},
 		{c.Channels != 0 && c.Channels != 1 && c.Channels != 3, "channels", "must be 1, 3 or 0 (as stored)"},
 		{c.Arch != "cnn" && c.Arch != "resnet", "arch", "must be cnn or resnet"},

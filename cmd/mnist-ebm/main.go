@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+
+	"github.com/ebmgo/ebm/torch/dist"
 )
 
 const usageHead = `usage: mnist-ebm [train|sample|eval] [flags]
@@ -39,6 +41,7 @@ func main() {
 
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	all := args
 	mode := "train"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		mode, args = args[0], args[1:]
@@ -54,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "mnist-ebm: %v\n", strings.TrimPrefix(err.Error(), "usage: "))
 		return 2
+	}
+	if mode == "train" && cfg.NProc > 1 && !dist.InEnv() {
+		return launchRanks(ctx, cfg, all, stdout, stderr)
 	}
 	switch mode {
 	case "train":

@@ -73,29 +73,41 @@ func removeStaleTemps(dir string) (n int, size int64, err error) {
 }
 
 func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	if err := checkWritable(cfg.Dir); err != nil {
-		return err
-	}
-	// One training per run folder: a second one would interleave its
-	// checkpoints and metrics with the first's.
-	lock, err := runlock.Acquire(cfg.Dir)
+	// A rank of a data-parallel run (torchrun, or -nproc) joins the others
+	// first; only rank 0 writes the run folder and reports.
+	group, err := joinRun(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
-	if n, size, err := removeStaleTemps(cfg.Dir); err != nil {
-		return err
-	} else if n > 0 {
-		fmt.Fprintf(stdout, "mnist-ebm: removed %d temporary files (%.1f MB) that an interrupted run left in %s\n", n, float64(size)/1e6, cfg.Dir)
+	if group != nil {
+		defer group.Close()
+		stdout = quiet(group, stdout)
 	}
-	if err := cfg.checkResume(); err != nil {
-		return err
+	if group == nil || group.Rank() == 0 {
+		if err := checkWritable(cfg.Dir); err != nil {
+			return err
+		}
+		// One training per run folder: a second one would interleave its
+		// checkpoints and metrics with the first's.
+		lock, err := runlock.Acquire(cfg.Dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		if n, size, err := removeStaleTemps(cfg.Dir); err != nil {
+			return err
+		} else if n > 0 {
+			fmt.Fprintf(stdout, "mnist-ebm: removed %d temporary files (%.1f MB) that an interrupted run left in %s\n", n, float64(size)/1e6, cfg.Dir)
+		}
+		if err := cfg.checkResume(); err != nil {
+			return err
+		}
 	}
 	sched, err := optim.ParseSchedule(cfg.Schedule)
 	if err != nil {
 		return fmt.Errorf("-schedule: %v: %w", err, errUsage)
 	}
-	backend, compute, err := newBackend(cfg)
+	backend, compute, err := newBackend(cfg, localRank(group))
 	if err != nil {
 		return err
 	}
@@ -119,9 +131,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", images.Source, err)
 	}
-	data, err := datasets.NewBatches(images.Images, images.Dim(), datasets.BatchConfig{Size: cfg.Batch, Seed: cfg.Seed})
+	data, err := rankData(images, cfg, group)
 	if err != nil {
-		return fmt.Errorf("%s: %w", images.Source, err)
+		return err
 	}
 	lcfg := cfg.langevin()
 	bar := newProgressBar(stderr)
@@ -143,13 +155,18 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		Monitors: []trainer.Monitor{&monitor.Pictures{Every: cfg.SampleEvery}},
 		Seed:     cfg.Seed, Backend: backend, Progress: bar.update,
 	}
+	if group != nil {
+		tcfg.Collective = group
+	}
 	tr, err := trainer.New(model, data, tcfg)
 	if err != nil {
 		return err
 	}
 	defer tr.Close()
-	if err := cfg.writeSettings(tr.Iteration(), print); err != nil {
-		return err
+	if group == nil || group.Rank() == 0 {
+		if err := cfg.writeSettings(tr.Iteration(), print); err != nil {
+			return err
+		}
 	}
 	if cfg.Data == "" {
 		fmt.Fprintf(stdout, "mnist-ebm: training %s, %d parameters, on %d MNIST digits\n", model, graph.NumParams(model), images.N)
@@ -158,6 +175,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			model, graph.NumParams(model), images.N, shapeText(shape), images.Source, images.Format)
 	}
 	fmt.Fprintf(stdout, "  backend %s, %d threads; run folder %s\n", compute, runtime.GOMAXPROCS(0), cfg.Dir)
+	if group != nil {
+		fmt.Fprintf(stdout, "  data-parallel: %d ranks (%s), each with 1/%d of the images, a batch of %d and a buffer of %d; gradients averaged (%d samples per update)\n",
+			group.Size(), group.Backend(), group.Size(), cfg.Batch, cfg.Buffer, cfg.Batch*group.Size())
+	}
 	fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
 		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
 	if r := tr.Resumed(); r > 0 {
@@ -197,6 +218,9 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w (%s)", err, hint)
 	default:
 		return err
+	}
+	if group != nil && group.Rank() != 0 {
+		return nil // rank 0 draws and scores the run's samples
 	}
 	elapsed := time.Since(start)
 	// Final pictures: the last batch of chains and the buffer.
