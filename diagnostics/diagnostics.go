@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"math/cmplx"
 	"slices"
 
 	"github.com/ebmgo/ebm/energy"
+	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // ESS returns the bulk effective sample size of the draws: the effective
@@ -111,12 +111,13 @@ func SplitRHat(chains [][]float64) (float64, error) {
 	if err != nil || bad(chains) {
 		return math.NaN(), err
 	}
-	return splitRHat(chains, n, sortedDraws(chains)), nil
+	return splitRHat(chains, n, sortedDraws(chains), zScale(split(chains, n))), nil
 }
 
-// splitRHat is SplitRHat for valid input, with all draws sorted.
-func splitRHat(chains [][]float64, n int, sorted []float64) float64 {
-	bulk := rHat(zScale(split(chains, n)))
+// splitRHat is SplitRHat for valid input, with all draws sorted and z the
+// rank-normalised split chains.
+func splitRHat(chains [][]float64, n int, sorted []float64, z [][]float64) float64 {
+	bulk := rHat(z)
 	med := quantile(sorted, 0.5)
 	folded := make([][]float64, len(chains))
 	for c, ch := range chains {
@@ -149,7 +150,8 @@ func Autocorr(dst, x []float64) ([]float64, error) {
 	if len(x) == 0 {
 		return dst, nil
 	}
-	acov := autocov(x)
+	acov := make([]float64, len(x))
+	newAutocovariance(len(x)).of(acov, x)
 	for t := range dst {
 		dst[t] = acov[t] / acov[0]
 	}
@@ -290,17 +292,13 @@ func ess(chains [][]float64) float64 {
 	if n < 3 || bad(chains) {
 		return math.NaN()
 	}
-	acov := make([]float64, n) // mean over chains of the autocovariances
+	acov := newChainAutocov(chains) // mean over chains of the autocovariances
 	means := make([]float64, m)
 	for c, ch := range chains {
-		a := autocov(ch)
-		for t := range acov {
-			acov[t] += a[t] / float64(m)
-		}
 		means[c], _ = meanVar(ch)
 	}
 	fn := float64(n)
-	meanVarW := acov[0] * fn / (fn - 1) // W: mean within-chain variance
+	meanVarW := acov.at(0) * fn / (fn - 1) // W: mean within-chain variance
 	varPlus := meanVarW * (fn - 1) / fn
 	if m > 1 {
 		_, b := meanVar(means)
@@ -308,13 +306,13 @@ func ess(chains [][]float64) float64 {
 	}
 	rho := make([]float64, n)
 	rho[0] = 1
-	even, odd := 1.0, 1-(meanVarW-acov[1])/varPlus
+	even, odd := 1.0, 1-(meanVarW-acov.at(1))/varPlus
 	rho[1] = odd
 	t := 0
 	for t < n-5 && !math.IsNaN(even+odd) && even+odd > 0 {
 		t += 2
-		even = 1 - (meanVarW-acov[t])/varPlus
-		odd = 1 - (meanVarW-acov[t+1])/varPlus
+		even = 1 - (meanVarW-acov.at(t))/varPlus
+		odd = 1 - (meanVarW-acov.at(t+1))/varPlus
 		if even+odd >= 0 {
 			rho[t], rho[t+1] = even, odd
 		}
@@ -364,62 +362,101 @@ func rHat(chains [][]float64) float64 {
 	return math.Sqrt((b/w + n - 1) / n)
 }
 
-// autocov returns the biased autocovariances γ̂_0 … γ̂_{n−1} of x, computed
-// by FFT with zero padding to a power of two ≥ 2n.
-func autocov(x []float64) []float64 {
-	n := len(x)
+// directLags is the number of lags chainAutocov sums directly before it
+// turns to the FFT: a lag costs one pass over the draws, an FFT of all lags
+// about as much as a few hundred.
+const directLags = 64
+
+// chainAutocov is the mean over equal-length chains of their biased lag-t
+// autocovariances, computed when first asked for: directly for the first
+// directLags lags, which is all that Geyer's truncation needs for chains
+// that mix, and by FFT for every lag once a later one is asked for.
+type chainAutocov struct {
+	dev   [][]float64 // the chains minus their means
+	acov  []float64   // lags known so far
+	scale float64     // 1/(chains·n)
+}
+
+func newChainAutocov(chains [][]float64) *chainAutocov {
+	a := &chainAutocov{dev: make([][]float64, len(chains)), scale: 1 / float64(len(chains)*len(chains[0]))}
+	for c, ch := range chains {
+		mean, _ := meanVar(ch)
+		a.dev[c] = make([]float64, len(ch))
+		for i, v := range ch {
+			a.dev[c][i] = v - mean
+		}
+	}
+	return a
+}
+
+// at returns the mean lag-t autocovariance, 0 ≤ t < n.
+func (a *chainAutocov) at(t int) float64 {
+	if t < len(a.acov) {
+		return a.acov[t]
+	}
+	n := len(a.dev[0])
+	if t >= directLags {
+		// Every lag at once, by FFT.
+		ac, one := newAutocovariance(n), make([]float64, n)
+		a.acov = make([]float64, n)
+		for _, d := range a.dev {
+			ac.of(one, d)
+			for l, v := range one {
+				a.acov[l] += v / float64(len(a.dev))
+			}
+		}
+		return a.acov[t]
+	}
+	for l := len(a.acov); l <= min(max(t, 2*len(a.acov), 8), directLags-1, n-1); l++ {
+		var s float64
+		for _, d := range a.dev {
+			for i, x := range d[:n-l] {
+				s += x * d[i+l]
+			}
+		}
+		a.acov = append(a.acov, s*a.scale)
+	}
+	return a.acov[t]
+}
+
+// autocovariance computes biased autocovariances of series of one length
+// n by a real FFT with zero padding to a power of two ≥ 2n, reusing its
+// work space from series to series. It is not safe for concurrent use.
+type autocovariance struct {
+	n    int
+	fft  *fourier.FFT
+	seq  []float64
+	coef []complex128
+}
+
+func newAutocovariance(n int) *autocovariance {
 	m := 1
 	for m < 2*n {
 		m <<= 1
 	}
+	return &autocovariance{n: n, fft: fourier.NewFFT(m), seq: make([]float64, m), coef: make([]complex128, m/2+1)}
+}
+
+// of sets dst[t] = γ̂_t = (1/n) Σ_{s<n−t} (x_s − x̄)(x_{s+t} − x̄) for
+// t < len(dst) ≤ n = len(x).
+func (a *autocovariance) of(dst, x []float64) {
+	n := len(x)
 	var mean float64
 	for _, v := range x {
 		mean += v
 	}
 	mean /= float64(n)
-	buf := make([]complex128, m)
 	for i, v := range x {
-		buf[i] = complex(v-mean, 0)
+		a.seq[i] = v - mean
 	}
-	fft(buf, false)
-	for i, v := range buf {
-		a := cmplx.Abs(v)
-		buf[i] = complex(a*a, 0)
+	clear(a.seq[n:])
+	a.fft.Coefficients(a.coef, a.seq)
+	for i, c := range a.coef {
+		a.coef[i] = complex(real(c)*real(c)+imag(c)*imag(c), 0)
 	}
-	fft(buf, true)
-	out := make([]float64, n)
-	for t := range out {
-		out[t] = real(buf[t]) / float64(m) / float64(n)
-	}
-	return out
-}
-
-// fft transforms a in place (len(a) a power of two): the forward
-// transform Σ a_k e^{−2πijk/n}, or without the 1/n factor its inverse.
-func fft(a []complex128, inverse bool) {
-	n := len(a)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			a[i], a[j] = a[j], a[i]
-		}
-	}
-	sign := -1.0
-	if inverse {
-		sign = 1
-	}
-	for size := 2; size <= n; size <<= 1 {
-		ang := sign * 2 * math.Pi / float64(size)
-		for k := 0; k < size/2; k++ {
-			w := cmplx.Rect(1, ang*float64(k))
-			for start := 0; start < n; start += size {
-				u, v := a[start+k], a[start+k+size/2]*w
-				a[start+k], a[start+k+size/2] = u+v, u-v
-			}
-		}
+	a.fft.Sequence(a.seq, a.coef)
+	scale := 1 / (float64(len(a.seq)) * float64(n))
+	for t := range dst {
+		dst[t] = a.seq[t] * scale
 	}
 }

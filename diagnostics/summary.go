@@ -32,9 +32,10 @@ func Summarize(chains [][]float64) (Summary, error) {
 		return s, nil
 	}
 	sorted := sortedDraws(chains)
-	s.BulkESS = ess(zScale(split(chains, n)))
+	z := zScale(split(chains, n))
+	s.BulkESS = ess(z)
 	s.TailESS = math.Min(essQuantile(chains, n, sorted, 0.05), essQuantile(chains, n, sorted, 0.95))
-	s.RHat = splitRHat(chains, n, sorted)
+	s.RHat = splitRHat(chains, n, sorted, z)
 	s.MCSE = math.Sqrt(v / ess(split(chains, n)))
 	return s, nil
 }

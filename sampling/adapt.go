@@ -266,6 +266,9 @@ type windowAdapter struct {
 	count     int
 	mean, m2  []float64
 	dimension int
+	// stepSizes holds the averaged step size at the end of each slow
+	// window and at Finish.
+	stepSizes []float64
 }
 
 // newWindowAdapter returns the adapter of k. cfg was validated by k's
@@ -311,6 +314,9 @@ func (a *windowAdapter) Step(rng *rand.Rand, s State) (State, Info, error) {
 		a.addPositions(s)
 	}
 	if a.win.endsWindow(i) {
+		if !a.cfg.FixedStepSize {
+			a.stepSizes = append(a.stepSizes, a.da.StepSize())
+		}
 		a.p.InvMass = a.regularisedVariance(a.p.InvMass)
 		a.count = 0
 		if !a.cfg.FixedStepSize {
@@ -330,10 +336,15 @@ func (a *windowAdapter) Step(rng *rand.Rand, s State) (State, Info, error) {
 func (a *windowAdapter) Finish() Params {
 	if !a.cfg.FixedStepSize && a.da.t > 0 {
 		a.p.StepSize = a.da.StepSize()
+		a.stepSizes = append(a.stepSizes, a.p.StepSize)
 	}
 	mustSet(a.k, a.p.Clone())
 	return a.p.Clone()
 }
+
+// StepSizeHistory returns the averaged step size at the end of each slow
+// window of the warm-up and, last, the one Finish kept.
+func (a *windowAdapter) StepSizeHistory() []float64 { return a.stepSizes }
 
 // addPositions adds every chain's position to the running variance.
 func (a *windowAdapter) addPositions(s State) {

@@ -187,6 +187,40 @@
 // counts them in Result.Divergences. Init returns an error wrapping
 // ErrDiverged if a chain starts where f or ∇f is not finite.
 //
+// # Warnings
+//
+// Run's Result carries Warnings, signs that the draws may not be
+// trusted, each a line with its numbers and the remedy for a program to
+// print (Stan prints the same). The diagnostics behind them are package
+// diagnostics', computed on every coordinate and on f (Result.Diagnostics;
+// RunConfig.NoDiagnostics skips them when they would cost more than the
+// sampling, for high-dimensional targets).
+//
+//   - WarnDivergences: transitions after warm-up diverged. The chains
+//     avoid where their trajectories diverge, typically regions of high
+//     curvature (the bend of a banana, the neck of a funnel), so moments
+//     are biased even when R̂ and ESS look healthy. Raise the target
+//     acceptance (AdaptConfig.TargetAccept 0.95 or 0.99: a smaller step
+//     size), or reparameterise the target (a non-centred funnel).
+//   - WarnTreeDepth: NUTS trajectories were cut at NUTSConfig.MaxDepth: an
+//     efficiency problem, not a bias; raise MaxDepth, lengthen warm-up for
+//     a better mass matrix, or reparameterise.
+//   - WarnBulkESS, WarnTailESS: fewer effective draws than RunConfig.MinESS
+//     (100 per chain): means, intervals, MCSE and R̂ are unreliable. Run
+//     longer, or use a kernel that moves further per step.
+//   - WarnRHat: split R̂ above RunConfig.MaxRHat (1.01): the chains
+//     disagree. Run longer; if it persists the target is multimodal or
+//     some chains are stuck.
+//   - WarnStepSize: the adapted step size was still shrinking at the end
+//     of warm-up, ending below a third of its first value: the chains kept
+//     reaching regions of stronger curvature. Lengthen warm-up, raise the
+//     target acceptance or reparameterise.
+//   - WarnStuck: a coordinate or f took one value in every draw (or a
+//     non-finite one): the chains do not move.
+//
+// No warning is necessary for trustworthy draws, not sufficient: chains
+// that all miss a region agree with each other.
+//
 // # Gibbs sampling
 //
 // Gibbs (gibbs.go) updates one variable of an energy.Discrete at a time

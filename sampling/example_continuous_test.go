@@ -27,7 +27,14 @@ func ExampleNUTS() {
 	if err != nil {
 		panic(err)
 	}
-	m, c := res.Trace.Mean(), res.Trace.Cov()
+	m, err := res.Trace.Mean()
+	if err != nil {
+		panic(err)
+	}
+	c, err := res.Trace.Cov()
+	if err != nil {
+		panic(err)
+	}
 	fmt.Printf("mean %.1f %.1f, variances %.1f %.1f, covariance %.1f\n", m[0], m[1], c[0], c[3], c[1])
 	d, err := diagnostics.Summarize(res.Trace.Series(0))
 	if err != nil {
@@ -54,7 +61,11 @@ func ExampleHMC() {
 	if err != nil {
 		panic(err)
 	}
-	c, exact := res.Trace.Cov(), banana.Cov()
+	c, err := res.Trace.Cov()
+	if err != nil {
+		panic(err)
+	}
+	exact := banana.Cov()
 	fmt.Printf("Var x1 %.1f (exact %.1f), Var x2 %.1f (exact %.2f)\n", c[0], exact[0], c[3], exact[3])
 	fmt.Printf("adapted M⁻¹ ≈ variances: %.1f %.1f\n", res.Params.InvMass[0], res.Params.InvMass[1])
 	// Output:
@@ -75,7 +86,10 @@ func ExampleMALA() {
 	if err != nil {
 		panic(err)
 	}
-	c := res.Trace.Cov()
+	c, err := res.Trace.Cov()
+	if err != nil {
+		panic(err)
+	}
 	fmt.Printf("variances %.0f %.0f %.0f, acceptance %.1f\n", c[0], c[4], c[8], res.MeanAccept)
 	// Output:
 	// variances 1 4 9, acceptance 0.6
@@ -95,8 +109,15 @@ func ExampleRWMH() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("mean %.1f, sd %.1f, acceptance %.2f (target %.2f)\n",
-		res.Trace.Mean()[0], math.Sqrt(res.Trace.Cov()[0]), res.MeanAccept, sampling.TargetAcceptRWMH(1))
+	m, err := res.Trace.Mean()
+	if err != nil {
+		panic(err)
+	}
+	c, err := res.Trace.Cov()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("mean %.1f, sd %.1f, acceptance %.2f (target %.2f)\n", m[0], math.Sqrt(c[0]), res.MeanAccept, sampling.TargetAcceptRWMH(1))
 	// Output:
 	// mean 3.0, sd 0.5, acceptance 0.42 (target 0.44)
 }
@@ -116,7 +137,11 @@ func ExampleNewULA() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("variance %.2f\n", res.Trace.Cov()[0])
+	c, err := res.Trace.Cov()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("variance %.2f\n", c[0])
 	// Output:
 	// variance 1.03
 }
@@ -191,4 +216,38 @@ func ExampleDualAveraging() {
 	fmt.Printf("%.2f (−log 0.8 = %.2f)\n", da.StepSize(), -math.Log(0.8))
 	// Output:
 	// 0.22 (−log 0.8 = 0.22)
+}
+
+// Run warns when its draws may not be trusted. NUTS at its default target
+// acceptance (0.8) on Haario et al.'s strongly twisted banana diverges
+// where the arms bend and misses their tips: E[x₁²] should be 100.
+func ExampleResult_warnings() {
+	banana, _ := energy.NewBanana(0.1, 10)
+	k, err := sampling.NewNUTS(banana, sampling.NUTSConfig{})
+	if err != nil {
+		panic(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x0 := make([]float64, 4*2)
+	for i := range x0 {
+		x0[i] = 4*rng.Float64() - 2 // Stan's initialisation
+	}
+	res, err := sampling.Run(context.Background(), rng, k, x0, 4, sampling.RunConfig{Warmup: 1000, Draws: 2000})
+	if err != nil {
+		panic(err)
+	}
+	sq, err := diagnostics.Summarize(res.Trace.SeriesFunc(func(x []float64) float64 { return x[0] * x[0] }))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("E[x₁²] = %.0f ± %.0f (MCSE), exact 100\n", sq.Mean, sq.MCSE)
+	for _, w := range res.Warnings {
+		fmt.Println("warning:", w)
+	}
+	// Output:
+	// E[x₁²] = 64 ± 6 (MCSE), exact 100
+	// warning: 90 of 8000 transitions after warm-up diverged (1.1%): the chains avoid where their trajectories diverged, so the draws can be biased; raise the target acceptance (AdaptConfig.TargetAccept 0.95 or 0.99, a smaller step size) or reparameterise the target
+	// warning: bulk ESS 134 (x[0]) is below 400: means, their MCSE and R̂ are unreliable; run longer (more Draws) or use a kernel that moves further per step
+	// warning: tail ESS 78 (x[1]) is below 400: quantiles and intervals are unreliable; run longer (more Draws)
+	// warning: split R̂ 1.021 (x[0]) is above 1.01: the chains disagree; run longer, and if it persists the target may be multimodal or some chains stuck
 }

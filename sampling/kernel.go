@@ -56,6 +56,10 @@ type Info struct {
 	// TreeDepth is NUTS's tree depth (0 for other kernels); the maximum
 	// over chains.
 	TreeDepth int
+	// MaxDepthHits is the number of chains whose NUTS trajectory was cut
+	// at the maximum tree depth without making a U-turn (0 for other
+	// kernels).
+	MaxDepthHits int
 	// Leapfrogs is each chain's number of leapfrog steps (HMC, NUTS): the
 	// gradient evaluations its own trajectory needed. Chains of a batch
 	// differ under NUTS; evaluated in lock-step, the batch pays the

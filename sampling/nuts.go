@@ -161,6 +161,9 @@ func (k *NUTS) StepWith(rng *rand.Rand, s State, p Params) (State, Info, error) 
 		info.Divergent[c] = b.diverged[c]
 		info.Leapfrogs[c] = b.nleap[c]
 		info.TreeDepth = max(info.TreeDepth, b.depth[c])
+		if b.depth[c] == k.cfg.MaxDepth && b.active[c] {
+			info.MaxDepthHits++
+		}
 		maxLeap = max(maxLeap, b.nleap[c])
 	}
 	info.GradEvals = b.evals

@@ -29,6 +29,19 @@ type RunConfig struct {
 	// NoAdapt runs the warm-up of an Adaptive kernel as plain burn-in,
 	// keeping its parameters.
 	NoAdapt bool
+	// MinESS is the bulk and tail effective sample size below which Run
+	// warns, for every coordinate and for f (see Warning). Zero means 100
+	// per chain, as Vehtari et al. (2021) recommend; a negative value turns
+	// these warnings off.
+	MinESS float64
+	// MaxRHat is the split R̂ above which Run warns. Zero means 1.01
+	// (Vehtari et al. 2021); a negative value turns the warning off.
+	MaxRHat float64
+	// NoDiagnostics skips the diagnostics of the kept draws
+	// (Result.Diagnostics stays nil, and no ESS or R̂ warnings are given).
+	// They cost a sort of Draws·Chains values per coordinate, which for
+	// high-dimensional targets (images) can exceed the sampling itself.
+	NoDiagnostics bool
 	// Callback, if not nil, is called after every transition, warm-up
 	// included, with the iteration number (0-based, counting warm-up
 	// iterations first), the state and the transition's Info, both owned
@@ -58,6 +71,9 @@ type Result struct {
 	// Divergences counts divergent chain transitions after warm-up;
 	// WarmupDivergences those during warm-up.
 	Divergences, WarmupDivergences int
+	// MaxDepthHits counts the chain transitions after warm-up whose NUTS
+	// trajectory was cut at the maximum tree depth.
+	MaxDepthHits int
 	// GradEvals is the number of gradient evaluations each chain took,
 	// warm-up included: evaluated as a batch, every chain pays the
 	// batch's count (Info.GradEvals). LeapfrogsPerChain is each chain's
@@ -68,6 +84,20 @@ type Result struct {
 	// Params holds the kernel's parameters at the end of the run (the
 	// adapted step size and inverse mass matrix) for Adaptive kernels.
 	Params Params
+	// StepSizes is the adapted step size at the end of each slow window
+	// of warm-up adaptation and, last, the one kept (nil without
+	// adaptation).
+	StepSizes []float64
+	// Diagnostics summarises the kept draws of every coordinate and of f
+	// (nil with RunConfig.NoDiagnostics or without kept draws).
+	Diagnostics *RunDiagnostics
+	// Warnings lists the signs that the draws may not be trusted
+	// (divergences, trajectories cut at the maximum tree depth, low bulk
+	// or tail ESS, R̂ above 1.01, a step size that shrank through
+	// warm-up), each with its numbers and what to do about it, for a
+	// program to print. Empty when nothing was found, which is necessary
+	// for trustworthy draws, not sufficient.
+	Warnings []Warning
 	// WarmupTime and SampleTime are the wall-clock durations of the two
 	// phases.
 	WarmupTime, SampleTime time.Duration
@@ -129,13 +159,14 @@ func (t *Trace) FSeries() [][]float64 {
 }
 
 // Mean returns the mean of all draws of all chains, one value per
-// dimension.
-func (t *Trace) Mean() []float64 {
-	m := make([]float64, t.Dim)
+// dimension. A trace without draws has no mean: the error wraps
+// energy.ErrShape.
+func (t *Trace) Mean() ([]float64, error) {
 	n := t.Draws * t.Chains
-	if n == 0 {
-		return m
+	if n == 0 || len(t.X) != n*t.Dim {
+		return nil, fmt.Errorf("sampling: Trace.Mean: %d draws of %d chains (%d values): %w", t.Draws, t.Chains, len(t.X), energy.ErrShape)
 	}
+	m := make([]float64, t.Dim)
 	for k := 0; k < n; k++ {
 		for i, v := range t.X[k*t.Dim : (k+1)*t.Dim] {
 			m[i] += v
@@ -144,19 +175,23 @@ func (t *Trace) Mean() []float64 {
 	for i := range m {
 		m[i] /= float64(n)
 	}
-	return m
+	return m, nil
 }
 
 // Cov returns the sample covariance (divisor n−1) of all draws of all
-// chains as a Dim×Dim row-major matrix.
-func (t *Trace) Cov() []float64 {
+// chains as a Dim×Dim row-major matrix. Fewer than two draws in all have
+// no covariance: the error wraps energy.ErrShape.
+func (t *Trace) Cov() ([]float64, error) {
 	d := t.Dim
-	m := t.Mean()
-	c := make([]float64, d*d)
 	n := t.Draws * t.Chains
 	if n < 2 {
-		return c
+		return nil, fmt.Errorf("sampling: Trace.Cov: %d draws of %d chains, need at least 2 in all: %w", t.Draws, t.Chains, energy.ErrShape)
 	}
+	m, err := t.Mean()
+	if err != nil {
+		return nil, err
+	}
+	c := make([]float64, d*d)
 	dev := make([]float64, d)
 	for k := 0; k < n; k++ {
 		for i, v := range t.X[k*d : (k+1)*d] {
@@ -175,7 +210,7 @@ func (t *Trace) Cov() []float64 {
 			c[j*d+i] = c[i*d+j]
 		}
 	}
-	return c
+	return c, nil
 }
 
 // Run starts n chains at x0 (n·D values, row-major), runs cfg.Warmup
@@ -224,6 +259,7 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 	finish := func(err error) (Result, error) {
 		if adapter != nil {
 			adapter.Finish()
+			res.StepSizes = stepSizeHistory(adapter)
 		}
 		if ad != nil {
 			res.Params = ad.Params()
@@ -232,6 +268,9 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 		res.Trace.Draws = len(res.Trace.X) / max(n*d, 1)
 		if sampleSteps > 0 {
 			res.MeanAccept = acceptSum / float64(sampleSteps)
+		}
+		if err == nil {
+			res.Diagnostics, res.Warnings = diagnoseRun(&res, cfg)
 		}
 		if err != nil {
 			return res, fmt.Errorf("sampling: Run stopped after %d of %d iterations: %w", res.Iterations, cfg.Warmup+cfg.Draws*thin, err)
@@ -294,6 +333,7 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 	}
 	if adapter != nil {
 		adapter.Finish()
+		res.StepSizes = stepSizeHistory(adapter)
 		adapter = nil
 	}
 	res.WarmupTime = time.Since(start)
@@ -313,6 +353,7 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 		}
 		res.Iterations++
 		res.Divergences += info.Divergences()
+		res.MaxDepthHits += info.MaxDepthHits
 		for _, a := range info.Accepted {
 			if a {
 				res.Accepted++

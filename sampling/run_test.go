@@ -589,7 +589,7 @@ func TestRunTraceAndCounts(t *testing.T) {
 	if f := tr.FSeries(); f[1][2] != 114 || f[0][0] != 8 {
 		t.Errorf("FSeries = %v", f)
 	}
-	if m := tr.Mean(); m[0] != (12.5+112.5)/2 {
+	if m, err := tr.Mean(); err != nil || m[0] != (12.5+112.5)/2 {
 		t.Errorf("Mean = %v", m)
 	}
 	// Cov of x₀ over {8, 11, 14, 17, 108, 111, 114, 117}: mean 62.5.
@@ -597,7 +597,7 @@ func TestRunTraceAndCounts(t *testing.T) {
 	for _, v := range []float64{8, 11, 14, 17, 108, 111, 114, 117} {
 		want += (v - 62.5) * (v - 62.5) / 7
 	}
-	if c := tr.Cov(); math.Abs(c[0]-want) > 1e-9 || c[1] != c[2] {
+	if c, err := tr.Cov(); err != nil || math.Abs(c[0]-want) > 1e-9 || c[1] != c[2] {
 		t.Errorf("Cov = %v, want [0][0] = %v", c, want)
 	}
 	if res.Iterations != 17 || res.GradEvals != 34 || res.Accepted != 24 || res.MeanAccept != 0.5 ||
