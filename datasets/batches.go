@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -187,10 +186,6 @@ func (b *Batches) Next(dst []float64, idx []int) int {
 	return rows
 }
 
-// ErrCheckpoint is wrapped by errors from UnmarshalBinary for a checkpoint
-// that does not belong to this iterator.
-var ErrCheckpoint = errors.New("datasets: bad iterator checkpoint")
-
 const batchesMagic = "ebmBATv1"
 
 // MarshalBinary returns the iterator's position (epoch, place in the
@@ -208,25 +203,25 @@ func (b *Batches) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary restores a position saved by MarshalBinary. The
 // checkpoint must come from an iterator over the same number of rows with
-// the same batch size; otherwise the error wraps ErrCheckpoint and b is
+// the same batch size; otherwise the error wraps ErrBadFormat and b is
 // unchanged.
 func (b *Batches) UnmarshalBinary(data []byte) error {
 	const hdr = len(batchesMagic) + 4*8
 	if len(data) < hdr || string(data[:len(batchesMagic)]) != batchesMagic {
-		return fmt.Errorf("%w: not a Batches checkpoint (%d bytes)", ErrCheckpoint, len(data))
+		return fmt.Errorf("%w: not a Batches position (%d bytes)", ErrBadFormat, len(data))
 	}
 	p := data[len(batchesMagic):]
 	n, size := binary.BigEndian.Uint64(p), binary.BigEndian.Uint64(p[8:])
 	epoch, pos := binary.BigEndian.Uint64(p[16:]), binary.BigEndian.Uint64(p[24:])
 	if n != uint64(b.n) || size != uint64(b.cfg.Size) {
-		return fmt.Errorf("%w: saved for %d rows in batches of %d, this iterator has %d rows in batches of %d", ErrCheckpoint, n, size, b.n, b.cfg.Size)
+		return fmt.Errorf("%w: saved for %d rows in batches of %d, this iterator has %d rows in batches of %d", ErrBadFormat, n, size, b.n, b.cfg.Size)
 	}
 	if pos >= n || epoch > 1<<62 {
-		return fmt.Errorf("%w: position %d of %d rows in epoch %d is impossible", ErrCheckpoint, pos, n, epoch)
+		return fmt.Errorf("%w: position %d of %d rows in epoch %d is impossible", ErrBadFormat, pos, n, epoch)
 	}
 	pcg := new(rand.PCG)
 	if err := pcg.UnmarshalBinary(data[hdr:]); err != nil {
-		return fmt.Errorf("%w: generator state: %v", ErrCheckpoint, err)
+		return fmt.Errorf("%w: generator state: %v", ErrBadFormat, err)
 	}
 	*b.pcg = *pcg
 	b.startEpoch()

@@ -224,8 +224,8 @@ func TestBatchesCheckpoint(t *testing.T) {
 		"garbage":    {mustBatches(t, data, 2, BatchConfig{Size: 5}), []byte("hello")},
 		"truncated":  {mustBatches(t, data, 2, BatchConfig{Size: 5}), ck[:len(ck)-3]},
 	} {
-		if err := bad.b.UnmarshalBinary(bad.ck); !errors.Is(err, ErrCheckpoint) {
-			t.Errorf("%s: err = %v, want ErrCheckpoint", name, err)
+		if err := bad.b.UnmarshalBinary(bad.ck); !errors.Is(err, ErrBadFormat) {
+			t.Errorf("%s: err = %v, want ErrBadFormat", name, err)
 		}
 	}
 }

@@ -20,6 +20,8 @@ import (
 // or malformed data file: a wrong magic number, a header that does not fit
 // the data, a broken gzip stream, image and label files that disagree.
 // Branch on it with errors.Is; the message names the file and the fault.
+// A Batches position that does not belong to the iterator it is restored
+// into (UnmarshalBinary) wraps it too.
 var ErrBadFormat = errors.New("datasets: bad format")
 
 // IDXType is the element type code of an IDX file (the third byte of its
