@@ -429,40 +429,33 @@ func (r *RBM) JointF(dst, v, h []float64) error {
 // product (ebm's BLAS engine, OpenBLAS when present); smaller ones, sample
 // by sample, skipping zero visible units.
 func (r *RBM) HiddenInputs(a, v []float64) error {
-	if len(v)%r.nv != 0 || len(a) != len(v)/r.nv*r.nh {
-		return shapeErrorf("RBM.HiddenInputs: %d inputs for %d visible values, want N×%d for N×%d", len(a), len(v), r.nh, r.nv)
-	}
-	n := len(v) / r.nv
-	if r.useGEMM(n) {
-		for s := range n {
-			copy(a[s*r.nh:(s+1)*r.nh], r.c)
-		}
-		blas.Dgemm(false, false, n, r.nh, r.nv, 1, v, r.nv, r.w, r.nh, 1, a, r.nh)
-		return nil
-	}
-	for s := range n {
-		r.hiddenInput(a[s*r.nh:(s+1)*r.nh], v[s*r.nv:(s+1)*r.nv])
-	}
-	return nil
+	return r.inputs("HiddenInputs", a, v, r.nv, r.nh, r.c, false, r.hiddenInput)
 }
 
 // VisibleInputs sets a[n*nv+i] = b_i + (W h_n)_i, the logit of
 // p(v_i = 1 | h_n), for the hidden batch h (N×nh); len(a) must be N·nv.
 // Large batches go through one matrix product, as in HiddenInputs.
 func (r *RBM) VisibleInputs(a, h []float64) error {
-	if len(h)%r.nh != 0 || len(a) != len(h)/r.nh*r.nv {
-		return shapeErrorf("RBM.VisibleInputs: %d inputs for %d hidden values, want N×%d for N×%d", len(a), len(h), r.nv, r.nh)
+	return r.inputs("VisibleInputs", a, h, r.nh, r.nv, r.b, true, r.visibleInput)
+}
+
+// inputs sets a = bias + x·W (x·Wᵀ with transW) for the batch x of rows
+// of in values, out values per row of a: one matrix product for a large
+// batch, one call of single per sample otherwise.
+func (r *RBM) inputs(name string, a, x []float64, in, out int, bias []float64, transW bool, single func(a, x []float64)) error {
+	if len(x)%in != 0 || len(a) != len(x)/in*out {
+		return shapeErrorf("RBM.%s: %d inputs for %d values, want N×%d for N×%d", name, len(a), len(x), out, in)
 	}
-	n := len(h) / r.nh
+	n := len(x) / in
 	if r.useGEMM(n) {
 		for s := range n {
-			copy(a[s*r.nv:(s+1)*r.nv], r.b)
+			copy(a[s*out:(s+1)*out], bias)
 		}
-		blas.Dgemm(false, true, n, r.nv, r.nh, 1, h, r.nh, r.w, r.nh, 1, a, r.nv)
+		blas.Dgemm(false, transW, n, out, in, 1, x, in, r.w, r.nh, 1, a, out)
 		return nil
 	}
 	for s := range n {
-		r.visibleInput(a[s*r.nv:(s+1)*r.nv], h[s*r.nh:(s+1)*r.nh])
+		single(a[s*out:(s+1)*out], x[s*in:(s+1)*in])
 	}
 	return nil
 }
