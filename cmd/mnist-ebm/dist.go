@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/torch/dist"
 	"github.com/ebmgo/ebm/trainer"
 )
@@ -49,10 +50,9 @@ func launchRanks(ctx context.Context, cfg Config, args []string, stdout, stderr 
 		fmt.Fprintf(stderr, "mnist-ebm: rank %d of %d failed (%v); the other ranks were stopped\n", ee.Rank, cfg.NProc, ee.Err)
 		return ee.ExitCode()
 	case ctx.Err() != nil:
-		var sig signalError
-		if errors.As(context.Cause(ctx), &sig) {
-			fmt.Fprintf(stderr, "mnist-ebm: %v; the ranks stopped with a checkpoint\n", sig)
-			return sig.exitCode()
+		if code, ok := platform.ExitCode(ctx); ok {
+			fmt.Fprintf(stderr, "mnist-ebm: stopped: %v; the ranks stopped with a checkpoint\n", context.Cause(ctx))
+			return code
 		}
 		return 130
 	default:

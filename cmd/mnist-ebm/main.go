@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/ebmgo/ebm/platform"
 	"github.com/ebmgo/ebm/torch/dist"
 )
 
@@ -36,7 +37,13 @@ are kept in DIR/config-history.jsonl.
 var errUsage = errors.New("usage")
 
 func main() {
-	os.Exit(run(signalContext(), os.Args[1:], os.Stdout, os.Stderr))
+	// SIGINT, SIGTERM and SIGHUP cancel ctx: training writes a checkpoint
+	// and the command exits with 128 + the signal; a second one exits at
+	// once.
+	ctx, stop := platform.NotifyContext(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run is the whole program; it returns the exit code.
@@ -73,10 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, context.Canceled):
-		var sig signalError
-		if errors.As(context.Cause(ctx), &sig) {
-			fmt.Fprintf(stderr, "mnist-ebm: %v\n", sig)
-			return sig.exitCode()
+		if code, ok := platform.ExitCode(ctx); ok {
+			fmt.Fprintf(stderr, "mnist-ebm: stopped: %v\n", context.Cause(ctx))
+			return code
 		}
 		fmt.Fprintf(stderr, "mnist-ebm: interrupted\n")
 		return 130

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ebmgo/ebm/platform"
 )
 
 // A signal during training ends it with a checkpoint of the last finished
@@ -32,7 +34,7 @@ func TestSignalsCheckpointAndExit(t *testing.T) {
 		}
 		code := p.wait(t)
 		out, stderr := p.stdout.String(), p.Stderr()
-		if code != tc.code || !strings.Contains(stderr, "stopped by "+tc.name) || !strings.Contains(out, "checkpoint saved") {
+		if code != tc.code || !strings.Contains(stderr, "mnist-ebm: stopped: received "+tc.sig.String()) || !strings.Contains(out, "checkpoint saved") {
 			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tc.name, code, tc.code, out, stderr)
 			continue
 		}
@@ -53,10 +55,10 @@ func TestSignalExitCodes(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		ctx, cancel := context.WithCancelCause(context.Background())
-		cancel(signalError{tc.sig})
+		cancel(platform.SignalError{Signal: tc.sig})
 		var out, errw strings.Builder
 		code := run(ctx, []string{"sample", "-preset", "quick", "-dir", t.TempDir(), "-model", writeModel(t, presets["quick"], nil)}, &out, &errw)
-		if code != tc.code || !strings.Contains(errw.String(), "stopped by SIG") {
+		if code != tc.code || !strings.Contains(errw.String(), "stopped: received") {
 			t.Errorf("%v: exit %d, stderr %q; want %d", tc.sig, code, errw.String(), tc.code)
 		}
 	}
