@@ -59,8 +59,9 @@ type BackendConfig struct {
 	// and the parameters are copied to the device before each sampling
 	// run. The zero value runs the whole training step on the device.
 	SampleOnly bool
-	// Threads, if positive, sets libtorch's CPU thread count; zero keeps
-	// libtorch's (one per core). Negative is an error.
+	// Threads, if positive, sets libtorch's CPU thread count
+	// (SetNumThreads); zero keeps the package's default, GOMAXPROCS
+	// unless OMP_NUM_THREADS is set. Negative is an error.
 	Threads int
 }
 

@@ -95,14 +95,17 @@ func ManualSeed(seed int64) {
 }
 
 // SetNumThreads sets the number of threads libtorch uses within an
-// operation on the CPU, as torch.set_num_threads does. It returns an error
-// unless n is positive.
+// operation on the CPU, as torch.set_num_threads does, for every call of
+// this package on any OS thread. It returns an error unless n is
+// positive. The default is runtime.GOMAXPROCS(0) at the package's first
+// call (the Go backend's parallelism), unless OMP_NUM_THREADS or
+// MKL_NUM_THREADS is set, which libtorch then follows.
 func SetNumThreads(n int) error {
 	if n <= 0 {
 		return fmt.Errorf("torch: SetNumThreads(%d): need a positive thread count", n)
 	}
 	defer lockThread()()
-	lib.AtSetNumThreads(n)
+	setThreads(n)
 	if err := lastErr(); err != nil {
 		return fmt.Errorf("torch: SetNumThreads(%d): %w", n, err)
 	}

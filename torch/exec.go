@@ -2,14 +2,32 @@
 
 package torch
 
+// #cgo LDFLAGS: -ldl
+// #define _GNU_SOURCE
+// #include <dlfcn.h>
 // #include <stdlib.h>
+//
+// // libtorch's CPU threads are OpenMP's, whose count is a setting of each
+// // OS thread. The OpenMP runtime libtorch loaded is found at run time, so
+// // that nothing here links to one.
+// static int (*ebm_omp_get)(void);
+// static void (*ebm_omp_set)(int);
+// static void ebm_omp_init(void) {
+// 	ebm_omp_get = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+// 	ebm_omp_set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+// }
+// static void ebm_omp_threads(int n) {
+// 	if (ebm_omp_get && ebm_omp_set && ebm_omp_get() != n) ebm_omp_set(n);
+// }
 import "C"
 
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -59,21 +77,71 @@ type exec struct {
 	err     error
 	tmp     []handle
 	scalars []lib.Cscalar
-	// out is the output slot of the atg_* calls. It is a separate
-	// allocation holding only C pointers: cgo checks the whole object a
-	// pointer passed to C points into, and exec itself holds Go pointers.
-	out *[1]handle
+	// out is the output slots of the atg_* calls (two for aminmax). It is
+	// a separate allocation holding only C pointers: cgo checks the whole
+	// object a pointer passed to C points into, and exec itself holds Go
+	// pointers.
+	out *[2]handle
 	// zero is the scalar 0, made on first use.
 	zero lib.Cscalar
+	// f32, if set, is a staging buffer reused by the float32 conversions
+	// between Go's float64 slices and tensors (a Model's own, so that
+	// repeated calls allocate no Go memory).
+	f32 *[]float32
 }
 
-func newExec() *exec { return &exec{out: new([1]handle)} }
+// buf32 returns a float32 staging slice of length n.
+func (e *exec) buf32(n int) []float32 {
+	if e.f32 == nil {
+		return make([]float32, n)
+	}
+	if cap(*e.f32) < n {
+		*e.f32 = make([]float32, n)
+	}
+	return (*e.f32)[:n]
+}
+
+func newExec() *exec { return &exec{out: new([2]handle)} }
 
 // lockThread pins the calling goroutine to its OS thread: libtorch's grad
-// mode and gotch's last error are thread-local. It returns the unlock.
+// mode and gotch's last error are thread-local. It also gives the thread
+// the package's CPU thread count (see threads). It returns the unlock.
 func lockThread() func() {
 	runtime.LockOSThread()
+	threadsOnce.Do(initThreads)
+	if n := threads.Load(); n > 0 {
+		C.ebm_omp_threads(C.int(n))
+	}
 	return runtime.UnlockOSThread
+}
+
+// threads is the number of CPU threads libtorch runs an operation on, or
+// 0 to leave it to libtorch (OMP_NUM_THREADS or MKL_NUM_THREADS set). Its
+// OpenMP runtime keeps the count per OS thread, fixed when a thread first
+// runs a parallel operation, and libtorch's set_num_threads changes it
+// for the calling thread only; Go moves goroutines between OS threads, so
+// lockThread applies it to every thread this package runs on.
+var (
+	threads     atomic.Int64
+	threadsOnce sync.Once
+)
+
+// initThreads sets the default: runtime.GOMAXPROCS(0) threads, as the Go
+// backend uses, unless the environment chooses.
+func initThreads() {
+	C.ebm_omp_init()
+	if os.Getenv("OMP_NUM_THREADS") != "" || os.Getenv("MKL_NUM_THREADS") != "" {
+		return
+	}
+	setThreads(runtime.GOMAXPROCS(0))
+}
+
+// setThreads sets libtorch's thread count (and its global default for
+// threads that have run nothing yet) on this OS thread and records it for
+// the others.
+func setThreads(n int) {
+	lib.AtSetNumThreads(n)
+	threads.Store(int64(n))
 }
 
 // result records the tensor an atg_* call wrote to e.out[0].
@@ -124,6 +192,38 @@ func (e *exec) take(t handle) handle {
 		}
 	}
 	return t
+}
+
+// mark returns a position in the temporaries for keep.
+func (e *exec) mark() int { return len(e.tmp) }
+
+// keep frees the temporaries made since mark m except those in ts, which
+// stay temporaries. Freeing a tensor handle as soon as it is dead, as
+// Python's reference counting does, lets libtorch free the memory behind
+// it early (autograd keeps what backward needs): memory is then reused
+// within a step instead of piling up until release, which would make
+// malloc hand the pages back and fault them in again at the next step.
+func (e *exec) keep(m int, ts ...handle) {
+	j := m
+	for i := m; i < len(e.tmp); i++ {
+		t := e.tmp[i]
+		kept := false
+		for _, k := range ts {
+			if t == k {
+				kept = true
+				break
+			}
+		}
+		if kept {
+			e.tmp[j] = t
+			j++
+			continue
+		}
+		lib.AtFree(t)
+		live.Add(-1)
+	}
+	clear(e.tmp[j:])
+	e.tmp = e.tmp[:j]
 }
 
 // release frees every temporary tensor.
@@ -190,7 +290,7 @@ func (e *exec) fromFloat64s(x []float64, shape []int64, kind int, dev int) handl
 	case kindFloat64:
 		cpu = lib.AtTensorOfData(unsafe.Pointer(&x[0]), shape, uint(len(shape)), 8, kindFloat64)
 	case kindFloat32:
-		buf := make([]float32, len(x))
+		buf := e.buf32(len(x))
 		for i, v := range x {
 			buf[i] = float32(v)
 		}
@@ -237,7 +337,7 @@ func (e *exec) toFloat64s(dst []float64, t handle, kind int) {
 	case kindFloat64:
 		lib.AtCopyData(t, unsafe.Pointer(&dst[0]), uint(len(dst)), 8)
 	case kindFloat32:
-		buf := make([]float32, len(dst))
+		buf := e.buf32(len(dst))
 		lib.AtCopyData(t, unsafe.Pointer(&buf[0]), uint(len(dst)), 4)
 		for i, v := range buf {
 			dst[i] = float64(v)
@@ -276,6 +376,15 @@ func (e *exec) toKind(t handle, dev, kind int) handle {
 		return nil
 	}
 	lib.AtgToDevice(&e.out[0], t, int32(dev), int32(kind), 0, 0)
+	return e.result("to dtype")
+}
+
+// copyAs returns a copy of t (same device) with element kind `kind`.
+func (e *exec) copyAs(t handle, kind int) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgToDtype(&e.out[0], t, int32(kind), 0, 1)
 	return e.result("to dtype")
 }
 
@@ -430,18 +539,26 @@ func (e *exec) mean(x handle) handle {
 
 // sumRows returns the per-sample sums of x, over every dimension but the
 // first.
-func (e *exec) sumRows(x handle, rank int) handle {
+func (e *exec) sumRows(x handle, rank int) handle { return e.sumRowsKind(x, rank, -1) }
+
+// sumRowsKind is sumRows accumulating and returning element kind `kind`
+// (-1: x's kind). For rank 1 it returns x itself (or a copy in kind).
+func (e *exec) sumRowsKind(x handle, rank, kind int) handle {
 	if e.err != nil {
 		return nil
 	}
 	if rank == 1 {
-		return x
+		if kind < 0 {
+			return x
+		}
+		return e.copyAs(x, kind)
 	}
-	dims := make([]int64, rank-1)
-	for i := range dims {
-		dims[i] = int64(i + 1)
+	var buf [8]int64
+	dims := buf[:0]
+	for i := 1; i < rank; i++ {
+		dims = append(dims, int64(i))
 	}
-	lib.AtgSumDimIntlist(&e.out[0], x, dims, len(dims), 0, -1)
+	lib.AtgSumDimIntlist(&e.out[0], x, dims, len(dims), 0, int32(kind))
 	return e.result("sum")
 }
 
@@ -483,6 +600,31 @@ func (e *exec) normalIn(x handle, mean, std float64) handle {
 	}
 	lib.AtgNormal_(&e.out[0], x, mean, std)
 	return e.result("normal_")
+}
+
+// whereOut writes where(cond, x, y) into out, which may be x or y.
+func (e *exec) whereOut(out, cond, x, y handle) handle {
+	if e.err != nil {
+		return nil
+	}
+	lib.AtgWhereSelfOut(&e.out[0], out, cond, x, y)
+	return e.result("where")
+}
+
+// rowMinMax returns the minimum and the maximum of each of the n rows of
+// x (x viewed as (n, rest)), in one pass; a NaN in a row makes both NaN.
+func (e *exec) rowMinMax(x handle, n int) (lo, hi handle) {
+	v := e.reshape(x, []int64{int64(n), -1})
+	if e.err != nil {
+		return nil, nil
+	}
+	lib.AtgAminmax(&e.out[0], v, 1, 0, 0)
+	hi, e.out[1] = e.out[1], nil
+	if hi != nil {
+		e.tmp = append(e.tmp, hi)
+		live.Add(1)
+	}
+	return e.result("aminmax"), hi
 }
 
 func (e *exec) where(cond, x, y handle) handle {
