@@ -71,6 +71,14 @@ type Model struct {
 	p      []handle // the parameters: leaves that require gradients
 	pd     []handle // detached aliases of p (same storage) for sampling and updates
 	closed bool
+	stage  []float32 // staging buffer of the float64 ↔ float32 conversions
+}
+
+// exec returns an exec that stages its conversions in the model's buffer.
+func (mod *Model) exec() *exec {
+	e := newExec()
+	e.f32 = &mod.stage
+	return e
 }
 
 var _ energy.Differentiable = (*Model)(nil)
@@ -349,6 +357,7 @@ func (mod *Model) batchShape(n int) []int64 {
 // computed with parameters ps (mod.p to train, mod.pd to sample), as a
 // tensor of shape (n).
 func (mod *Model) forward(e *exec, x handle, ps []handle, n int) handle {
+	start := e.mark()
 	for i := range mod.ops {
 		o := &mod.ops[i]
 		var b handle
@@ -390,8 +399,13 @@ func (mod *Model) forward(e *exec, x handle, ps []handle, n int) handle {
 			e.err = fmt.Errorf("%s: %w", o.name, e.err)
 			return nil
 		}
+		// Only this layer's output stays: autograd holds what the backward
+		// pass needs and frees it there, as in PyTorch.
+		e.keep(start, x)
 	}
-	return e.reshape(x, []int64{int64(n)})
+	f := e.reshape(x, []int64{int64(n)})
+	e.keep(start, f)
+	return f
 }
 
 // F sets dst[i] = f(x_i) for the len(dst) samples stored row-major in x.
@@ -407,7 +421,7 @@ func (mod *Model) F(dst, x []float64) error {
 		return nil
 	}
 	defer lockThread()()
-	e := newExec()
+	e := mod.exec()
 	defer e.close()
 	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
 	f := mod.forward(e, xt, mod.pd, n)
@@ -431,7 +445,7 @@ func (mod *Model) FGrad(dst, grad, x []float64) error {
 		return nil
 	}
 	defer lockThread()()
-	e := newExec()
+	e := mod.exec()
 	defer e.close()
 	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
 	f, g := mod.fgrad(e, xt, n)

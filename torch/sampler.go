@@ -51,11 +51,14 @@ func (c *chains) set(e *exec, x, f, g handle) {
 // fgrad returns f(x) and ∇x Σf, detached from autograd, for a batch x
 // that does not require gradients (it differentiates an alias of x).
 func (mod *Model) fgradDetached(e *exec, x handle, n int) (f, g handle) {
+	m := e.mark()
 	xin := e.detach(x)
 	e.requiresGrad(xin, true)
-	f = mod.forward(e, xin, mod.pd, n)
-	g = e.grad1(f, xin)
-	return e.detach(f), g
+	fa := mod.forward(e, xin, mod.pd, n)
+	g = e.grad1(fa, xin)
+	f = e.detach(fa)
+	e.keep(m, f, g) // the graph's handles go: backward freed what they held
+	return f, g
 }
 
 // run is the set-up every device sampler shares. It pins the calling
@@ -76,10 +79,12 @@ type run struct {
 }
 
 // startRun checks the counts, pins the goroutine and starts n chains at x
-// (row-major, n·Dim values) with inverse mass invMass (nil: identity). It
-// returns an error wrapping sampling.ErrDiverged, as sampling's Init does,
-// if a chain starts where f or ∇f is not finite. The caller closes the run.
-func (mod *Model) startRun(name string, x []float64, n, steps int, invMass []float64) (*run, error) {
+// (row-major, n·Dim values) with inverse mass invMass (nil: identity).
+// With eval it evaluates f and ∇f at x and returns an error wrapping
+// sampling.ErrDiverged, as sampling's Init does, if a chain starts where
+// either is not finite; without, only the positions are checked (the
+// chains' f and g stay nil). The caller closes the run.
+func (mod *Model) startRun(name string, x []float64, n, steps int, invMass []float64, eval bool) (*run, error) {
 	if mod.closed {
 		return nil, ErrClosed
 	}
@@ -93,8 +98,17 @@ func (mod *Model) startRun(name string, x []float64, n, steps int, invMass []flo
 		return nil, fmt.Errorf("torch: %s: %d starting values for %d chains of dimension %d, want %d: %w",
 			name, len(x), n, mod.dim, n*mod.dim, energy.ErrShape)
 	}
-	r := &run{mod: mod, name: name, n: n, unlock: lockThread(), e: newExec()}
-	c, err := mod.startChains(r.e, name, x, n)
+	if !eval {
+		for c := range n {
+			for _, v := range x[c*mod.dim : (c+1)*mod.dim] {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, fmt.Errorf("torch: %s: chain %d starts at a non-finite position: %w", name, c, sampling.ErrDiverged)
+				}
+			}
+		}
+	}
+	r := &run{mod: mod, name: name, n: n, unlock: lockThread(), e: mod.exec()}
+	c, err := mod.startChains(r.e, name, x, n, eval)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -159,10 +173,10 @@ func (r *run) finish(x []float64, steps, evals int) (trainer.SampleStats, error)
 	return st, nil
 }
 
-// startChains copies x to the device and evaluates f and ∇f there. It
-// returns an error wrapping sampling.ErrDiverged, as sampling's Init does,
-// if a chain starts where f or ∇f is not finite.
-func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains, error) {
+// startChains copies x to the device and, with eval, evaluates f and ∇f
+// there. It returns an error wrapping sampling.ErrDiverged, as sampling's
+// Init does, if a chain starts where f or ∇f is not finite.
+func (mod *Model) startChains(e *exec, name string, x []float64, n int, eval bool) (*chains, error) {
 	c := &chains{n: n, rank: len(mod.shape) + 1}
 	c.okShape = make([]int64, c.rank)
 	for i := range c.okShape {
@@ -170,9 +184,18 @@ func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains
 	}
 	c.okShape[0] = int64(n)
 	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
+	if !eval {
+		c.x = e.take(xt)
+		e.release()
+		if e.err != nil {
+			c.free()
+			return nil, e.err
+		}
+		return c, nil
+	}
 	f, g := mod.fgradDetached(e, xt, n)
 	c.set(e, xt, f, g)
-	ok := e.finiteRows(c.f, c.rank, c.g)
+	ok := e.finiteRows(n, c.f, c.g)
 	okv := make([]float64, n)
 	e.toFloat64s(okv, e.toKind(ok, -1, kindFloat64), kindFloat64)
 	if e.err != nil {
@@ -194,43 +217,55 @@ func (mod *Model) startChains(e *exec, name string, x []float64, n int) (*chains
 	return c, e.err
 }
 
-// finiteRows returns a bool tensor of shape (n): whether f[i] and row i of
-// each tensor in rows (of rank `rank`) are all finite. As sampling's
-// finiteRow it sums x·0, which is 0 for finite x and NaN otherwise, so no
-// sum can overflow.
-func (e *exec) finiteRows(f handle, rank int, rows ...handle) handle {
-	if len(rows) == 0 {
-		return e.isfinite(f)
-	}
+// finiteRows returns a bool tensor of shape (n): whether f[i] (if f is
+// not nil) and row i of each tensor in rows are all finite. Each row
+// tensor costs one pass (its rows' minima and maxima, which are NaN or
+// ±Inf exactly when a value is) and no copy; the rest is arithmetic on n
+// values: Σ m·0 over the extremes, 0 when all are finite and NaN
+// otherwise, so nothing can overflow.
+func (e *exec) finiteRows(n int, f handle, rows ...handle) handle {
 	zero := e.zeroScalar()
-	s := f
+	var s handle
 	for _, r := range rows {
-		s = e.add(s, e.sumRows(e.mulS(r, zero), rank))
+		lo, hi := e.rowMinMax(r, n)
+		if s == nil {
+			s = e.mulSIn(lo, zero)
+		} else {
+			e.addIn(s, e.mulSIn(lo, zero))
+		}
+		e.addIn(s, e.mulSIn(hi, zero))
+	}
+	switch {
+	case s == nil:
+		return e.isfinite(f)
+	case f != nil:
+		e.addIn(s, f)
 	}
 	return e.isfinite(s)
 }
 
-// counter accumulates a per-step count on the device, so that the loop
-// never waits for the device; it is read once at the end.
+// counter accumulates per-chain values of every step (acceptance
+// probabilities, or bools that count) in a float64 tensor on the device,
+// one in-place addition per step, so that the loop never waits for the
+// device; it is summed and read once at the end.
 type counter struct{ t handle }
 
 func (k *counter) add(e *exec, v handle) {
 	if e.err != nil {
 		return
 	}
-	s := e.sumKind(v, kindFloat64)
 	if k.t == nil {
-		k.t = e.take(s)
+		k.t = e.take(e.copyAs(v, kindFloat64))
 		return
 	}
-	e.addIn(k.t, s)
+	e.addIn(k.t, v)
 }
 
 func (k *counter) value(e *exec) float64 {
 	if k.t == nil || e.err != nil {
 		return 0
 	}
-	return e.item(k.t, kindFloat64)
+	return e.item(e.sumKind(k.t, kindFloat64), kindFloat64)
 }
 
 func (k *counter) free() { free(k.t); k.t = nil }
@@ -259,7 +294,9 @@ func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling
 		return trainer.SampleStats{}, fmt.Errorf("torch: %w", err)
 	}
 	cfg = k.Config() // Noise resolved
-	r, err := mod.startRun("Langevin", x, n, steps, nil)
+	// With NoiseFirst no step uses f or ∇f at the chains' positions, so,
+	// as sampling.Langevin.Init, the start checks the positions only.
+	r, err := mod.startRun("Langevin", x, n, steps, nil, !cfg.NoiseFirst)
 	if err != nil {
 		return trainer.SampleStats{}, err
 	}
@@ -271,40 +308,52 @@ func (mod *Model) Langevin(ctx context.Context, x []float64, n int, cfg sampling
 	lo, hi := e.scalar(-cfg.GradClip), e.scalar(cfg.GradClip)
 	box := cfg.Min < cfg.Max
 	bmin, bmax := e.scalar(cfg.Min), e.scalar(cfg.Max)
-	noise := e.take(e.zerosLike(c.x))
-	defer free(noise)
-	drift := func(g handle) handle {
-		if clip {
-			g = e.clamp(g, lo, hi)
-		}
-		return e.mulS(g, half)
-	}
-	clamp := func(x handle) handle {
-		if box {
-			return e.clampIn(x, bmin, bmax)
-		}
-		return x
-	}
+	// y holds each step's proposal, updated in place: a step allocates
+	// only what the network's forward and backward passes need.
+	y := e.take(e.zerosLike(c.x))
+	defer free(y)
 	for i := 0; i < steps; i++ {
 		if err := ctx.Err(); err != nil {
 			return trainer.SampleStats{}, err
 		}
-		e.normalIn(noise, 0, cfg.Noise)
-		var xp, fp, gp handle
-		if cfg.NoiseFirst {
-			y := e.add(c.x, noise)
-			clamp(y)
-			fp, gp = mod.fgradDetached(e, y, n)
-			xp = e.add(y, drift(gp))
-			clamp(xp)
-		} else {
-			xp = e.add(e.add(c.x, drift(c.g)), noise)
-			clamp(xp)
-			fp, gp = mod.fgradDetached(e, xp, n)
+		e.normalIn(y, 0, cfg.Noise) // y = σξ
+		if !cfg.NoiseFirst {
+			d := c.g
+			if clip {
+				d = e.clamp(d, lo, hi)
+			}
+			e.addIn(y, e.mulS(d, half)) // y = (ε/2)·clip(∇f(x)) + σξ
 		}
-		ok := e.finiteRows(fp, c.rank, gp, xp)
+		e.addIn(y, c.x)
+		if box {
+			e.clampIn(y, bmin, bmax)
+		}
+		fp, gp := mod.fgradDetached(e, y, n)
+		// Whether f and ∇f are finite, before the gradient is clipped; the
+		// proposal, if it can leave the box-free reals.
+		var ok handle
+		if cfg.NoiseFirst {
+			ok = e.finiteRows(n, fp, gp)
+			if clip {
+				e.clampIn(gp, lo, hi)
+			}
+			e.addIn(y, e.mulSIn(gp, half))
+			if box {
+				e.clampIn(y, bmin, bmax)
+			} else { // y + drift can overflow
+				ok = e.and(ok, e.finiteRows(n, nil, y))
+			}
+		} else if box {
+			ok = e.finiteRows(n, fp, gp)
+		} else {
+			ok = e.finiteRows(n, fp, gp, y)
+		}
+		// A divergent chain keeps its state.
 		okv := e.reshape(ok, c.okShape)
-		c.set(e, e.where(okv, xp, c.x), e.where(ok, fp, c.f), e.where(okv, gp, c.g))
+		e.whereOut(c.x, okv, y, c.x)
+		if !cfg.NoiseFirst {
+			e.whereOut(c.g, okv, gp, c.g)
+		}
 		r.finite.add(e, ok)
 		if err := r.endStep(i); err != nil {
 			return trainer.SampleStats{}, err
@@ -334,7 +383,7 @@ func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MAL
 		return trainer.SampleStats{}, fmt.Errorf("torch: %w", err)
 	}
 	p := k.Params()
-	r, err := mod.startRun("MALA", x, n, steps, p.InvMass)
+	r, err := mod.startRun("MALA", x, n, steps, p.InvMass, true)
 	if err != nil {
 		return trainer.SampleStats{}, err
 	}
@@ -381,7 +430,7 @@ func (mod *Model) MALA(ctx context.Context, x []float64, n int, cfg sampling.MAL
 		fwd, bwd := e.sumRows(a2, c.rank), e.sumRows(b2, c.rank)
 		logA := e.add(e.sub(fp, c.f), e.mulS(e.sub(fwd, bwd), inv4h))
 		u := e.randLike(c.f)
-		ok := e.finiteRows(logA, c.rank, gp, xp)
+		ok := e.finiteRows(n, logA, gp, xp)
 		prob := e.where(ok, e.clamp(e.exp(logA), zero, one), zeros)
 		acc := e.and(ok, e.lessThan(u, prob))
 		accv := e.reshape(acc, c.okShape)
@@ -419,7 +468,7 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 	if maxErr == 0 {
 		maxErr = 1000
 	}
-	r, err := mod.startRun("HMC", x, n, steps, p.InvMass)
+	r, err := mod.startRun("HMC", x, n, steps, p.InvMass, true)
 	if err != nil {
 		return trainer.SampleStats{}, err
 	}
@@ -473,7 +522,7 @@ func (mod *Model) HMC(ctx context.Context, x []float64, n int, cfg sampling.HMCC
 			halfEps := e.mulS(epsv, half)
 			mom = e.add(mom, e.mul(halfEps, gq))
 			q = e.add(q, e.mulInvM(e.mul(epsv, mom), invM))
-			ok := e.isfinite(e.sumRows(e.mulS(q, zero), c.rank))
+			ok := e.finiteRows(n, nil, q)
 			okv := e.reshape(ok, c.okShape)
 			q = e.where(okv, q, c.x)
 			fq, gq = mod.fgradDetached(e, q, n)

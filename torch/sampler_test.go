@@ -304,6 +304,60 @@ func TestLangevinDivergence(t *testing.T) {
 	}
 }
 
+// TestLangevinDivergenceNoiseFirst: with the noise first, a step is
+// divergent where f or ∇f at the noised point is not finite (here f
+// overflows float32 inside the box) or where the drift leaves the reals
+// (no box); the other chains move. The same in float64, where the checks
+// differ.
+func TestLangevinDivergenceNoiseFirst(t *testing.T) {
+	defer noLeak(t)()
+	for _, dtype := range []string{"float32", "float64"} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		l := nn.NewLinear(rng, 2, 1)
+		w, big := 3e38, 1e300 // f = w·(x₁+x₂) overflows for x₁+x₂ > 1.13 in float32
+		if dtype == "float64" {
+			w, big = 1.7e308, 1e300
+			graph.Cast(l, graph.Float64)
+		}
+		l.Weight.SetFloat64s([]float64{w, w})
+		l.Bias.SetFloat64s([]float64{0})
+		// at rounds a start to the model's precision: where a chain stays.
+		at := func(v float64) float64 {
+			if dtype == "float32" {
+				return float64(float32(v))
+			}
+			return v
+		}
+		tm, err := NewModel(nn.NewSequential(l), []int{2}, testDev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Inside the box [−1, 1]: chain 0 overflows f, chain 1 does not.
+		x := []float64{0.9, 0.9, -0.9, 0.95}
+		cfg := sampling.LangevinConfig{StepSize: 1e-60, Noise: 1e-3, GradClip: 0.03, Min: -1, Max: 1, NoiseFirst: true}
+		st, err := tm.Langevin(context.Background(), x, 2, cfg, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Divergences != 5 || st.MeanAccept != 0.5 {
+			t.Errorf("%s, box: stats %+v, want 5 divergences", dtype, st)
+		}
+		if x[0] != at(0.9) || x[1] != at(0.9) || x[2] == at(-0.9) {
+			t.Errorf("%s, box: chain 0 moved or chain 1 did not: %v", dtype, x)
+		}
+		// No box: a huge step sends every chain to ±Inf.
+		x = []float64{0.1, 0.2, -0.3, 0.4}
+		cfg = sampling.LangevinConfig{StepSize: big, Noise: 1e-3, NoiseFirst: true}
+		if st, err = tm.Langevin(context.Background(), x, 2, cfg, 3); err != nil {
+			t.Fatal(err)
+		}
+		if st.Divergences != 6 || x[0] != at(0.1) || x[3] != at(0.4) {
+			t.Errorf("%s, no box: stats %+v, x %v, want 6 divergences and no move", dtype, st, x)
+		}
+		tm.Close()
+	}
+}
+
 func TestSamplerSeeded(t *testing.T) {
 	defer noLeak(t)()
 	tm, err := NewModel(logistic(3), []int{3}, testDev)

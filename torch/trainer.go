@@ -139,7 +139,7 @@ func (t *Trainer) Step(xpos, xneg []float64) (StepStats, error) {
 			len(xpos), len(xneg), mod.shape, mod.dim, energy.ErrShape)
 	}
 	defer lockThread()()
-	e := newExec()
+	e := mod.exec()
 	defer e.close()
 	dev := mod.dev.c()
 	xp := e.fromFloat64s(xpos, mod.batchShape(npos), mod.kind, dev)
