@@ -5,6 +5,7 @@ package benchmarks
 import (
 	"math/rand/v2"
 
+	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/torch"
 )
 
@@ -31,4 +32,15 @@ func init() {
 			},
 		})
 	}
+	// train/cnn@torch is train/cnn with the whole iteration on the
+	// libtorch backend (torch.Backend): the 60 Langevin steps in
+	// torch.Model.Langevin, the CD loss, ∇θ and Adam in torch.Trainer.
+	register(Workload{
+		Name: "train/cnn@torch", Desc: "MNIST CNN: 60 Langevin steps + CD loss, ∇θ + Adam, batch 128, libtorch backend", Unit: "iters/s", Units: 1, Torch: true,
+		Setup: func(seed uint64) (func() error, error) {
+			rng := rand.New(rand.NewPCG(seed, 4))
+			b := torch.NewBackend(torch.BackendConfig{Device: torch.DefaultDevice()})
+			return trainOp(rng, nn.NewMNISTCNN(rng, 32), []int{1, 28, 28}, 128, b)
+		},
+	})
 }
