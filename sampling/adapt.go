@@ -128,7 +128,8 @@ type AdaptConfig struct {
 // with μ = log(10·ε_0). The step size to use next is exp(x_{t+1}); the one
 // to keep after warm-up is exp(x̄).
 //
-// Call Restart before the first Update.
+// Call Restart before the first Update. A DualAveraging is not safe for
+// concurrent use.
 type DualAveraging struct {
 	// Target is δ; zero means 0.8.
 	Target float64

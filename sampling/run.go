@@ -105,6 +105,8 @@ type Result struct {
 
 // Trace holds draws of a batch of chains: Draws × Chains × Dim values,
 // draw-major, so that draw t of chain c is X[(t*Chains+c)*Dim:][:Dim].
+// Its methods only read it, so it is safe for concurrent use once Run has
+// returned it.
 type Trace struct {
 	Draws, Chains, Dim int
 	// X holds the positions.
