@@ -74,7 +74,7 @@ func (o ImprovedCD) plan(a planArgs) (*plan, error) {
 	if err := checkPositive("ImprovedCD.KLStep", step); err != nil {
 		return nil, err
 	}
-	alpha := a.t.cfg.Alpha
+	alpha := a.alpha
 	p := &plan{fneg: 1}
 	n := a.batch
 	if o.KL == 0 {

@@ -62,12 +62,15 @@ func (o NCE) plan(a planArgs) (*plan, error) {
 		return nil, fmt.Errorf("trainer: NCE: Ratio %d, FitSamples %d and Ridge %g must not be negative", o.Ratio, o.FitSamples, o.Ridge)
 	}
 	q := o.Noise
-	if q == nil && a.t.coll != nil {
+	if q == nil && a.parallel {
 		return nil, fmt.Errorf("trainer: NCE in a data-parallel run needs NCE.Noise: each rank would fit its own Gaussian to its own shard")
+	}
+	if q == nil && a.data == nil {
+		return nil, fmt.Errorf("trainer: NCE needs NCE.Noise when there are no data to fit a Gaussian to")
 	}
 	if q == nil {
 		var err error
-		if q, err = fitGaussian(a.t, o.FitSamples, o.Ridge); err != nil {
+		if q, err = fitGaussian(a.data, a.dim, o.FitSamples, o.Ridge); err != nil {
 			return nil, err
 		}
 	} else if q.Dim() != a.dim {
@@ -130,19 +133,19 @@ func (o NCE) plan(a planArgs) (*plan, error) {
 
 // fitGaussian fits N(mean, cov + ridge·mean variance·I) to at least want
 // samples of the trainer's data stream, and puts the stream back.
-func fitGaussian(t *Trainer, want int, ridge float64) (*energy.Gaussian, error) {
+func fitGaussian(data Data, dim, want int, ridge float64) (*energy.Gaussian, error) {
 	if want == 0 {
 		want = 4096
 	}
 	if ridge == 0 {
 		ridge = 0.01
 	}
-	state, err := t.data.MarshalBinary()
+	state, err := data.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("trainer: NCE: saving the data position: %w", err)
 	}
-	defer func() { _ = t.data.UnmarshalBinary(state) }()
-	d, bs := t.dim, t.batch
+	defer func() { _ = data.UnmarshalBinary(state) }()
+	d, bs := dim, data.Size()
 	full := d <= 256
 	mean := make([]float64, d)
 	m2 := make([]float64, d) // Σ x² (diagonal) or
@@ -153,7 +156,7 @@ func fitGaussian(t *Trainer, want int, ridge float64) (*energy.Gaussian, error) 
 	buf := make([]float64, bs*d)
 	count := 0
 	for count < want {
-		k := t.data.Next(buf, nil)
+		k := data.Next(buf, nil)
 		if k <= 0 {
 			break
 		}

@@ -68,11 +68,13 @@ type ObjectiveUpdater interface {
 }
 
 type planArgs struct {
-	shape []int
-	dim   int
-	batch int
-	dtype tensor.Dtype
-	t     *Trainer
+	shape    []int
+	dim      int
+	batch    int
+	dtype    tensor.Dtype
+	alpha    float64 // CD's energy regulariser
+	data     Data    // for fitting NCE's noise; nil: none to fit to
+	parallel bool    // a data-parallel run
 }
 
 // plan is an objective prepared for a run.
@@ -121,6 +123,35 @@ func modelDtype(m graph.Model) tensor.Dtype {
 	return tensor.Float32
 }
 
+// NewObjectiveLoss compiles obj's loss for model, as the Go backend trains
+// it, on batches of batch samples of the given shape, with alpha the
+// energy regulariser of the CD objectives: Run takes a Batch's Inputs and
+// then its Aux, and Params lists the objective's own parameters (NCE's
+// log Z, initially 0) after the model's. NCE needs its Noise set here:
+// there are no data to fit it to.
+func NewObjectiveLoss(model graph.Model, obj Objective, shape []int, batch int, alpha float64) (*graph.Loss, error) {
+	if model == nil || obj == nil {
+		return nil, fmt.Errorf("trainer: NewObjectiveLoss: model and objective are required")
+	}
+	dim := 1
+	for _, d := range shape {
+		dim *= d
+	}
+	if len(shape) == 0 || dim <= 0 || batch <= 0 {
+		return nil, fmt.Errorf("trainer: NewObjectiveLoss: sample shape %v, batch %d", shape, batch)
+	}
+	dt := modelDtype(model)
+	p, err := obj.plan(planArgs{shape: shape, dim: dim, batch: batch, dtype: dt, alpha: alpha})
+	if err != nil {
+		return nil, err
+	}
+	p.loss.Dtype = dt
+	if p.first != nil {
+		return graph.NewLoss(model, p.loss, p.first)
+	}
+	return graph.NewSecondOrderLoss(model, p.loss, p.fn)
+}
+
 // trainedParams are the model's parameters and then the objective's.
 func (t *Trainer) trainedParams() []*graph.Param {
 	ps := t.model.Params()
@@ -128,6 +159,18 @@ func (t *Trainer) trainedParams() []*graph.Param {
 		ps = append(append([]*graph.Param(nil), ps...), t.plan.params()...)
 	}
 	return ps
+}
+
+// ObjectiveParams returns the trainable parameters of the objective
+// itself (NCE's learned log Z) that New made for this run, for backends: a
+// backend trains them with the model's, and its optimiser state lists
+// them after the model's parameters (as Loss.Params does); their values
+// live in these Params. Nil for objectives without any, and before New.
+func (c *Config) ObjectiveParams() []*graph.Param {
+	if c.plan == nil {
+		return nil
+	}
+	return c.plan.params()
 }
 
 // objectiveName is the objective's name, "cd" without one.
@@ -223,7 +266,8 @@ func (t *Trainer) preparePlan() error {
 	if _, ok := t.backend.(ObjectiveUpdater); !ok {
 		return fmt.Errorf("trainer: the backend (%T) trains contrastive divergence only, not the %s objective", t.backend, t.cfg.Objective.Name())
 	}
-	p, err := t.cfg.Objective.plan(planArgs{shape: t.cfg.Shape, dim: t.dim, batch: t.batch, dtype: modelDtype(t.model), t: t})
+	p, err := t.cfg.Objective.plan(planArgs{shape: t.cfg.Shape, dim: t.dim, batch: t.batch, dtype: modelDtype(t.model),
+		alpha: t.cfg.Alpha, data: t.data, parallel: t.coll != nil})
 	if err != nil {
 		return err
 	}
