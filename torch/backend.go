@@ -73,7 +73,8 @@ type BackendConfig struct {
 // Per iteration only the chains' start and end points, the data batch and
 // a few statistics cross between Go and the device. The device's noise is
 // seeded from the trainer's random generator at every sampling run, so a
-// run is reproducible for a given seed, device and libtorch build.
+// run is reproducible for a given seed, device and libtorch build. A
+// Backend serves one trainer and is not safe for concurrent use.
 type Backend struct {
 	cfg     BackendConfig
 	tcfg    *trainer.Config
@@ -81,6 +82,10 @@ type Backend struct {
 	train   *Trainer
 	goSide  trainer.Backend // SampleOnly: the Go backend does the updates
 	sampler Sampler
+	// The objective's own parameters (NCE's log Z), kept and updated on
+	// the host by their own Adam with the trainer's settings.
+	extra     []*graph.Param
+	extraAdam *optim.Adam
 }
 
 var _ trainer.Backend = (*Backend)(nil)
@@ -127,6 +132,12 @@ func (b *Backend) Setup(model graph.Model, cfg *trainer.Config, batch int) error
 		b.Close()
 		return fmt.Errorf("torch: Backend: %w", err)
 	}
+	if b.extra = cfg.ObjectiveParams(); len(b.extra) > 0 {
+		if b.extraAdam, err = optim.NewAdam(b.extra, cfg.Adam); err != nil {
+			b.Close()
+			return fmt.Errorf("torch: Backend: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -172,13 +183,30 @@ func (b *Backend) OptimizerState() (optim.AdamState, error) {
 	if b.goSide != nil {
 		return b.goSide.OptimizerState()
 	}
-	return b.train.AdamState()
+	s, err := b.train.AdamState()
+	if err != nil || b.extraAdam == nil {
+		return s, err
+	}
+	es := b.extraAdam.State() // the objective's parameters come last
+	s.M, s.V = append(s.M, es.M...), append(s.V, es.V...)
+	return s, nil
 }
 
 // SetOptimizerState implements trainer.Backend.
 func (b *Backend) SetOptimizerState(s optim.AdamState) error {
 	if b.goSide != nil {
 		return b.goSide.SetOptimizerState(s)
+	}
+	if b.extraAdam != nil {
+		k := len(s.M) - len(b.extra)
+		if k < 0 || len(s.V) != len(s.M) {
+			return fmt.Errorf("torch: Backend: optimiser state of %d moments for %d objective parameters", len(s.M), len(b.extra))
+		}
+		es := optim.AdamState{Step: s.Step, M: s.M[k:], V: s.V[k:]}
+		if err := b.extraAdam.SetState(es); err != nil {
+			return err
+		}
+		s.M, s.V = s.M[:k], s.V[:k]
 	}
 	return b.train.SetAdamState(s)
 }
