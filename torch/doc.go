@@ -54,6 +54,16 @@
 // and Model.SyncToGraph / SyncFromGraph move the parameters. Backend
 // plugs all of it into package trainer (sampling only, or the whole step).
 //
+// The other objectives of package trainer (trainer.Config.Objective: exact,
+// sliced and denoising score matching, NCE, improved CD's KL term) run
+// through libtorch's double backward: the score ∇x f is taken with
+// create_graph, the loss built on it (and on Hessian–vector products taken
+// the same way) is differentiated with respect to θ. Model.ObjectiveLoss,
+// Trainer.StepObjective and Backend.UpdateObjective compute the Go
+// backend's losses term for term on the same trainer.Batch (tested to
+// 1e-10 in float64). Noise-conditional models (nn.NoiseBias) are not
+// translated.
+//
 // # Threads, memory, errors
 //
 // libtorch's grad mode and gotch's last error are per OS thread, so every
