@@ -10,6 +10,12 @@
 //
 // PyTorch runs with OMP_WAIT_POLICY=PASSIVE and as many threads as Go's
 // GOMAXPROCS. Use -python "" to skip it, -device cuda for its GPU column.
+// Built with -tags torch, the workloads NAME@torch run on ebm's libtorch
+// backend, with the same thread environment as PyTorch, against PyTorch's
+// NAME; -floor adds a third side for them, the same loops written in C++
+// against libtorch (benchmarks/libtorch):
+//
+//	go run -tags torch ./benchmarks/cmd/compare -run @torch -floor "$(benchmarks/libtorch/run.sh --build)/floor"
 //
 // -simd avx512|avx2|go caps both sides to one instruction set, to measure
 // on this machine what a CPU without AVX-512 (or without AVX2) gets: ebm's

@@ -59,6 +59,7 @@ func main() {
 		script  = flag.String("script", "", "path of benchmarks/pytorch/bench.py (found from the module root by default)")
 		device  = flag.String("device", "cpu", "PyTorch device: cpu or cuda")
 		simd    = flag.String("simd", "", "cap both sides to one instruction set: avx512, avx2 or go (see -h)")
+		floor   = flag.String("floor", "", "the C++ floor binary of the @torch workloads (benchmarks/libtorch/run.sh --build prints its folder); empty to skip")
 	)
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: compare [flags]\n\n")
@@ -77,7 +78,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "compare: -simd %q: want avx512, avx2 or go\n", *simd)
 		os.Exit(2)
 	}
-	if err := compare(*seconds, *rounds, *run, *python, *script, *device, *simd); err != nil {
+	if err := compare(*seconds, *rounds, *run, *python, *script, *device, *simd, *floor); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
@@ -98,7 +99,7 @@ func doWorker(name string, seconds float64) int {
 	return 0
 }
 
-func compare(seconds float64, rounds int, filter, python, script, device, simd string) error {
+func compare(seconds float64, rounds int, filter, python, script, device, simd, floor string) error {
 	threads := runtime.GOMAXPROCS(0)
 	self, err := os.Executable()
 	if err != nil {
@@ -128,29 +129,44 @@ func compare(seconds float64, rounds int, filter, python, script, device, simd s
 	}
 
 	torchVersion, kernels := "", ""
+	// PyTorch's threads; the libtorch backend's workers (@torch) get the
+	// same, so that both sides run libtorch and OpenBLAS alike.
+	torchEnv := []string{"OMP_WAIT_POLICY=PASSIVE", fmt.Sprintf("OMP_NUM_THREADS=%d", threads), fmt.Sprintf("MKL_NUM_THREADS=%d", threads)}
 	var rows [][]string
 	for _, w := range ws {
-		var ours, theirs []measurement
+		var ours, theirs, floors []measurement
+		onTorch := strings.HasSuffix(w.Name, "@torch")
+		// langevin/cnn@torch is compared with PyTorch's langevin/cnn.
+		name := strings.TrimSuffix(w.Name, "@torch")
 		for range max(rounds, 1) {
-			m := runChild(self, caps.ours, "-worker", w.Name, "-seconds", fmt.Sprint(seconds))
+			env := caps.ours
+			if onTorch {
+				env = append(append([]string(nil), torchEnv...), caps.torch...)
+			}
+			m := runChild(self, env, "-worker", w.Name, "-seconds", fmt.Sprint(seconds))
 			if m.Kernels != "" {
 				kernels = m.Kernels
 			}
 			ours = append(ours, m)
 			if python != "" && w.Torch {
-				env := []string{"OMP_WAIT_POLICY=PASSIVE", fmt.Sprintf("OMP_NUM_THREADS=%d", threads), fmt.Sprintf("MKL_NUM_THREADS=%d", threads)}
-				env = append(env, caps.torch...)
-				// langevin/cnn@torch is compared with PyTorch's langevin/cnn.
-				name := strings.TrimSuffix(w.Name, "@torch")
+				env := append(append([]string(nil), torchEnv...), caps.torch...)
 				m := runChild(python, env, script, name, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(threads), "--device", device)
 				if m.Torch != "" {
 					torchVersion = m.Torch
 				}
 				theirs = append(theirs, m)
 			}
+			if floor != "" && onTorch {
+				env := append(append([]string(nil), torchEnv...), caps.torch...)
+				floors = append(floors, runChild(floor, env, name, "--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(threads), "--device", device))
+			}
 		}
 		o, t := median(ours), median(theirs)
 		row := []string{w.Name, w.Desc, cell(o, w), cell(t, w), ratio(o, t), cpuRatio(o, t), rss(o), rss(t)}
+		if floor != "" {
+			f := median(floors)
+			row = append(row, cell(f, w), ratio(o, f))
+		}
 		rows = append(rows, row)
 		fmt.Fprintf(os.Stderr, "%-16s ours %s  pytorch %s\n", w.Name, row[2], row[3])
 	}
@@ -158,9 +174,17 @@ func compare(seconds float64, rounds int, filter, python, script, device, simd s
 	if torchVersion != "" {
 		fmt.Printf("pytorch: %s on %s, %d threads, OMP_WAIT_POLICY=PASSIVE\n", torchVersion, device, threads)
 	}
+	if floor != "" {
+		fmt.Printf("floor: %s, the same loops in C++ against libtorch, same threads\n", floor)
+	}
 	fmt.Println()
-	fmt.Println("| workload | setting | ebm | PyTorch | time ratio ebm/PyTorch | CPU-time ratio | peak RSS ebm | peak RSS PyTorch |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	if floor != "" {
+		fmt.Println("| workload | setting | ebm | PyTorch | time ratio ebm/PyTorch | CPU-time ratio | peak RSS ebm | peak RSS PyTorch | C++ floor | time ratio ebm/floor |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	} else {
+		fmt.Println("| workload | setting | ebm | PyTorch | time ratio ebm/PyTorch | CPU-time ratio | peak RSS ebm | peak RSS PyTorch |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+	}
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
