@@ -41,3 +41,27 @@ func TestNotifyContext(t *testing.T) {
 		t.Error("a context stopped by stop() reports a signal")
 	}
 }
+
+// A signal passed on by a launcher right after the terminal's (torchrun's
+// workers get Ctrl-C twice) is an echo, not a request to exit at once: the
+// process survives it and stops in its own time.
+func TestNotifyContextEcho(t *testing.T) {
+	ctx, stop := NotifyContext(context.Background())
+	defer stop()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGINT did not cancel the context")
+	}
+	// The echo, after the first was handled.
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the process is still alive
+	if code, ok := ExitCode(ctx); !ok || code != 130 {
+		t.Errorf("exit code %d, %v", code, ok)
+	}
+}
