@@ -102,14 +102,15 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 	}
 	t.src = NewRankSource(cfg.Seed, t.rank())
 	t.rng = rand.New(t.src)
-	switch cfg.Chains {
-	case Replay:
+	switch {
+	case !cfg.sampled(): // no chains
+	case cfg.Chains == Replay:
 		buf, err := NewReplayBuffer(cfg.BufferSize, dim)
 		if err != nil {
 			return nil, err
 		}
 		t.buf = buf
-	case PCD:
+	case cfg.Chains == PCD:
 		t.pcd = make([]float64, t.batch*dim)
 		cfg.Noise(t.rng, t.pcd)
 	}
@@ -155,7 +156,8 @@ func (t *Trainer) Iteration() int { return t.iter }
 // Model returns the model being trained.
 func (t *Trainer) Model() graph.Model { return t.model }
 
-// Buffer returns the replay buffer (nil unless Chains is Replay).
+// Buffer returns the replay buffer (nil unless Chains is Replay and the
+// objective draws model samples).
 func (t *Trainer) Buffer() *ReplayBuffer { return t.buf }
 
 // History returns the metrics of the iterations done so far, the earlier
