@@ -66,8 +66,18 @@ type Config struct {
 	// temperatures (AISChains chains) after every epoch of the large
 	// models, for a rough test log-likelihood curve.
 	CurveAISTemps int `json:"curve_ais_temps"`
-	// SmallAIS also runs AIS on the small models, whose log Z is exact.
+	// SmallAIS also runs AIS on the small models, whose log Z is exact:
+	// forward, reverse from exact samples, and reverse from Gibbs chains
+	// as for the large models.
 	SmallAIS bool `json:"small_ais"`
+	// AISBase is the base of the large models' AIS: "base-rate" (or "",
+	// Salakhutdinov & Murray's base-rate RBM) or a small model's method
+	// ("pcd1"): that trained small RBM, whose log Z and samples are exact.
+	AISBase string `json:"ais_base"`
+	// AISSweep lists temperature counts at which every large model also
+	// gets a forward AIS run (AISChains chains), to show how the weight
+	// ESS grows with the temperatures.
+	AISSweep []int `json:"ais_sweep,omitempty"`
 	// Fresh ignores saved training state.
 	Fresh bool `json:"-"`
 	// Preset is the preset the flags started from.
@@ -234,6 +244,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw model samples and start reverse AIS")
 	fs.IntVar(&cfg.CurveAISTemps, "curve-ais-temps", cfg.CurveAISTemps, "if > 0, a forward AIS of this many temperatures after every epoch of the large models: a rough test log-likelihood curve (1000 costs ≈ 10 s per epoch)")
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")
+	fs.StringVar(&cfg.AISBase, "ais-base", cfg.AISBase, "base of the large models' AIS: base-rate, or a small model's method (e.g. pcd1), whose log Z and samples are exact")
+	sweep := fs.String("ais-sweep", intList(cfg.AISSweep), "comma-separated temperature counts: a forward AIS run at each, on every large model (ESS against temperatures)")
 	fs.BoolVar(&cfg.Fresh, "fresh", false, "ignore saved training state in -out and train from scratch")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -241,6 +253,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (flags only; -h for help)", fs.Arg(0))
 	}
+	sw, err := parseIntList(*sweep)
+	if err != nil {
+		return cfg, fmt.Errorf("-ais-sweep: %w", err)
+	}
+	cfg.AISSweep = sw
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, ms := range []struct {
@@ -293,6 +310,20 @@ func (c *Config) validate() error {
 	case c.GibbsSteps < 1:
 		return fmt.Errorf("-gibbs-steps %d: want at least 1", c.GibbsSteps)
 	}
+	for _, t := range c.AISSweep {
+		if t < 10 {
+			return fmt.Errorf("-ais-sweep: %d temperatures, want at least 10", t)
+		}
+	}
+	if b := c.AISBase; b != "" && b != "base-rate" && len(c.Large.Methods) > 0 {
+		found := false
+		for _, m := range c.Small.Methods {
+			found = found || methodList([]Method{m}) == b
+		}
+		if !found {
+			return fmt.Errorf("-ais-base %q: want base-rate or one of the small methods (%s)", b, methodList(c.Small.Methods))
+		}
+	}
 	for _, ms := range []ModelSpec{c.Small, c.Large} {
 		for _, m := range ms.Methods {
 			if !(m.LearningRate > 0) {
@@ -301,4 +332,29 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// intList formats counts as "1000,3000".
+func intList(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// parseIntList reads "1000,3000" (empty: none).
+func parseIntList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -24,7 +24,10 @@ type evaluator struct {
 	// seeded by seed and the epoch.
 	curveTemps, curveChains int
 	seed                    uint64
-	base                    *energy.RBM // the base-rate RBM, made once
+	// base is the base of AIS: the base-rate RBM, made on first use, or a
+	// small trained model (baseName says which).
+	base     *energy.RBM
+	baseName string
 }
 
 // epoch returns the mean free energy of the test images and, for exact
@@ -67,6 +70,9 @@ func (e *evaluator) epoch(ctx context.Context, rbm *energy.RBM, epoch int) (test
 // hidden units as rbm (which makes its log Z Salakhutdinov & Murray's
 // log Z_A), made on first use.
 func (e *evaluator) baseRBM(rbm *energy.RBM) (*energy.RBM, error) {
+	if e.baseName != "" {
+		return e.base, nil
+	}
 	if e.base == nil || e.base.Hidden() != rbm.Hidden() {
 		b, err := energy.NewBaseRateRBM(e.data.train, rbm.Visible(), rbm.Hidden())
 		if err != nil {
@@ -138,7 +144,10 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
 		c := startClock()
-		est = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps}
+		est = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps, Base: "base rate"}
+		if e.baseName != "" {
+			est.Base = e.baseName
+		}
 		acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS forward")}
 		fwd, err := ais.ForwardRBM(ctx, rng, rbm, chains, acfg)
 		if err != nil {
@@ -205,6 +214,40 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
 		}
 		fmt.Fprintln(log, line)
+		if e.exact {
+			// The large models' reverse AIS, on a model whose log Z is
+			// known: from the ends of Gibbs chains started at the ends of
+			// forward AIS.
+			gibbs, _, err := gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
+			if err != nil {
+				return err
+			}
+			acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS reverse from Gibbs chains")}
+			rev, err := ais.ReverseRBM(ctx, rng, rbm, gibbs, acfg)
+			if err != nil {
+				return fmt.Errorf("reverse AIS from Gibbs chains: %w", err)
+			}
+			est.ReverseGibbs = &AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
+			fmt.Fprintf(log, "%s reverse AIS from %d-step Gibbs chains: log Z %.2f ± %.2f (ESS %.0f); exact %.2f\n",
+				tag, cfg.GibbsSteps, rev.LogZ, rev.StdErr, rev.ESS, *mr.ExactLogZ)
+		}
+	}
+	if !e.exact {
+		for _, temps := range cfg.AISSweep {
+			sched, err := ais.RBMSchedule(temps)
+			if err != nil {
+				return err
+			}
+			c := startClock()
+			res, err := ais.ForwardRBM(ctx, rand.New(rand.NewPCG(cfg.Seed^h.Sum64(), uint64(temps))), rbm, chains,
+				ais.RBMConfig{Schedule: sched, Base: base, Progress: aisProgress(log, tag, fmt.Sprintf("AIS sweep, %d temperatures", temps))})
+			if err != nil {
+				return fmt.Errorf("AIS sweep at %d temperatures: %w", temps, err)
+			}
+			w, cp := c.since()
+			mr.Sweep = append(mr.Sweep, SweepPoint{Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
+			fmt.Fprintf(log, "%s AIS sweep: %d temperatures, log Z %.2f ± %.2f, ESS %.1f of %d, %s\n", tag, temps, res.LogZ, res.StdErr, res.ESS, chains, fmtDur(w))
+		}
 	}
 	return nil
 }
@@ -267,8 +310,8 @@ func aisNote(a *AISEstimate) string {
 			notes = append(notes, "forward above reverse by more than 2 standard errors: the reverse chains had not reached the model distribution")
 		}
 	}
-	if lo := math.Min(float64(a.Forward.ESS), float64(a.Reverse.ESS)); lo < 10 {
-		notes = append(notes, fmt.Sprintf("an ESS of %.0f of %d chains: the estimate rests on a few chains, its standard error is not to be trusted and log Z may be underestimated; raise -ais-temps", lo, a.Chains))
+	if lo := math.Min(float64(a.Forward.ESS), float64(a.Reverse.ESS)); lo < float64(a.Chains)/2 {
+		notes = append(notes, fmt.Sprintf("unreliable: an ESS of %.0f of %d chains, below half; the estimate rests on a few chains, its standard error is not to be trusted and forward AIS may underestimate log Z; raise -ais-temps or use a closer -ais-base", lo, a.Chains))
 	}
 	return strings.Join(notes, "; ")
 }

@@ -66,6 +66,8 @@ type ModelResult struct {
 	ExactTrainLL *num `json:"exact_train_ll,omitempty"`
 	// AIS estimates of log Z and the test log-likelihood bounds.
 	AIS *AISEstimate `json:"ais,omitempty"`
+	// Sweep is forward AIS at each of Config.AISSweep temperatures.
+	Sweep []SweepPoint `json:"ais_sweep,omitempty"`
 
 	Curve []EpochPoint `json:"curve"`
 }
@@ -76,16 +78,32 @@ type AISEstimate struct {
 	Temps  int `json:"temps"`
 	// GibbsSteps is the length of the chains whose end points start
 	// reverse AIS.
-	GibbsSteps int       `json:"gibbs_steps"`
-	Forward    AISBound  `json:"forward"`
-	Reverse    AISBound  `json:"reverse"`
-	BaseLogZ   num       `json:"base_log_z"`
+	GibbsSteps int      `json:"gibbs_steps"`
+	Forward    AISBound `json:"forward"`
+	Reverse    AISBound `json:"reverse"`
+	// ReverseGibbs is, for the small models, reverse AIS started as for
+	// the large ones — from the ends of GibbsSteps-step block-Gibbs chains
+	// — instead of from exact samples: how far that start can be trusted.
+	ReverseGibbs *AISBound `json:"reverse_from_gibbs,omitempty"`
+	// Base names the base distribution: "base rate" or a small model.
+	Base     string `json:"base"`
+	BaseLogZ num    `json:"base_log_z"`
 	TestLLHigh num       `json:"test_ll_upper"` // mean f(test) − forward log Z
 	TestLLLow  num       `json:"test_ll_lower"` // mean f(test) − reverse log Z
 	Wall       num       `json:"wall_seconds"`
 	CPU        num       `json:"cpu_seconds"`
 	Note       string    `json:"note,omitempty"`
-	Base       []float64 `json:"-"`
+}
+
+// SweepPoint is one forward AIS run of the temperature sweep.
+type SweepPoint struct {
+	Temps  int `json:"temps"`
+	Chains int `json:"chains"`
+	LogZ   num `json:"log_z"`
+	StdErr num `json:"std_err"`
+	ESS    num `json:"ess"`
+	Wall   num `json:"wall_seconds"`
+	CPU    num `json:"cpu_seconds"`
 }
 
 // AISBound is one direction of AIS.
@@ -99,6 +117,7 @@ type AISBound struct {
 type EpochPoint struct {
 	Epoch      int `json:"epoch"`
 	ReconError num `json:"recon_error"`  // on 1000 training images
+	WeightRMS  num `json:"weight_rms"`   // root mean square of the weights
 	TrainF     num `json:"train_mean_f"` // same 1000 images
 	TestF      num `json:"test_mean_f"`  // all test images
 	// TestLL is the exact test log-likelihood (small models only).
@@ -209,14 +228,18 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Results, error) {
 	if err := savePictureOfData(cfg.Out, data); err != nil {
 		return nil, err
 	}
+	small := map[string]*energy.RBM{} // trained small models, by method
 	for _, spec := range []struct {
 		ms    ModelSpec
 		exact bool
 	}{{cfg.Small, true}, {cfg.Large, false}} {
 		for _, m := range spec.ms.Methods {
-			mr, err := runModel(ctx, cfg, data, spec.ms, m, spec.exact, log)
+			mr, rbm, err := runModel(ctx, cfg, data, spec.ms, m, spec.exact, small, log)
 			if err != nil {
 				return nil, err
+			}
+			if spec.exact {
+				small[methodList([]Method{m})] = rbm
 			}
 			res.Models = append(res.Models, *mr)
 			// Write what we have after every model, so a long run that is
@@ -265,7 +288,9 @@ func stateKey(cfg Config, ms ModelSpec, m Method, nTrain int) string {
 }
 
 // runModel trains (or resumes, or reloads) one model and evaluates it.
-func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Method, exact bool, log io.Writer) (*ModelResult, error) {
+// small holds the small models trained so far, by method ("pcd1"), for
+// Config.AISBase.
+func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Method, exact bool, small map[string]*energy.RBM, log io.Writer) (*ModelResult, *energy.RBM, error) {
 	nv := data.dim
 	mr := &ModelResult{
 		Name: fmt.Sprintf("%d×%d %s", nv, ms.Hidden, m.Name), Visible: nv, Hidden: ms.Hidden,
@@ -283,11 +308,17 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	seed := cfg.Seed ^ h.Sum64()
 	rbm, err := energy.NewRandomRBM(rand.New(rand.NewPCG(seed, 1)), nv, ms.Hidden, energy.RBMInit{Data: data.train})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", mr.Name, err)
+		return nil, nil, fmt.Errorf("%s: %w", mr.Name, err)
 	}
 	var side sideState
 	var tr *trainer.RBMTrainer
 	eval := &evaluator{data: data, exact: exact, curveTemps: cfg.CurveAISTemps, curveChains: cfg.AISChains, seed: seed ^ 0xc0ffee}
+	if !exact && cfg.AISBase != "" && cfg.AISBase != "base-rate" {
+		eval.base, eval.baseName = small[cfg.AISBase], fmt.Sprintf("%d×%d %s", nv, cfg.Small.Hidden, strings.ToUpper(cfg.AISBase))
+		if eval.base == nil {
+			return nil, nil, fmt.Errorf("-ais-base %s: no such small model was trained", cfg.AISBase)
+		}
+	}
 	tcfg := trainer.RBMConfig{
 		Epochs: ms.Epochs, BatchSize: cfg.BatchSize, Steps: m.K, Persistent: m.Persistent,
 		LearningRate: m.LearningRate, DecayLR: m.DecayLR,
@@ -299,14 +330,14 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	var saveErr error
 	tcfg.Progress = func(p trainer.RBMProgress) {
 		ev := startClock()
-		pt := EpochPoint{Epoch: p.Epoch, ReconError: num(p.ReconError), TrainF: num(p.FreeEnergy), Seconds: num(p.EpochTime.Seconds())}
+		pt := EpochPoint{Epoch: p.Epoch, ReconError: num(p.ReconError), WeightRMS: num(p.WeightNorm), TrainF: num(p.FreeEnergy), Seconds: num(p.EpochTime.Seconds())}
 		testF, ll, err := eval.epoch(ctx, rbm, p.Epoch)
 		if err != nil {
 			saveErr = err
 			return
 		}
 		pt.TestF = num(testF)
-		line := fmt.Sprintf("%s epoch %d/%d  recon %.2f  f(train) %.2f  f(test) %.2f", tag, p.Epoch, p.Epochs, p.ReconError, p.FreeEnergy, testF)
+		line := fmt.Sprintf("%s epoch %d/%d  recon %.2f  |W| %.4f  f(train) %.2f  f(test) %.2f", tag, p.Epoch, p.Epochs, p.ReconError, p.WeightNorm, p.FreeEnergy, testF)
 		switch {
 		case exact:
 			pt.TestLL = numPtr(ll)
@@ -341,24 +372,24 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	}
 	tr, err = trainer.NewRBMTrainer(rbm, data.train, tcfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", mr.Name, err)
+		return nil, nil, fmt.Errorf("%s: %w", mr.Name, err)
 	}
 	if !cfg.Fresh {
 		st, err := os.ReadFile(statePath)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			return nil, fmt.Errorf("%s: %w", mr.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", mr.Name, err)
 		default:
 			sb, err := os.ReadFile(sidePath)
 			if err != nil {
-				return nil, fmt.Errorf("%s: saved state without its side file: %w", mr.Name, err)
+				return nil, nil, fmt.Errorf("%s: saved state without its side file: %w", mr.Name, err)
 			}
 			if err := json.Unmarshal(sb, &side); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", mr.Name, sidePath, err)
+				return nil, nil, fmt.Errorf("%s: %s: %w", mr.Name, sidePath, err)
 			}
 			if err := tr.UnmarshalBinary(st); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w (remove it or run with -fresh)", mr.Name, statePath, err)
+				return nil, nil, fmt.Errorf("%s: %s: %w (remove it or run with -fresh)", mr.Name, statePath, err)
 			}
 			if tr.Epoch() >= ms.Epochs {
 				mr.Reused = true
@@ -374,10 +405,10 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 		session = startClock()
 		err := tr.Run(ctx)
 		if saveErr != nil {
-			return nil, fmt.Errorf("%s: %w", mr.Name, saveErr)
+			return nil, nil, fmt.Errorf("%s: %w", mr.Name, saveErr)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", mr.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", mr.Name, err)
 		}
 		sw, sc := session.since()
 		side.TrainWall += sw - evalWall
@@ -390,11 +421,11 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 
 	ev := startClock()
 	if err := eval.final(ctx, cfg, rbm, mr, log); err != nil {
-		return nil, fmt.Errorf("%s: %w", mr.Name, err)
+		return nil, nil, fmt.Errorf("%s: %w", mr.Name, err)
 	}
 	w, c := ev.since()
 	mr.EvalWall, mr.EvalCPU = num(w), num(c)
-	return mr, nil
+	return mr, rbm, nil
 }
 
 // writeAtomic writes b to path through a temporary file and a rename, so

@@ -172,6 +172,35 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// TestAISBaseAndSweep runs the large model's AIS from a trained small
+// model and the temperature sweep, and checks the small model's reverse
+// AIS from Gibbs chains.
+func TestAISBaseAndSweep(t *testing.T) {
+	cfg := tinyConfig(t.TempDir())
+	cfg.Small.Methods = methods("pcd1")
+	cfg.Large.Methods = methods("cd1")
+	cfg.CurveAISTemps = 0
+	cfg.AISBase = "pcd1"
+	cfg.AISSweep = []int{30, 60}
+	res, err := Run(context.Background(), cfg, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, large := res.Models[0], res.Models[1]
+	if g := small.AIS.ReverseGibbs; g == nil || math.IsNaN(float64(g.LogZ)) {
+		t.Errorf("small model: reverse AIS from Gibbs chains %+v", small.AIS.ReverseGibbs)
+	}
+	if a := large.AIS; a.Base != "784×6 PCD1" || math.IsNaN(float64(a.Forward.LogZ)) || math.IsNaN(float64(a.Reverse.LogZ)) {
+		t.Errorf("large model's AIS from the small PCD-1 model: %+v", a)
+	}
+	if len(large.Sweep) != 2 || large.Sweep[1].Temps != 60 || !(large.Sweep[0].ESS >= 1 && float64(large.Sweep[0].ESS) <= float64(cfg.AISChains)) {
+		t.Errorf("sweep %+v", large.Sweep)
+	}
+	if md := res.Markdown(); !strings.Contains(md, "weight ESS against temperatures") || !strings.Contains(md, "trained 784×6 PCD1 model") {
+		t.Errorf("results.md lacks the sweep or the base:\n%s", md)
+	}
+}
+
 func TestFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -183,6 +212,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"-small-hidden", "30"}, 2},
 		{[]string{"-binarize", "maybe"}, 2},
 		{[]string{"stray"}, 2},
+		{[]string{"-ais-base", "pcd7"}, 2},
+		{[]string{"-ais-sweep", "100,x"}, 2},
+		{[]string{"-ais-sweep", "5"}, 2},
 	} {
 		var out, errs bytes.Buffer
 		if code := mainRun(context.Background(), tc.args, &out, &errs); code != tc.code {

@@ -146,7 +146,11 @@ func (res *Results) Markdown() string {
 		if m.ExactLogZ != nil {
 			how := fmt.Sprintf("exact (2^%d terms)", min(m.Visible, m.Hidden))
 			if a := m.AIS; a != nil {
-				how += fmt.Sprintf("; AIS check: log Z %s ± %s / %s ± %s", f2(a.Forward.LogZ), f2(a.Forward.StdErr), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr))
+				how += fmt.Sprintf("; AIS check: log Z forward %s ± %s (ESS %.0f), reverse from exact samples %s ± %s (ESS %.0f)",
+					f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
+				if g := a.ReverseGibbs; g != nil {
+					how += fmt.Sprintf(", reverse from %d-step Gibbs chains %s ± %s (ESS %.0f)", c.GibbsSteps, f2(g.LogZ), f2(g.StdErr), float64(g.ESS))
+				}
 			}
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | **%s** | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
 				f2(*m.ExactTestLL), f2(*m.ExactLogZ), how, f2(*m.ExactTrainLL))
@@ -171,6 +175,9 @@ func (res *Results) Markdown() string {
 		"Forward AIS underestimates log Z on average (so its column is an upper bound of the log-likelihood), "+
 		"reverse AIS overestimates it on average if it starts from exact model samples (true for the small models; for the large ones it starts from the ends of %d-step Gibbs chains, and holds only if those have reached the model): the sandwich. "+
 		"The ± is the larger of the two delta-method standard errors of log Z; an ESS far below the number of chains means the weights rest on a few chains and the standard error cannot be trusted.\n\n", c.GibbsSteps)
+	if sweep := res.sweepTable(); sweep != "" {
+		fmt.Fprintf(&b, "## AIS: weight ESS against temperatures\n\n%s\n", sweep)
+	}
 	fmt.Fprintf(&b, "## Settings\n\n")
 	fmt.Fprintf(&b, "| model | method | k | learning rate | momentum | weight decay | batch | updates | evaluation (wall / CPU) |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---|---|---:|---:|---:|---:|\n")
@@ -189,8 +196,8 @@ func (res *Results) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\nInitialisation (Hinton's guide): weights N(0, 0.01²), hidden biases 0, visible biases the log-odds of the training pixel means (smoothed by 1/(N+2)). "+
 		"The positive phase uses p(h|v); the negative phase samples v and uses p(h|v⁻). "+
-		"AIS: Salakhutdinov & Murray's base-rate RBM (visible biases from the smoothed training pixel means) and piecewise-linear schedule (knots 0, 0.5, 0.9, 1; their 14,500 temperatures scaled to %d for the large models and %d for the check on the small ones), one block-Gibbs step per temperature, %d chains; "+
-		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated) and from the ends of %d-step block-Gibbs chains, started at the ends of forward AIS, for the large ones.\n\n", c.AISTemps, c.SmallAISTemps, c.AISChains, c.GibbsSteps)
+		"AIS: from %s, Salakhutdinov & Murray's piecewise-linear schedule (knots 0, 0.5, 0.9, 1; their 14,500 temperatures scaled to %d for the large models and %d for the check on the small ones), one block-Gibbs step per temperature, %d chains; "+
+		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated) and from the ends of %d-step block-Gibbs chains, started at the ends of forward AIS, for the large ones.\n\n", baseText(c), c.AISTemps, c.SmallAISTemps, c.AISChains, c.GibbsSteps)
 	fmt.Fprintf(&b, "## Published numbers\n\n"+
 		"Salakhutdinov & Murray (2008), 784×500 RBMs on binarised MNIST after long training, AIS: CD-1 ≈ −125.5, CD-3 ≈ −105.5, CD-25 ≈ −86.3 nats; "+
 		"small 784×25 RBMs ≈ −140s by exact enumeration. Tieleman (2008) trains with PCD, which reaches better likelihoods than CD-1 at equal cost. "+
@@ -205,4 +212,28 @@ func binarizeText(s string) string {
 		return "sampling Bernoulli(p/255) once"
 	}
 	return "thresholding at p/255 > 0.5"
+}
+
+// baseText says what the large models' AIS starts from.
+func baseText(c Config) string {
+	if c.AISBase == "" || c.AISBase == "base-rate" {
+		return "Salakhutdinov & Murray's base-rate RBM (visible biases from the smoothed training pixel means, no weights)"
+	}
+	return fmt.Sprintf("the trained 784×%d %s model (its log Z and samples exact by enumeration; the small models' own AIS starts from the base-rate RBM)", c.Small.Hidden, strings.ToUpper(c.AISBase))
+}
+
+// sweepTable returns the Markdown table of the forward AIS runs at each
+// temperature count, or "" if there are none.
+func (res *Results) sweepTable() string {
+	var b strings.Builder
+	for _, m := range res.Models {
+		for _, p := range m.Sweep {
+			if b.Len() == 0 {
+				fmt.Fprintf(&b, "| model | method | temperatures | chains | forward log Z | weight ESS | wall / CPU |\n|---|---|---:|---:|---:|---:|---:|\n")
+			}
+			fmt.Fprintf(&b, "| %d×%d | %s | %d | %d | %s ± %s | %.1f | %s |\n", m.Visible, m.Hidden, m.Method.Name, p.Temps, p.Chains,
+				f2(p.LogZ), f2(p.StdErr), float64(p.ESS), secs(p.Wall, p.CPU))
+		}
+	}
+	return b.String()
 }
