@@ -135,5 +135,10 @@ func run(ctx context.Context, out io.Writer, iterations int) error {
 	}
 	fmt.Fprintf(out, "MALA: acceptance %.2f, E|x| = %.3f (data %.3f), bulk ESS of |x| %.0f, split R̂ %.3f\n",
 		res.MeanAccept, d.Mean, 2*math.Sqrt2, d.BulkESS, d.RHat)
+	// Run's warnings say when the draws should not be trusted (divergences,
+	// low ESS, R̂ above 1.01) and what to do.
+	for _, w := range res.Warnings {
+		fmt.Fprintln(out, "warning:", w)
+	}
 	return nil
 }
