@@ -47,7 +47,7 @@ type rankResult struct {
 // startRanks runs worker in n processes with torchrun's variables for a
 // world of n on 127.0.0.1 and a free port, plus extra(rank), and returns
 // their results once all have exited, or fails t after limit.
-func startRanks(t *testing.T, worker string, n int, extra func(rank int) []string, limit time.Duration) []rankResult {
+func startRanks(t testing.TB, worker string, n int, extra func(rank int) []string, limit time.Duration) []rankResult {
 	t.Helper()
 	port, err := dist.FreePort("127.0.0.1")
 	if err != nil {
@@ -67,7 +67,7 @@ func startRanks(t *testing.T, worker string, n int, extra func(rank int) []strin
 }
 
 // startEnvs runs the test binary once per environment.
-func startEnvs(t *testing.T, envs [][]string, limit time.Duration) []rankResult {
+func startEnvs(t testing.TB, envs [][]string, limit time.Duration) []rankResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
