@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/platform"
@@ -76,6 +78,11 @@ func joinRun(ctx context.Context, cfg Config) (rankGroup, error) {
 	}
 	if joinGroup == nil {
 		return nil, fmt.Errorf("started as rank %d of %d (RANK and WORLD_SIZE are set), but this binary was built without the libtorch backend, whose c10d runs data-parallel training; build with -tags torch after scripts/torch/setup.sh (see torch/README.md): %w", rz.Rank, rz.WorldSize, errUsage)
+	}
+	// Each rank takes its share of the host's cores, as torchrun gives
+	// each worker one OpenMP thread, unless GOMAXPROCS says otherwise.
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set && rz.LocalWorldSize > 1 {
+		runtime.GOMAXPROCS(max(1, runtime.NumCPU()/rz.LocalWorldSize))
 	}
 	return joinGroup(ctx, cfg)
 }

@@ -37,4 +37,17 @@
 // second one); checkpoints carry per-tensor checksums, checked on
 // resuming. The README's "Checkpoints and resuming" says what is
 // guaranteed.
+//
+// Data-parallel training (a build with -tags torch; libtorch's c10d, Gloo
+// on CPUs, NCCL on GPUs): every process is a rank that trains on its shard
+// of the images with a batch of -batch and a buffer of -buffer, and the
+// gradients are averaged over the ranks at every iteration. On one host,
+//
+//	mnist-ebm -nproc 2 ...                                     # starts the 2 ranks itself
+//	torchrun --nproc_per_node 2 --no_python ./mnist-ebm ...    # the same under torchrun
+//
+// and on several hosts torchrun on each (--nnodes, --node_rank,
+// --master_addr, --master_port). Only rank 0 writes the run folder and
+// prints; a run of N ranks resumes from its checkpoint on N ranks. A rank
+// that fails or stops answering stops the others within -dist-timeout.
 package main
