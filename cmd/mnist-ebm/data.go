@@ -63,7 +63,11 @@ func (c Config) buildModel(shape []int) (*nn.Sequential, error) {
 	if c.Arch == "resnet" {
 		return nn.NewResNet(rng, nn.ResNetConfig{Channels: shape[0], Height: shape[1], Width: shape[2], Filters: c.Hidden})
 	}
-	return nn.NewCNN(rng, nn.CNNConfig{Channels: shape[0], Height: shape[1], Width: shape[2], Hidden: c.Hidden})
+	cfg := nn.CNNConfig{Channels: shape[0], Height: shape[1], Width: shape[2], Hidden: c.Hidden}
+	if c.noiseConditional() {
+		return nn.NewNoiseCNN(rng, cfg)
+	}
+	return nn.NewCNN(rng, cfg)
 }
 
 // dataName names the run's data in messages.

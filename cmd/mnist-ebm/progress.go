@@ -17,6 +17,9 @@ type progressBar struct {
 	tty      bool
 	last     time.Time
 	interval time.Duration
+	// scoreOnly: an objective without model samples, which has no energy
+	// gap or f(samples) to show.
+	scoreOnly bool
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -45,6 +48,13 @@ func (p *progressBar) update(pr trainer.Progress) {
 	}
 	line := fmt.Sprintf("iter %d/%d [%s] %3.0f%%  %.2f it/s  gap %+.4f  loss %+.4f  f+ %+.3f  f− %+.3f  ETA %s",
 		pr.Iteration, pr.Iterations, bar, 100*frac, pr.ItPerSec, pr.Metrics.Gap, pr.Metrics.Loss, pr.Metrics.FPos, pr.Metrics.FNeg, eta)
+	if p.scoreOnly {
+		line = fmt.Sprintf("iter %d/%d [%s] %3.0f%%  %.2f it/s  loss %+.4f  f(data) %+.3f  ETA %s",
+			pr.Iteration, pr.Iterations, bar, 100*frac, pr.ItPerSec, pr.Metrics.Loss, pr.Metrics.FPos, eta)
+		if pr.Metrics.LogZ != 0 {
+			line += fmt.Sprintf("  log Z %+.3f", pr.Metrics.LogZ)
+		}
+	}
 	if pr.Rollbacks > 0 {
 		line += fmt.Sprintf("  rollbacks %d", pr.Rollbacks)
 	}

@@ -125,7 +125,7 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w 
 		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.modelPath(), err)
 		}
-		sets[fmt.Sprintf("fresh samples (noise + %d Langevin steps)", cfg.SampleSteps)] = x
+		sets["fresh samples ("+cfg.samplesLabel()+")"] = x
 		// The run's replay buffer, if it has a checkpoint: a corrupt one is
 		// an error, not a row quietly left out.
 		buf, _, err := trainer.ReadBuffer(cfg.Dir)

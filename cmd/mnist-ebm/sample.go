@@ -65,6 +65,9 @@ func shapeText(s []int) string {
 // noise for steps steps, in batches of at most 128 chains. snap, if not
 // nil, is called with the first batch's chains every snapEvery steps.
 func drawSamples(ctx context.Context, cfg Config, m graph.Model, shape []int, n, steps int, snapEvery int, snap func(step int, x []float64)) ([]float64, error) {
+	if cfg.noiseConditional() {
+		return drawAnnealed(ctx, cfg, m, shape, n, steps, snapEvery, snap)
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
 	batch := min(n, 128)
 	dim := shape[0] * shape[1] * shape[2]
@@ -135,7 +138,7 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err := checkWritable(filepath.Dir(out)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mnist-ebm: %d samples from %s, %d Langevin steps from uniform noise\n", cfg.NumSamples, path, cfg.SampleSteps)
+	fmt.Fprintf(stdout, "mnist-ebm: %d samples from %s, %s\n", cfg.NumSamples, path, cfg.samplerText())
 	// The chain figure: 8 chains (rows) at 9 moments (columns).
 	const chains, cols = 8, 9
 	every := max(1, cfg.SampleSteps/(cols-1))

@@ -38,7 +38,7 @@ const (
 var resumable = map[string]bool{
 	"dir": true, "iterations": true, "duration": true, "checkpoint-every": true, "sample-every": true,
 	"backend": true, "device": true, "master-port": true, "dist-backend": true, "dist-timeout": true,
-	"model": true, "sample-steps": true, "num-samples": true, "out": true, "samples": true, "judge": true,
+	"model": true, "sample-steps": true, "anneal-step": true, "num-samples": true, "out": true, "samples": true, "judge": true,
 	"data": true,
 }
 

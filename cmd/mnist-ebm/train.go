@@ -137,6 +137,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	lcfg := cfg.langevin()
 	bar := newProgressBar(stderr)
+	bar.scoreOnly = !cfg.sampled()
 	policy := trainer.Stop
 	if cfg.OnDiverge == "rollback" {
 		policy = trainer.Rollback
@@ -154,6 +155,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		Dir: cfg.Dir, CheckpointEvery: cfg.CheckpointEvery,
 		Monitors: []trainer.Monitor{&monitor.Pictures{Every: cfg.SampleEvery}},
 		Seed:     cfg.Seed, Backend: backend, Progress: bar.update,
+		Objective: cfg.objective(),
 	}
 	if group != nil {
 		tcfg.Collective = group
@@ -179,8 +181,13 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  data-parallel: %d ranks (%s), each with 1/%d of the images, a batch of %d and a buffer of %d; gradients averaged (%d samples per update)\n",
 			group.Size(), group.Backend(), group.Size(), cfg.Batch, cfg.Buffer, cfg.Batch*group.Size())
 	}
-	fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
-		cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
+	if cfg.sampled() {
+		fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
+			cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
+	} else {
+		fmt.Fprintf(stdout, "  %d iterations of batch %d; Adam lr %g β=(%g, %g)\n", cfg.Iterations, cfg.Batch, cfg.LR, cfg.Beta1, cfg.Beta2)
+	}
+	fmt.Fprintf(stdout, "  objective: %s\n", cfg.describeObjective())
 	if r := tr.Resumed(); r > 0 {
 		fmt.Fprintf(stdout, "  resuming from the checkpoint at iteration %d\n", r)
 	}
@@ -223,6 +230,23 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return nil // rank 0 draws and scores the run's samples
 	}
 	elapsed := time.Since(start)
+	if !cfg.sampled() {
+		// No replay buffer: the model's samples are drawn from noise.
+		fmt.Fprintf(stdout, "mnist-ebm: trained to iteration %d in %s; drawing %d samples (%s)\n", tr.Iteration(), elapsed.Round(time.Second), scoreN, cfg.samplerText())
+		x, err := drawSamples(ctx, cfg, model, shape, scoreN, cfg.SampleSteps, 0, nil)
+		if err != nil {
+			return err
+		}
+		if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), x[:64*images.Dim()], shape,
+			viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
+			return err
+		}
+		h := tr.History()
+		if len(h) > 0 {
+			fmt.Fprintf(stdout, "  last iteration: loss %+.4f\n", h[len(h)-1].Loss)
+		}
+		return qualityTable(ctx, stdout, map[string][]float64{"fresh samples (" + cfg.samplesLabel() + ")": x}, shape, cfg)
+	}
 	// Final pictures: the last batch of chains and the buffer.
 	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), tr.Buffer().Samples(64), shape,
 		viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
