@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/ebmgo/ebm/torch"
 	"github.com/ebmgo/ebm/torch/dist"
 )
 
@@ -74,7 +76,8 @@ func init() {
 
 func collectivesWorker() error {
 	ctx := context.Background()
-	g, err := dist.NewFromEnv(ctx, dist.Config{Timeout: workerTimeout()})
+	backend := os.Getenv("EBM_DIST_TEST_BACKEND") // "" (gloo) or nccl
+	g, err := dist.NewFromEnv(ctx, dist.Config{Backend: backend, Timeout: workerTimeout()})
 	if err != nil {
 		return err
 	}
@@ -131,6 +134,29 @@ func collectivesWorker() error {
 			return err
 		}
 	}
+	if backend == "nccl" {
+		// CUDA tensors on this rank's GPU.
+		dev := gotch.CudaBuilder(uint(g.LocalRank()))
+		a, err := ts.Ones([]int64{4}, gotch.Float, dev)
+		if err != nil {
+			return err
+		}
+		c, err := ts.Ones([]int64{2, 3}, gotch.Float, dev)
+		if err != nil {
+			return err
+		}
+		if err := g.AllReduceTensors(ctx, dist.Sum, a, c); err != nil {
+			return err
+		}
+		if err := check("CUDA tensor sum", append(a.Float64Values(), c.Float64Values()...), slices.Repeat([]float64{float64(n)}, 10)); err != nil {
+			return err
+		}
+		if err := g.Barrier(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("rank %d of %d ok\n", r, n)
+		return nil
+	}
 	// Tensors of different shapes in one call.
 	a, err := ts.OfSlice([]float32{float32(r), 1, 2, 3})
 	if err != nil {
@@ -168,6 +194,22 @@ func TestCollectives(t *testing.T) {
 			if x.code != 0 || !strings.Contains(x.stdout, fmt.Sprintf("rank %d of %d ok", r, n)) {
 				t.Errorf("world %d, rank %d: exit %d\n%s%s", n, r, x.code, x.stdout, x.stderr)
 			}
+		}
+	}
+}
+
+// On a machine with CUDA GPUs and a CUDA libtorch (scripts/torch/gpu.sh),
+// the collectives run over NCCL: a world of one on one GPU, of two on
+// two.
+func TestNCCL(t *testing.T) {
+	if !dist.HasBackend("nccl") || torch.CUDADeviceCount() == 0 {
+		t.Skip("no NCCL: needs a CUDA libtorch and a GPU")
+	}
+	n := min(2, torch.CUDADeviceCount())
+	res := startRanks(t, "collectives", n, func(int) []string { return []string{"EBM_DIST_TEST_BACKEND=nccl"} }, 2*time.Minute)
+	for r, x := range res {
+		if x.code != 0 || !strings.Contains(x.stdout, fmt.Sprintf("rank %d of %d ok", r, n)) {
+			t.Errorf("world %d over NCCL, rank %d: exit %d\n%s%s", n, r, x.code, x.stdout, x.stderr)
 		}
 	}
 }
