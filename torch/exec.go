@@ -459,6 +459,9 @@ func (e *exec) minimum(x, y handle) handle  { return e.binary("minimum", lib.Atg
 func (e *exec) addS(x handle, s lib.Cscalar) handle {
 	return e.withScalar("add", lib.AtgAddScalar, x, s)
 }
+func (e *exec) eq(x handle, s lib.Cscalar) handle {
+	return e.withScalar("eq", lib.AtgEq, x, s)
+}
 func (e *exec) le(x handle, s lib.Cscalar) handle {
 	return e.withScalar("le", lib.AtgLe, x, s)
 }

@@ -220,12 +220,15 @@ func (mod *Model) startChains(e *exec, name string, x []float64, n int, eval boo
 // finiteRows returns a bool tensor of shape (n): whether f[i] (if f is
 // not nil) and row i of each tensor in rows are all finite. Each row
 // tensor costs one pass (its rows' minima and maxima, which are NaN or
-// ±Inf exactly when a value is) and no copy; the rest is arithmetic on n
-// values: Σ m·0 over the extremes, 0 when all are finite and NaN
-// otherwise, so nothing can overflow.
+// ±Inf exactly when a value is) and no copy; the rest is a few operations
+// on n values: Σ v·0 over f and the extremes is 0 when all are finite and
+// NaN otherwise, so nothing can overflow, and one comparison with 0 tells.
 func (e *exec) finiteRows(n int, f handle, rows ...handle) handle {
 	zero := e.zeroScalar()
 	var s handle
+	if f != nil {
+		s = e.mulS(f, zero)
+	}
 	for _, r := range rows {
 		lo, hi := e.rowMinMax(r, n)
 		if s == nil {
@@ -235,13 +238,7 @@ func (e *exec) finiteRows(n int, f handle, rows ...handle) handle {
 		}
 		e.addIn(s, e.mulSIn(hi, zero))
 	}
-	switch {
-	case s == nil:
-		return e.isfinite(f)
-	case f != nil:
-		e.addIn(s, f)
-	}
-	return e.isfinite(s)
+	return e.eq(s, zero)
 }
 
 // counter accumulates per-chain values of every step (acceptance
