@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,7 +100,8 @@ var bg = context.Background()
 // setupParallel runs once in New on every rank of a data-parallel run:
 // the ranks check that they were configured alike, and then start from
 // rank 0's state — its checkpoint, each rank taking its own shard, or
-// for a fresh run its initial parameters and optimiser state.
+// for a fresh run its initial parameters and optimiser state. Rank 0
+// alone touches the run folder.
 func (t *Trainer) setupParallel() error {
 	if err := t.checkConfig(); err != nil {
 		return err
@@ -115,9 +117,13 @@ func (t *Trainer) setupParallel() error {
 	if t.rank() == 0 {
 		var b []byte
 		if t.cfg.Dir != "" {
-			b, readErr = readRegular(filepath.Join(t.cfg.Dir, fileName))
-			if errors.Is(readErr, fs.ErrNotExist) {
-				b, readErr = nil, nil
+			if readErr = os.MkdirAll(t.cfg.Dir, 0o755); readErr != nil {
+				readErr = fmt.Errorf("trainer: run folder: %w", readErr)
+			} else {
+				b, readErr = readRegular(filepath.Join(t.cfg.Dir, fileName))
+				if errors.Is(readErr, fs.ErrNotExist) {
+					b, readErr = nil, nil
+				}
 			}
 		}
 		switch {
@@ -141,8 +147,8 @@ func (t *Trainer) setupParallel() error {
 	switch {
 	case len(msg) == 0 || msg[0] == failed:
 		local = readErr
-		if local == nil {
-			local = errors.New("trainer: rank 0 could not read or encode its state")
+		if t.rank() != 0 {
+			local = errors.New("trainer: restoring rank 0's state failed on rank 0 (its own error says why)")
 		}
 	case msg[0] == resumed:
 		if local = t.decodeShard(msg[1:], shardPrefix(t.rank()), true); local == nil {

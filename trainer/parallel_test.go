@@ -452,3 +452,20 @@ func TestDataParallelDivergesTogether(t *testing.T) {
 		}
 	}
 }
+
+// A run folder rank 0 cannot create fails every rank, with rank 0's
+// error on rank 0 and a pointer to it elsewhere.
+func TestDataParallelBadRunFolder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := newParallelProblem(2, 4, filepath.Join(file, "run")) // a folder inside a file
+	_, errs := p.run(t, newLocalWorld(2), nil, nil)
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "trainer: run folder") {
+		t.Errorf("rank 0: %v", errs[0])
+	}
+	if errs[1] == nil || !strings.Contains(errs[1].Error(), "failed on rank 0") {
+		t.Errorf("rank 1: %v", errs[1])
+	}
+}

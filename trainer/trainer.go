@@ -126,13 +126,9 @@ func New(model graph.Model, data Data, cfg Config) (*Trainer, error) {
 	if err := t.backend.Setup(model, &t.cfg, t.batch); err != nil {
 		return nil, err
 	}
-	if cfg.Dir != "" && t.rank() == 0 {
+	if cfg.Dir != "" && t.coll == nil {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			err = fmt.Errorf("trainer: run folder: %w", err)
-			if t.coll != nil {
-				err = t.agreeOn(err, "creating the run folder")
-			}
-			return nil, err
+			return nil, fmt.Errorf("trainer: run folder: %w", err)
 		}
 	}
 	if t.coll != nil {
