@@ -336,26 +336,30 @@ func TestTrainingMatchesUnionBatch(t *testing.T) {
 // included.
 func TestResumeIsExact(t *testing.T) {
 	const iters = 8
-	full := t.TempDir()
-	want := trainRanks(t, 2, "go", iters, full)
-	dir := t.TempDir()
-	trainRanks(t, 2, "go", 4, dir)
-	got := trainRanks(t, 2, "go", iters, dir)
-	for r := range got {
-		if !sameBits(got[r], want[r]) {
-			t.Errorf("rank %d: resumed parameters differ from the uninterrupted run's", r)
-		}
-	}
-	a, _, err := trainer.ReadBuffer(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := trainer.ReadBuffer(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameBits([][]float64{a}, [][]float64{b}) || len(a) != 2*64*2 {
-		t.Errorf("resumed replay buffers (%d values) differ from the uninterrupted run's (%d)", len(a), len(b))
+	for _, backend := range []string{"go", "torch"} {
+		t.Run(backend, func(t *testing.T) {
+			full := t.TempDir()
+			want := trainRanks(t, 2, backend, iters, full)
+			dir := t.TempDir()
+			trainRanks(t, 2, backend, 4, dir)
+			got := trainRanks(t, 2, backend, iters, dir)
+			for r := range got {
+				if !sameBits(got[r], want[r]) {
+					t.Errorf("rank %d: resumed parameters differ from the uninterrupted run's", r)
+				}
+			}
+			a, _, err := trainer.ReadBuffer(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := trainer.ReadBuffer(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameBits([][]float64{a}, [][]float64{b}) || len(a) != 2*64*2 {
+				t.Errorf("resumed replay buffers (%d values) differ from the uninterrupted run's (%d)", len(a), len(b))
+			}
+		})
 	}
 }
 
