@@ -24,6 +24,13 @@ const (
 	// CD starts the chains at the data batch itself: CD-k with k = Steps
 	// (Hinton 2002).
 	CD
+	// ShortRun starts every chain of every iteration from fresh noise
+	// (Config.Noise) and runs Steps transitions: short-run, non-persistent
+	// MCMC (Nijkamp, Hill, Zhu & Wu 2019). Nothing persists between
+	// iterations, so the model is trained with exactly the sampler that
+	// draws its samples afterwards: noise, then Steps transitions of
+	// Config.Kernel. BufferSize and ReinitProb are unused.
+	ShortRun
 )
 
 func (c Chains) String() string {
@@ -34,18 +41,20 @@ func (c Chains) String() string {
 		return "pcd"
 	case CD:
 		return "cd"
+	case ShortRun:
+		return "short-run"
 	}
 	return fmt.Sprintf("Chains(%d)", int(c))
 }
 
-// ParseChains reads "replay", "pcd" or "cd".
+// ParseChains reads "replay", "pcd", "cd" or "short-run".
 func ParseChains(s string) (Chains, error) {
-	for _, c := range []Chains{Replay, PCD, CD} {
+	for _, c := range []Chains{Replay, PCD, CD, ShortRun} {
 		if c.String() == s {
 			return c, nil
 		}
 	}
-	return 0, fmt.Errorf("trainer: unknown chain mode %q (want replay, pcd or cd)", s)
+	return 0, fmt.Errorf("trainer: unknown chain mode %q (want replay, pcd, cd or short-run)", s)
 }
 
 // DivergePolicy says what training does when it diverges.
@@ -92,7 +101,8 @@ type Config struct {
 	// Schedule varies the learning rate over iterations; zero: constant.
 	Schedule optim.Schedule
 
-	// Chains selects replay-buffer, PCD or CD-k chains (zero: Replay).
+	// Chains selects replay-buffer, PCD, CD-k or short-run chains (zero:
+	// Replay).
 	Chains Chains
 	// Steps is the number of MCMC transitions per iteration; 0 means 60.
 	Steps int
@@ -202,7 +212,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("trainer: DataMin %g > DataMax %g", c.DataMin, c.DataMax)
 	case c.Steps < 0 || c.BufferSize < 0 || c.ReinitProb > 1:
 		return fmt.Errorf("trainer: Steps %d, BufferSize %d, ReinitProb %g out of range", c.Steps, c.BufferSize, c.ReinitProb)
-	case c.Chains < Replay || c.Chains > CD:
+	case c.Chains < Replay || c.Chains > ShortRun:
 		return fmt.Errorf("trainer: unknown Chains %d", c.Chains)
 	case !(c.RollbackFactor > 0 && c.RollbackFactor < 1):
 		return fmt.Errorf("trainer: RollbackFactor %g, want in (0, 1)", c.RollbackFactor)

@@ -46,6 +46,11 @@
 //     overwriting the oldest.
 //   - PCD: the same chains continue from one iteration to the next.
 //   - CD: at the data batch (CD-k).
+//   - ShortRun: every chain of every iteration from fresh noise, for
+//     Steps transitions (short-run MCMC, Nijkamp et al. 2019): the
+//     model is trained with the very sampler that draws its samples
+//     afterwards, noise and Steps transitions, and learns to make that
+//     short chain produce data; nothing persists between iterations.
 //
 // # Run folder, checkpoints and resuming
 //

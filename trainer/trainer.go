@@ -324,6 +324,9 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 			copy(t.xneg, t.pcd)
 		case CD:
 			copy(t.xneg, t.xpos)
+		case ShortRun:
+			t.cfg.Noise(t.rng, t.xneg)
+			m.Fresh = t.batch
 		}
 		t.augment()
 		ss, err = t.backend.Sample(ctx, t.rng, t.xneg, t.batch)

@@ -106,7 +106,7 @@ func copyFile(t *testing.T, src, dst string) {
 // at iteration 13 (its last checkpoint at 10), both resume to the same
 // parameters, replay buffer and metrics as an uninterrupted run.
 func TestResumeIsBitForBit(t *testing.T) {
-	for _, chains := range []trainer.Chains{trainer.Replay, trainer.PCD, trainer.CD} {
+	for _, chains := range []trainer.Chains{trainer.Replay, trainer.PCD, trainer.CD, trainer.ShortRun} {
 		t.Run(chains.String(), func(t *testing.T) {
 			const iters = 20
 			dirA, dirB, dirC := t.TempDir(), t.TempDir(), t.TempDir()
