@@ -432,6 +432,10 @@ func convDxTiles(g convGeom, pl convPlan, ws *work, dx, w, gy []float32) {
 // own partial product and the partials are added in chunk order, so the
 // result does not depend on which goroutine ran which chunk.
 func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
+	if dw32, ok := any(dw).([]float32); ok && useTilesDW {
+		convDwTiles(g, pl, ws, dw32, any(x).([]float32), any(gy).([]float32))
+		return
+	}
 	rows, pix, size := g.rows(), g.pix(), g.o*g.rows()
 	nchunks := (g.n + pl.b - 1) / pl.b
 	parts := workGet[T](ws, 1, nchunks*size)
@@ -444,12 +448,7 @@ func convDw[T float](g convGeom, pl convPlan, ws *work, dw, x, gy []T) {
 		im2col(g, pl, x, col, pad, n0, nb)
 		gemmSerial(false, true, g.o, rows, m, 1, t, pl.ld, col, pl.ld, 0, parts[k*size:(k+1)*size], rows)
 	})
-	copy(dw, parts[:size])
-	for k := 1; k < nchunks; k++ {
-		for i, v := range parts[k*size : (k+1)*size] {
-			dw[i] += v
-		}
-	}
+	addParts(dw, parts, nchunks, size)
 }
 
 // convOp is y = conv(x, w) (+ b).

@@ -37,11 +37,11 @@ func TestConv2dFloat32(t *testing.T) {
 
 func testConv2dFloat32(t *testing.T, geoms []struct{ n, c, h, w, o, k, s, p int }) {
 	rows := useRows
-	defer func(u, r bool) { useTiles, useRows = u, r }(useTiles, useRows)
+	defer func(u, r, d bool) { useTiles, useRows, useTilesDW = u, r, d }(useTiles, useRows, useTilesDW)
 	for _, gm := range geoms {
 		for _, tiles := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%+v/tiles=%v", gm, tiles), func(t *testing.T) {
-				useTiles, useRows = tiles, tiles && rows
+				useTiles, useRows, useTilesDW = tiles, tiles && rows, tiles
 				rng := rand.New(rand.NewPCG(uint64(gm.c), uint64(gm.o)))
 				g := geometry(tensor.Shape{gm.n, gm.c, gm.h, gm.w}, tensor.Shape{gm.o, gm.c, gm.k, gm.k}, gm.s, gm.p)
 				x64, w64, b64 := randF64(rng, gm.n*g.sampleSize()), randF64(rng, g.o*g.rows()), randF64(rng, g.o)
@@ -103,18 +103,18 @@ func nans32(n int) []float32 {
 	return o
 }
 
-// TestLinearFloat32 checks the float32 Linear forward and ∂x against the
-// float64 ops, on every level, with the batch-wide tiles (batches ≥ 16)
-// and through internal/blas.
+// TestLinearFloat32 checks the float32 Linear forward, ∂x and ∂W against
+// the float64 ops, on every level, with the tiles (batch-wide for batches
+// ≥ 16) and through internal/blas.
 func TestLinearFloat32(t *testing.T) {
 	eachLevel(t, func(t *testing.T, l simdLevel) { testLinearFloat32(t) })
 }
 
 func testLinearFloat32(t *testing.T) {
-	defer func(u bool) { useTiles = u }(useTiles)
+	defer func(u, d bool) { useTiles, useTilesDW = u, d }(useTiles, useTilesDW)
 	for _, c := range []struct{ n, in, out int }{{128, 256, 64}, {128, 64, 1}, {37, 5, 19}, {16, 784, 3}, {5, 7, 3}} {
 		for _, tiles := range []bool{false, true} {
-			useTiles = tiles
+			useTiles, useTilesDW = tiles, tiles
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
 			x64, w64, b64, gy64 := randF64(rng, c.n*c.in), randF64(rng, c.out*c.in), randF64(rng, c.out), randF64(rng, c.n*c.out)
 			dense := func(v []float64, shape ...int) *tensor.Dense {
@@ -131,7 +131,11 @@ func testLinearFloat32(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fwd, dxo := &linearOp{bias: true}, &linearDxOp{}
+			dw64, err := (&linearDwOp{}).Do(dense(gy64, c.n, c.out), dense(x64, c.n, c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fwd, dxo, dwo := &linearOp{bias: true}, &linearDxOp{}, &linearDwOp{}
 			for range 2 {
 				y, err := fwd.Do(dense32(x64, c.n, c.in), dense32(w64, c.out, c.in), dense32(b64, c.out))
 				if err != nil {
@@ -143,6 +147,11 @@ func testLinearFloat32(t *testing.T) {
 				}
 				near(t, fmt.Sprintf("%+v tiles=%v: y", c, tiles), y.Data().([]float32), y64.Data().([]float64), float64(c.in))
 				near(t, fmt.Sprintf("%+v tiles=%v: ∂x", c, tiles), dx.Data().([]float32), dx64.Data().([]float64), float64(c.out))
+				dw, err := dwo.Do(dense32(gy64, c.n, c.out), dense32(x64, c.n, c.in))
+				if err != nil {
+					t.Fatal(err)
+				}
+				near(t, fmt.Sprintf("%+v tiles=%v: ∂W", c, tiles), dw.Data().([]float32), dw64.Data().([]float64), float64(c.n))
 			}
 		}
 	}

@@ -35,7 +35,8 @@
 //     the batch the same way and run one product over all of it
 //     (linear32.go). Smaller batches go through column blocks per chunk of
 //     samples (im2col/col2im, by vector rows in AVX-512, rows.go). ∂W goes
-//     through internal/blas;
+//     through internal/blas when it runs a native library (OpenBLAS), and
+//     on the tiles otherwise (dw32.go), where gonum's GEMM is slower;
 //
 //   - go (other CPUs, the purego build tag, EBM_SIMD=go): the same
 //     sample-minor products on tiles written in Go (gemm32_go.go) where

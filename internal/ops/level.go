@@ -97,6 +97,7 @@ func setLevel(l simdLevel) {
 	tiles, trans = productKernels(l)
 	useRows = l == levelAVX512
 	useTiles = l != levelGo || portableTiles && !blas.IsNative()
+	useTilesDW = useTiles && !blas.IsNative()
 }
 
 // portableTiles reports whether the go level's products run on the Go

@@ -10,15 +10,15 @@ import (
 
 // kernelState is everything setLevel and the tests switch.
 type kernelState struct {
-	level       simdLevel
-	tiles, rows bool
+	level           simdLevel
+	tiles, rows, dw bool
 }
 
-func saveKernels() kernelState { return kernelState{level, useTiles, useRows} }
+func saveKernels() kernelState { return kernelState{level, useTiles, useRows, useTilesDW} }
 
 func (s kernelState) restore() {
 	setLevel(s.level)
-	useTiles, useRows = s.tiles, s.rows
+	useTiles, useRows, useTilesDW = s.tiles, s.rows, s.dw
 }
 
 // eachLevel runs f with every kernel switched to each level this machine

@@ -146,7 +146,10 @@ func (op *linearDxOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // linearDwOp is gW = gyᵀ·x from (gy, x).
-type linearDwOp struct{ out outBuf }
+type linearDwOp struct {
+	out outBuf
+	ws  work
+}
 
 func (op *linearDwOp) Arity() int           { return 2 }
 func (op *linearDwOp) ReturnsPtr() bool     { return false }
@@ -173,6 +176,10 @@ func (op *linearDwOp) Do(in ...G.Value) (G.Value, error) {
 	gw := op.out.get(gy.Dtype(), tensor.Shape{m, k})
 	switch d := gw.Data().(type) {
 	case []float32:
+		if useTilesDW && n > 0 {
+			linearDwTiles(&op.ws, d, gy.Data().([]float32), x.Data().([]float32), n, m, k)
+			break
+		}
 		gemm(true, false, m, k, n, 1, gy.Data().([]float32), m, x.Data().([]float32), k, 0, d, k)
 	case []float64:
 		gemm(true, false, m, k, n, 1, gy.Data().([]float64), m, x.Data().([]float64), k, 0, d, k)

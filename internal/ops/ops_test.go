@@ -297,8 +297,9 @@ func TestShapeErrors(t *testing.T) {
 
 // Benchmarks on the MNIST CNN's second layer (128×16×16×16 → 32 channels,
 // 3×3, stride 2) and the 784→256 Linear, at batch 128 in float32, on each
-// level this machine runs (level.go) with its tiles ("tiles") and through
-// internal/blas ("blas": EBM_BLAS chooses OpenBLAS or gonum).
+// level this machine runs (level.go) with its tiles, ∂W included
+// ("tiles"), and through internal/blas ("blas": EBM_BLAS chooses OpenBLAS
+// or gonum).
 
 // benchPaths runs f as sub-benchmarks level/path.
 func benchPaths(b *testing.B, f func(b *testing.B)) {
@@ -306,7 +307,7 @@ func benchPaths(b *testing.B, f func(b *testing.B)) {
 	for _, l := range simdLevels() {
 		for _, tiles := range []bool{true, false} {
 			setLevel(l)
-			useTiles = tiles
+			useTiles, useTilesDW = tiles, tiles
 			name := l.String() + "/blas"
 			if tiles {
 				name = l.String() + "/tiles"
