@@ -134,6 +134,9 @@ func Kernels() string {
 	default:
 		s = "go (products through BLAS)"
 	}
+	if useTiles && useTilesDW {
+		s += ", ∂W on the tiles"
+	}
 	if levelErr != nil {
 		s += " [" + levelErr.Error() + "]"
 	}
