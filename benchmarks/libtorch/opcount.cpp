@@ -11,7 +11,10 @@
 // by libtorch's CPU allocator (count and bytes). The totals are written to
 // $EBM_OPCOUNT (default: standard error) every 200 ms and at exit, so a
 // process that ends without running C++ destructors (a Go program) still
-// leaves them; divide by the number of operations the process ran.
+// leaves them; divide by the number of operations the process ran. With
+// EBM_OPCOUNT_PARENTS=1 each operator is counted with the operator that
+// called it ("aten::sum < aten::where" is a sum inside a where; a
+// top-level call has no "<").
 #include <ATen/record_function.h>
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
@@ -32,6 +35,8 @@ namespace {
 std::mutex mu;
 std::map<std::string, long>* counts = new std::map<std::string, long>;  // never freed: read until exit
 std::atomic<long> allocs{0}, allocBytes{0};
+bool parents = false;
+thread_local std::vector<std::string> stack;  // the calling operators, with EBM_OPCOUNT_PARENTS
 
 // counting wraps libtorch's CPU allocator.
 struct Counting final : c10::Allocator {
@@ -71,11 +76,22 @@ void dump() {
 struct Init {
   Init() {
     c10::SetCPUAllocator(new Counting(c10::GetCPUAllocator()), /*priority=*/100);
+    const char* p = getenv("EBM_OPCOUNT_PARENTS");
+    parents = p && *p && *p != '0';
     at::addGlobalCallback(at::RecordFunctionCallback(
                               [](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+                                std::string name = fn.name();
+                                std::string key = name;
+                                if (parents) {
+                                  if (!stack.empty()) key += " < " + stack.back();
+                                  stack.push_back(name);
+                                }
                                 std::lock_guard<std::mutex> l(mu);
-                                (*counts)[fn.name()]++;
+                                (*counts)[key]++;
                                 return nullptr;
+                              },
+                              [](const at::RecordFunction&, at::ObserverContext*) {
+                                if (parents && !stack.empty()) stack.pop_back();
                               })
                               .needsInputs(false)
                               .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
