@@ -38,9 +38,13 @@
 //
 // A chain whose proposal has a non-finite position, energy or gradient
 // (or, for HMC, an energy error above the bound) keeps its position and
-// counts as a divergence, as in sampling. Per step nothing crosses
-// between Go and the device: statistics accumulate on the device and are
-// read at the end.
+// counts as a divergence, as in sampling; the check reads each tensor once
+// (its rows' minima and maxima) and copies nothing. Per step nothing
+// crosses between Go and the device: statistics accumulate on the device
+// and are read at the end, as trainer.SampleStats. A Langevin step
+// allocates only what the network's forward and backward passes need —
+// the proposal is one buffer updated in place — and makes as many
+// libtorch calls as PyTorch's own loop (benchmarks/libtorch/opcount.sh).
 //
 // # Training
 //
@@ -67,9 +71,14 @@
 // # Threads, memory, errors
 //
 // libtorch's grad mode and gotch's last error are per OS thread, so every
-// call pins its goroutine to a thread while it runs. Every tensor a call
-// makes is freed before it returns (no finalizers): memory stays flat over
-// any number of steps. Errors raised inside libtorch come back as Go
+// call pins its goroutine to a thread while it runs. libtorch computes on
+// the CPU with OpenMP threads, whose count is also a setting of each OS
+// thread; every call applies the package's count (SetNumThreads; by
+// default runtime.GOMAXPROCS(0), or what OMP_NUM_THREADS says when it is
+// set) to the thread it runs on, whichever thread Go gives it. Every
+// tensor a call makes is freed before it returns (no finalizers), and
+// within a call as soon as it is dead, as Python's reference counting
+// would: memory stays flat over any number of steps. Errors raised inside libtorch come back as Go
 // errors wrapping ErrTorch; nothing in this package calls log.Fatal or
 // exits. Models, Trainers and Backends own device memory: Close them.
 package torch
