@@ -151,6 +151,13 @@ func eval(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.noiseConditional() {
+		// A score model's energy of (nearly) clean images: its smallest level.
+		if err := e.SetNoise(cfg.SigmaMin); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "mnist-ebm: the model is noise-conditional; its energies are f(x; σ = %g), the smallest level\n", cfg.SigmaMin)
+	}
 	noun := "images"
 	if cfg.Data == "" {
 		noun, what = "digits", strings.Replace(what, "images", "digits", 1)

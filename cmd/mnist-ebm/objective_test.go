@@ -37,6 +37,10 @@ func TestObjectivesEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "annealed Langevin from uniform noise: 10 levels") {
 		t.Fatalf("sample: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	code, stdout, stderr = runCmd(t, "eval", "-dir", dir, "-sample-steps", "20", "-num-samples", "8")
+	if code != 0 || !strings.Contains(stdout, "f(x; σ = 0.02)") || !strings.Contains(stdout, "AUROC") {
+		t.Fatalf("eval: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	// Resuming with another objective is a changed setting.
 	code, _, stderr = runCmd(t, "-preset", "quick", "-objective", "cd", "-dir", dir, "-iterations", "8")
 	if code == 0 || !strings.Contains(stderr, "-objective") {

@@ -127,13 +127,16 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w 
 		}
 		sets["fresh samples ("+cfg.samplesLabel()+")"] = x
 		// The run's replay buffer, if it has a checkpoint: a corrupt one is
-		// an error, not a row quietly left out.
-		buf, _, err := trainer.ReadBuffer(cfg.Dir)
-		switch {
-		case err == nil:
-			sets["replay buffer of the run (newest)"] = buf
-		case !errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("the run's replay buffer: %w (move the checkpoint away to evaluate the model alone)", err)
+		// an error, not a row quietly left out. Objectives without model
+		// samples keep none.
+		if cfg.sampled() {
+			buf, _, err := trainer.ReadBuffer(cfg.Dir)
+			switch {
+			case err == nil:
+				sets["replay buffer of the run (newest)"] = buf
+			case !errors.Is(err, fs.ErrNotExist):
+				return fmt.Errorf("the run's replay buffer: %w (move the checkpoint away to evaluate the model alone)", err)
+			}
 		}
 	}
 	return qualityTable(ctx, w, sets, shape, cfg)
