@@ -87,6 +87,8 @@ struct ebm_group {
   // timeout or a lost peer the ranks no longer agree on which collective
   // comes next.
   std::string broken;
+  // Buffers of the collectives on host memory, reused (host_tensor).
+  std::vector<at::Tensor> scratch;
 };
 
 // with_pg calls f with the group's process group.
@@ -141,19 +143,40 @@ void run(ebm_group *g, const char *what, int64_t timeout_ms, Start start) {
   }
 }
 
+// host_tensor returns a tensor on the group's device holding the n values
+// at data. The tensor is the group's own (reused from call to call while
+// no unfinished collective holds it), never the caller's memory: a
+// collective abandoned after a timeout must not write into Go memory.
 at::Tensor host_tensor(ebm_group *g, const void *data, int64_t n, int dtype) {
-  auto t = at::empty({n}, at::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)));
-  if (n > 0)
-    std::memcpy(t.data_ptr(), data, n * t.element_size());
-  if (g->device.is_cuda())
-    t = t.to(g->device);
+  auto type = static_cast<at::ScalarType>(dtype);
+  at::Tensor t;
+  for (auto &s : g->scratch) {
+    if (s.scalar_type() == type && s.numel() == n && s.use_count() == 1) {
+      t = s;
+      break;
+    }
+  }
+  if (!t.defined()) {
+    t = at::empty({n}, at::TensorOptions().dtype(type).device(g->device));
+    if (g->scratch.size() < 8)
+      g->scratch.push_back(t);
+  }
+  if (n > 0) {
+    if (t.is_cuda())
+      t.copy_(at::from_blob(const_cast<void *>(data), {n}, type));
+    else
+      std::memcpy(t.data_ptr(), data, n * t.element_size());
+  }
   return t;
 }
 
 void host_copy_back(const at::Tensor &t, void *data) {
-  auto c = t.is_cuda() ? t.cpu() : t;
-  if (c.numel() > 0)
-    std::memcpy(data, c.data_ptr(), c.numel() * c.element_size());
+  if (t.numel() == 0)
+    return;
+  if (t.is_cuda())
+    at::from_blob(data, {t.numel()}, t.scalar_type()).copy_(t);
+  else
+    std::memcpy(data, t.data_ptr(), t.numel() * t.element_size());
 }
 
 c10d::ReduceOp reduce_op(int op) {
