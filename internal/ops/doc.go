@@ -15,6 +15,14 @@
 //     with backward gx = col2im(Wᵀ·gy), gW = gy·colᵀ, gb = Σ gy, where
 //     col = im2col(x) holds the input patches.
 //
+// Every op, forward and backward, declares its own derivatives in terms of
+// ops of this package (diff.go): the backward ops of Linear and Conv2d are
+// bilinear, so their derivatives are the forward and backward ops again,
+// and an activation's backward f'(x)·gy is differentiated by the ops
+// f⁽ⁿ⁾(x)·a₁·…·aₘ (nth.go, any order). A backward pass can therefore be
+// differentiated again — the θ-gradient of a score-matching loss — on the
+// same fast paths as the first derivatives.
+//
 // How the float32 products run depends on the instruction set, the
 // level (level.go): the best the CPU supports, or the one the environment
 // variable EBM_SIMD names ("avx512", "avx2", "neon", "go"); [Kernels]
