@@ -49,6 +49,7 @@ type Config struct {
 	GradClip float64 `json:"grad-clip"` // per-pixel gradient clip
 	Buffer   int     `json:"buffer"`    // replay buffer capacity
 	Reinit   float64 `json:"reinit"`    // fresh-noise probability
+	Chains   string  `json:"chains"`    // where chains start: replay, short-run, pcd or cd (trainer.ParseChains)
 
 	// The training objective (trainer.Objective): cd, icd, dsm, ssm or
 	// nce. dsm with -levels ≥ 2 trains a noise-conditional score model
@@ -79,7 +80,7 @@ type Config struct {
 
 	// sample and eval
 	Model       string  `json:"model"`        // parameters to load; empty: DIR/model.safetensors
-	SampleSteps int     `json:"sample-steps"` // Langevin steps from noise (annealed: in all, over the levels)
+	SampleSteps int     `json:"sample-steps"` // Langevin steps from noise (annealed: in all, over the levels); 0: -steps
 	AnnealStep  float64 `json:"anneal-step"`  // annealed Langevin's ε at the smallest level
 	NumSamples  int     `json:"num-samples"`
 	Out         string  `json:"out"` // sample: PNG path
@@ -101,7 +102,7 @@ var presets = map[string]Config{
 	"default": {
 		Dir: "runs/mnist", Seed: 1, Hidden: 32,
 		Iterations: 1500, Batch: 128, LR: 2e-3, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
-		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05,
+		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05, Chains: "replay",
 		Objective: "cd", KL: 1, Sigma: 0.1, SigmaMax: 2, SigmaMin: 0.02, Levels: 10,
 		MaxGap: 5, OnDiverge: "rollback", Fit: "resize-crop", Arch: "cnn",
 		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
@@ -160,6 +161,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"data-noise": "Gaussian noise added to data batches", "steps": "Langevin steps per iteration",
 		"step-size": "Langevin step size λ (x ← x + λ·clip(∇f) + σ·ξ)", "noise": "Langevin noise σ",
 		"grad-clip": "clip ∇f per pixel to ±this", "buffer": "replay buffer capacity", "reinit": "probability a chain restarts from noise",
+		"chains":    "where each iteration's chains start: replay (a buffer of -buffer past samples, -reinit of them fresh noise), short-run (every chain from uniform noise for -steps steps, the sampler that sample then runs; no buffer), pcd (the same chains go on) or cd (at the data batch)",
 		"objective": "training objective: cd (contrastive divergence), icd (CD with improved CD's KL term), dsm (denoising score matching; noise-conditional over a ladder with -levels ≥ 2, sampled by annealed Langevin), ssm (sliced score matching) or nce (noise-contrastive estimation)",
 		"kl":        "icd: weight of the KL term (gradient through the last Langevin step)",
 		"sigma":     "dsm with -levels 1: the noise level σ", "sigma-max": "dsm: the largest noise level of the ladder", "sigma-min": "dsm: the smallest noise level of the ladder",
@@ -174,7 +176,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"dist-backend": "data-parallel backend: auto (nccl for -backend torch on CUDA, else gloo), gloo or nccl",
 		"dist-timeout": "data-parallel runs: how long to wait for the other ranks (rendezvous, every collective) before failing",
 		"model":        "parameters to load (default: DIR/model.safetensors)",
-		"sample-steps": "Langevin steps from noise when sampling", "num-samples": "number of samples to draw",
+		"sample-steps": "Langevin steps from noise when sampling (0: as many as training's -steps)", "num-samples": "number of samples to draw",
 		"out": "sample: PNG file to write (default: DIR/samples.png)", "samples": "eval: score samples from this safetensors file (tensors of N×C×H×W values, N×1×28×28 for MNIST) instead of drawing them",
 	}
 	v := reflect.ValueOf(c).Elem()
@@ -319,10 +321,11 @@ func (c *Config) validate(mode string) error {
 		{c.GradClip < 0, "grad-clip", "must not be negative"},
 		{c.Buffer <= 0, "buffer", "must be positive"},
 		{c.Reinit < 0 || c.Reinit > 1, "reinit", "must be in [0, 1]"},
+		{c.Chains != "replay" && c.Chains != "short-run" && c.Chains != "pcd" && c.Chains != "cd", "chains", "must be replay, short-run, pcd or cd"},
 		{!(c.MaxGap >= 0), "max-gap", "must not be negative"},
 		{c.OnDiverge != "rollback" && c.OnDiverge != "stop", "on-diverge", "must be rollback or stop"},
 		{c.CheckpointEvery <= 0, "checkpoint-every", "must be positive"},
-		{c.SampleSteps <= 0, "sample-steps", "must be positive"},
+		{c.SampleSteps < 0, "sample-steps", "must not be negative (0: as many as -steps)"},
 		{c.NumSamples <= 0, "num-samples", "must be positive"},
 		{c.Backend != "go" && c.Backend != "torch", "backend", "must be go or torch"},
 		{c.Device != "auto" && c.Device != "cpu" && c.Device != "cuda", "device", "must be auto, cpu or cuda"},

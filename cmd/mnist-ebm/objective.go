@@ -62,7 +62,7 @@ func (c Config) describeObjective() string {
 			return fmt.Sprintf("denoising score matching at σ = %g", c.Sigma)
 		}
 		return fmt.Sprintf("denoising score matching over %d noise levels %g … %g, noise-conditional; sampled by annealed Langevin (%d steps in all, ε = %g)",
-			c.Levels, c.SigmaMax, c.SigmaMin, c.SampleSteps, c.AnnealStep)
+			c.Levels, c.SigmaMax, c.SigmaMin, c.sampleSteps(), c.AnnealStep)
 	case "ssm":
 		return "sliced score matching (one Rademacher projection, variance-reduced)"
 	case "nce":
@@ -135,15 +135,15 @@ func drawAnnealed(ctx context.Context, cfg Config, m graph.Model, shape []int, n
 func (c Config) samplerText() string {
 	if c.noiseConditional() {
 		return fmt.Sprintf("annealed Langevin from uniform noise: %d levels %g … %g, %d steps each (ε = %g), then Tweedie's step",
-			c.Levels, c.SigmaMax, c.SigmaMin, max(1, c.SampleSteps/c.Levels), c.AnnealStep)
+			c.Levels, c.SigmaMax, c.SigmaMin, max(1, c.sampleSteps()/c.Levels), c.AnnealStep)
 	}
-	return fmt.Sprintf("%d Langevin steps from uniform noise", c.SampleSteps)
+	return fmt.Sprintf("%d Langevin steps from uniform noise", c.sampleSteps())
 }
 
 // samplesLabel names fresh samples in quality tables.
 func (c Config) samplesLabel() string {
 	if c.noiseConditional() {
-		return fmt.Sprintf("noise + annealed Langevin, %d levels × %d steps", c.Levels, max(1, c.SampleSteps/c.Levels))
+		return fmt.Sprintf("noise + annealed Langevin, %d levels × %d steps", c.Levels, max(1, c.sampleSteps()/c.Levels))
 	}
-	return fmt.Sprintf("noise + %d Langevin steps", c.SampleSteps)
+	return fmt.Sprintf("noise + %d Langevin steps", c.sampleSteps())
 }

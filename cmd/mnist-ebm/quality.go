@@ -93,11 +93,6 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, s
 	return nil
 }
 
-// scoreRun scores the replay buffer at the end of training.
-func scoreRun(ctx context.Context, cfg Config, m graph.Model, shape []int, buffer []float64, w io.Writer) error {
-	return qualityTable(ctx, w, map[string][]float64{"replay buffer (newest samples)": buffer}, shape, cfg)
-}
-
 // evalQuality scores samples drawn from noise, the run's replay buffer if
 // it has a checkpoint, or the samples of a file given with -samples.
 func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w io.Writer) error {
@@ -121,15 +116,15 @@ func evalQuality(ctx context.Context, cfg Config, m graph.Model, shape []int, w 
 		}
 	} else {
 		n := max(cfg.NumSamples, scoreN)
-		x, err := drawSamples(ctx, cfg, m, shape, n, cfg.SampleSteps, 0, nil)
+		x, err := drawSamples(ctx, cfg, m, shape, n, cfg.sampleSteps(), 0, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.modelPath(), err)
 		}
 		sets["fresh samples ("+cfg.samplesLabel()+")"] = x
 		// The run's replay buffer, if it has a checkpoint: a corrupt one is
 		// an error, not a row quietly left out. Objectives without model
-		// samples keep none.
-		if cfg.sampled() {
+		// samples, and short-run, PCD and CD chains, keep none.
+		if cfg.keepsBuffer() {
 			buf, _, err := trainer.ReadBuffer(cfg.Dir)
 			switch {
 			case err == nil:

@@ -141,14 +141,14 @@ func sample(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "mnist-ebm: %d samples from %s, %s\n", cfg.NumSamples, path, cfg.samplerText())
 	// The chain figure: 8 chains (rows) at 9 moments (columns).
 	const chains, cols = 8, 9
-	every := max(1, cfg.SampleSteps/(cols-1))
+	every := max(1, cfg.sampleSteps()/(cols-1))
 	evolution := make([]float64, chains*cols*dim)
 	record := func(col int, x []float64) {
 		for c := range min(chains, len(x)/dim) {
 			copy(evolution[(c*cols+col)*dim:][:dim], x[c*dim:(c+1)*dim])
 		}
 	}
-	x, err := drawSamples(ctx, cfg, m, shape, cfg.NumSamples, cfg.SampleSteps, every, func(step int, x []float64) {
+	x, err := drawSamples(ctx, cfg, m, shape, cfg.NumSamples, cfg.sampleSteps(), every, func(step int, x []float64) {
 		if col := step / every; col < cols {
 			record(col, x)
 		}

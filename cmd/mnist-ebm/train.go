@@ -136,6 +136,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	lcfg := cfg.langevin()
+	chains, err := trainer.ParseChains(cfg.Chains)
+	if err != nil {
+		return fmt.Errorf("-chains: %v: %w", err, errUsage)
+	}
 	bar := newProgressBar(stderr)
 	bar.scoreOnly = !cfg.sampled()
 	policy := trainer.Stop
@@ -146,7 +150,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		Shape: shape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
 		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2},
 		ClipGradNorm: cfg.ClipNorm, Schedule: sched,
-		Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
+		Chains: chains, Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
 		Kernel: func(e energy.Differentiable) (sampling.Kernel, error) {
 			return sampling.NewLangevin(e, lcfg)
 		},
@@ -182,8 +186,8 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			group.Size(), group.Backend(), group.Size(), cfg.Batch, cfg.Buffer, cfg.Batch*group.Size())
 	}
 	if cfg.sampled() {
-		fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g); buffer %d, %.0f%% fresh noise; Adam lr %g β=(%g, %g); α=%g\n",
-			cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.Buffer, 100*cfg.Reinit, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
+		fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g) %s; Adam lr %g β=(%g, %g); α=%g\n",
+			cfg.Iterations, cfg.Batch, cfg.Steps, cfg.StepSize, cfg.Noise, cfg.GradClip, cfg.chainsText(), cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Alpha)
 	} else {
 		fmt.Fprintf(stdout, "  %d iterations of batch %d; Adam lr %g β=(%g, %g)\n", cfg.Iterations, cfg.Batch, cfg.LR, cfg.Beta1, cfg.Beta2)
 	}
@@ -230,35 +234,62 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return nil // rank 0 draws and scores the run's samples
 	}
 	elapsed := time.Since(start)
-	if !cfg.sampled() {
-		// No replay buffer: the model's samples are drawn from noise.
-		fmt.Fprintf(stdout, "mnist-ebm: trained to iteration %d in %s; drawing %d samples (%s)\n", tr.Iteration(), elapsed.Round(time.Second), scoreN, cfg.samplerText())
-		x, err := drawSamples(ctx, cfg, model, shape, scoreN, cfg.SampleSteps, 0, nil)
-		if err != nil {
-			return err
+	fmt.Fprintf(stdout, "mnist-ebm: trained to iteration %d in %s; wrote %s\n", tr.Iteration(), elapsed.Round(time.Second), cfg.Dir)
+	if h := tr.History(); len(h) > 0 {
+		m := h[len(h)-1]
+		if cfg.sampled() {
+			fmt.Fprintf(stdout, "  last iteration: f(data) %+.4f, f(samples) %+.4f, gap %+.4f, loss %+.4f\n", m.FPos, m.FNeg, m.Gap, m.Loss)
+		} else {
+			fmt.Fprintf(stdout, "  last iteration: loss %+.4f\n", m.Loss)
 		}
-		if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), x[:64*images.Dim()], shape,
-			viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
-			return err
-		}
-		h := tr.History()
-		if len(h) > 0 {
-			fmt.Fprintf(stdout, "  last iteration: loss %+.4f\n", h[len(h)-1].Loss)
-		}
-		return qualityTable(ctx, stdout, map[string][]float64{"fresh samples (" + cfg.samplesLabel() + ")": x}, shape, cfg)
 	}
-	// Final pictures: the last batch of chains and the buffer.
-	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), tr.Buffer().Samples(64), shape,
+	// What sample writes: fresh samples from noise, scored beside the
+	// replay buffer's newest samples where the run keeps one. The final
+	// picture is of the buffer (the chains training ended with), or of
+	// fresh samples for runs without one.
+	fmt.Fprintf(stdout, "  drawing %d fresh samples (%s)\n", scoreN, cfg.samplerText())
+	x, err := drawSamples(ctx, cfg, model, shape, scoreN, cfg.sampleSteps(), 0, nil)
+	if err != nil {
+		return err
+	}
+	sets := map[string][]float64{"fresh samples (" + cfg.samplesLabel() + ")": x}
+	final := x[:64*images.Dim()]
+	if buf := tr.Buffer(); buf != nil {
+		sets["replay buffer (newest samples)"] = buf.Samples(buf.Len())
+		final = buf.Samples(64)
+	}
+	if err := viz.SaveImageGrid(filepath.Join(cfg.Dir, "samples_final.png"), final, shape,
 		viz.GridConfig{Low: -1, High: 1, Scale: 2}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mnist-ebm: trained to iteration %d in %s; wrote %s\n", tr.Iteration(), elapsed.Round(time.Second), cfg.Dir)
-	h := tr.History()
-	if len(h) > 0 {
-		m := h[len(h)-1]
-		fmt.Fprintf(stdout, "  last iteration: f(data) %+.4f, f(samples) %+.4f, gap %+.4f, loss %+.4f\n", m.FPos, m.FNeg, m.Gap, m.Loss)
+	return qualityTable(ctx, stdout, sets, shape, cfg)
+}
+
+// chainsText says where the training chains start, for the start-up line.
+func (c Config) chainsText() string {
+	switch c.Chains {
+	case "short-run":
+		return "from uniform noise every iteration (short-run)"
+	case "pcd":
+		return "continued from the last iteration (persistent CD)"
+	case "cd":
+		return "from the data batch (CD-k)"
 	}
-	return scoreRun(ctx, cfg, model, shape, tr.Buffer().Samples(tr.Buffer().Len()), stdout)
+	return fmt.Sprintf("from a buffer of %d, %.0f%% fresh noise", c.Buffer, 100*c.Reinit)
+}
+
+// keepsBuffer reports whether training keeps a replay buffer, which eval
+// scores beside fresh samples.
+func (c Config) keepsBuffer() bool { return c.sampled() && c.Chains == "replay" }
+
+// sampleSteps is how many Langevin steps sample and eval run from noise:
+// -sample-steps, or training's -steps when it is 0 — the chain a
+// short-run model was trained to run.
+func (c Config) sampleSteps() int {
+	if c.SampleSteps == 0 {
+		return c.Steps
+	}
+	return c.SampleSteps
 }
 
 // reinit maps the flag's 0 ("never") to the trainer's "never".
