@@ -68,6 +68,13 @@ func TestObjectivesTrainToy(t *testing.T) {
 			if !(after-h < 0.35*(before-h)) {
 				t.Errorf("gap went from %.3f to %.3f; want below 35%% of the start", before-h, after-h)
 			}
+			if !tc.obj.Sampled() {
+				if _, nce := tc.obj.(trainer.NCE); !nce {
+					if m := tr.History()[0]; m.Gap != 0 || m.FNeg != 0 || m.FPos == 0 {
+						t.Errorf("score matching reports f(data) %g, f(samples) %g, gap %g; want f(data) alone", m.FPos, m.FNeg, m.Gap)
+					}
+				}
+			}
 			if _, ok := tc.obj.(trainer.NCE); ok {
 				hist := tr.History()
 				logZ := hist[len(hist)-1].LogZ

@@ -355,7 +355,9 @@ func (t *Trainer) step(ctx context.Context) (Metrics, error) {
 		m.LogZ = t.plan.logZ()
 	}
 	m.Loss, m.FPos, m.FNeg, m.GradNorm = us.Loss, us.FPos, us.FNeg, us.GradNorm
-	m.Gap = us.FPos - us.FNeg
+	if sampled || t.plan.fneg >= 0 { // score matching has no second batch to compare with
+		m.Gap = us.FPos - us.FNeg
+	}
 	m.UpdateSec = time.Since(t1).Seconds()
 	if t.coll != nil && err == nil {
 		times := []float64{m.UpdateSec}
