@@ -19,6 +19,16 @@
 // cmd/train-classifier -data DIR -out DIR_OF_RUN/judge.safetensors), or
 // by -judge FILE; MNIST's is built in.
 //
+// Objectives: -objective picks what training minimises — cd (the
+// default), icd (CD with improved CD's KL term), dsm (denoising score
+// matching), ssm (sliced score matching) or nce (noise-contrastive
+// estimation); see trainer.Objective. -preset dsm trains a
+// noise-conditional score model over ten noise levels (-levels,
+// -sigma-max, -sigma-min); sample and eval draw its samples by annealed
+// Langevin dynamics (-sample-steps over the levels, -anneal-step).
+//
+//	go run ./cmd/mnist-ebm -preset dsm     # score model by denoising score matching (runs/mnist-dsm)
+//
 // Modes:
 //
 //	train   train (the default); resumes when the run folder has a checkpoint
