@@ -16,6 +16,7 @@ func ExampleWorkloads() {
 		}
 	}
 	// Output:
+	// dsm/cnn            iters/s (PyTorch reference)
 	// gibbs/rbm784x500   sweeps/s (PyTorch reference)
 	// hmc/gauss100       transitions/s (PyTorch reference)
 	// langevin/cnn       steps/s (PyTorch reference)
