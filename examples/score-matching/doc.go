@@ -13,7 +13,7 @@
 //	go run ./examples/score-matching -data rings -budget 1m  # one data set, longer
 //	go run ./examples/score-matching -objectives cd,dsm      # some objectives
 //
-// It writes into -out (runs/score-matching): results.md and results.json
+// It writes into -dir (runs/score-matching): results.md and results.json
 // (the table) and summary.png (true densities beside the learned ones).
 // The table goes to stdout, progress to stderr.
 package main

@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ebmgo/ebm/datasets"
+	"github.com/ebmgo/ebm/platform"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := platform.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -26,7 +25,7 @@ func main() {
 
 // config is one run of the study.
 type config struct {
-	Out        string        `json:"out"`
+	Dir        string        `json:"dir"`
 	Data       []string      `json:"data"`
 	Objectives []string      `json:"objectives"`
 	Budget     time.Duration `json:"budget"` // wall-clock training time per data set and objective
@@ -41,7 +40,7 @@ type config struct {
 
 func defaults() config {
 	return config{
-		Out:        filepath.Join("runs", "score-matching"),
+		Dir:        filepath.Join("runs", "score-matching"),
 		Data:       datasets.ToyNames(),
 		Objectives: objectiveNames(),
 		Budget:     20 * time.Second,
@@ -61,7 +60,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	data := fs.String("data", strings.Join(cfg.Data, ","), "comma-separated toy data sets")
 	objs := fs.String("objectives", strings.Join(cfg.Objectives, ","), "comma-separated objectives: "+strings.Join(objectiveNames(), ", "))
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
+	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "run folder: results and pictures")
 	fs.DurationVar(&cfg.Budget, "budget", cfg.Budget, "wall-clock training time per data set and objective")
 	fs.IntVar(&cfg.Hidden, "hidden", cfg.Hidden, "width of the MLP's two hidden layers")
 	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
@@ -120,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "score-matching:", err)
 		return 2
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		fmt.Fprintln(stderr, "score-matching:", err)
 		return 1
 	}
@@ -135,9 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, obj := range cfg.Objectives {
 			r, err := s.train(ctx, obj)
 			if err != nil {
-				if ctx.Err() != nil {
+				if code, ok := platform.ExitCode(ctx); ok {
 					fmt.Fprintln(stderr, "score-matching: interrupted")
-					return 130
+					return code
 				}
 				fmt.Fprintf(stderr, "score-matching: %s, %s: %v\n", name, obj, err)
 				return 1
@@ -148,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.pictures = append(rep.pictures, s.panels...)
 	}
 	rep.WallSec = time.Since(start).Seconds()
-	if err := rep.write(cfg.Out, len(cfg.Objectives)+1); err != nil {
+	if err := rep.write(cfg.Dir, len(cfg.Objectives)+1); err != nil {
 		fmt.Fprintln(stderr, "score-matching:", err)
 		return 1
 	}

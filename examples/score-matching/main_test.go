@@ -15,7 +15,7 @@ import (
 func TestSmoke(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-data", "moons", "-budget", "300ms", "-test", "500", "-grid", "40", "-train", "2000", "-hidden", "16", "-out", out}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-data", "moons", "-budget", "300ms", "-test", "500", "-grid", "40", "-train", "2000", "-hidden", "16", "-dir", out}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
