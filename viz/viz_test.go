@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"math"
@@ -481,5 +482,33 @@ func TestSaveAtomic(t *testing.T) {
 	}
 	if err := SaveHeatmap(filepath.Join(dir, "missing", "h.png"), mustField(t, Box{0, 1, 0, 1}, 2, 2, func(x, y float64) float64 { return x }), HeatmapConfig{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("save into a missing directory: %v", err)
+	}
+}
+
+// Tile puts each picture in its cell, row by row, on white.
+func TestTile(t *testing.T) {
+	red, blue := color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}
+	cell := func(c color.Color) image.Image {
+		m := image.NewRGBA(image.Rect(0, 0, 2, 3))
+		draw.Draw(m, m.Bounds(), image.NewUniform(c), image.Point{}, draw.Src)
+		return m
+	}
+	out := Tile([]image.Image{cell(red), cell(blue), cell(red)}, 2)
+	if b := out.Bounds(); b.Dx() != 4 || b.Dy() != 6 {
+		t.Fatalf("3 cells of 2×3 in rows of 2: %v, want 4×6", b)
+	}
+	for _, tc := range []struct {
+		x, y int
+		want color.Color
+	}{{0, 0, red}, {3, 2, blue}, {1, 4, red}, {3, 5, color.RGBA{255, 255, 255, 255}}} {
+		if got := out.At(tc.x, tc.y); got != tc.want {
+			t.Errorf("pixel (%d, %d) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+	if b := Tile([]image.Image{cell(red), cell(blue)}, 0).Bounds(); b.Dx() != 4 || b.Dy() != 3 {
+		t.Errorf("cols 0: %v, want one row 4×3", b)
+	}
+	if b := Tile(nil, 3).Bounds(); b.Dx() != 1 || b.Dy() != 1 {
+		t.Errorf("no pictures: %v, want 1×1", b)
 	}
 }

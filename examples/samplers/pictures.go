@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"math"
 	"path/filepath"
 	"strings"
@@ -50,7 +49,7 @@ func scatter(path string, t *target, runs []*runOutput, res int) error {
 		}
 		imgs = append(imgs, img)
 	}
-	return viz.SavePNG(path, tile(imgs, len(imgs)))
+	return viz.SavePNG(path, viz.Tile(imgs, len(imgs)))
 }
 
 // traces plots coordinate dim of chain 0 for every sampler against the
@@ -77,22 +76,6 @@ func traces(path string, t *target, runs []*runOutput, dim int, name string, bud
 		Title:  fmt.Sprintf("%s: trace of %s (chain 1) against gradient evaluations", t.Name, name),
 		XLabel: "gradient evaluations (sampling phase)", YLabel: name, Width: 900, Height: 360,
 	})
-}
-
-// tile lays images out in rows of cols, on white.
-func tile(imgs []image.Image, cols int) image.Image {
-	if len(imgs) == 0 {
-		return image.NewRGBA(image.Rect(0, 0, 1, 1))
-	}
-	w, h := imgs[0].Bounds().Dx(), imgs[0].Bounds().Dy()
-	rows := (len(imgs) + cols - 1) / cols
-	out := image.NewRGBA(image.Rect(0, 0, cols*w, rows*h))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	for i, img := range imgs {
-		at := image.Pt((i%cols)*w, (i/cols)*h)
-		draw.Draw(out, image.Rectangle{Min: at, Max: at.Add(image.Pt(w, h))}, img, img.Bounds().Min, draw.Src)
-	}
-	return out
 }
 
 // pictures writes the scatter plots of every target and the trace plots

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,7 +36,7 @@ func (r *report) write(dir string, cols int) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return err
 	}
-	return viz.SavePNG(filepath.Join(dir, "summary.png"), tile(r.pictures, cols))
+	return viz.SavePNG(filepath.Join(dir, "summary.png"), viz.Tile(r.pictures, cols))
 }
 
 func (r *report) cell(data, obj string) (result, bool) {
@@ -95,20 +93,4 @@ func (r *report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "- %s: %s\n", o, recipes[o].desc)
 	}
 	fmt.Fprintf(w, "\nWall time %.0f s on %d CPUs.\n", r.WallSec, r.CPUs)
-}
-
-// tile lays images out in rows of cols, on white.
-func tile(imgs []image.Image, cols int) image.Image {
-	if len(imgs) == 0 {
-		return image.NewRGBA(image.Rect(0, 0, 1, 1))
-	}
-	w, h := imgs[0].Bounds().Dx(), imgs[0].Bounds().Dy()
-	rows := (len(imgs) + cols - 1) / cols
-	out := image.NewRGBA(image.Rect(0, 0, cols*w, rows*h))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	for i, img := range imgs {
-		at := image.Pt((i%cols)*w, (i/cols)*h)
-		draw.Draw(out, image.Rectangle{Min: at, Max: at.Add(image.Pt(w, h))}, img, img.Bounds().Min, draw.Src)
-	}
-	return out
 }

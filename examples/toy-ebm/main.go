@@ -259,7 +259,7 @@ func (r *toyRun) savePictures() error {
 	if err != nil {
 		return err
 	}
-	return viz.SavePNG(filepath.Join(r.cfg.Dir, r.toy.Name(), "density.png"), tile(imgs, 3))
+	return viz.SavePNG(filepath.Join(r.cfg.Dir, r.toy.Name(), "density.png"), viz.Tile(imgs, 3))
 }
 
 // saveSummary writes one picture of every data set: data density beside
@@ -277,5 +277,5 @@ func saveSummary(path string, runs []*toyRun) error {
 		}
 		imgs = append(imgs, p...)
 	}
-	return viz.SavePNG(path, tile(imgs, 4))
+	return viz.SavePNG(path, viz.Tile(imgs, 4))
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/viz"
@@ -75,20 +73,4 @@ func maxOf(v []float64) float64 {
 		}
 	}
 	return m
-}
-
-// tile lays images out in rows of cols, on white.
-func tile(imgs []image.Image, cols int) image.Image {
-	if len(imgs) == 0 {
-		return image.NewRGBA(image.Rect(0, 0, 1, 1))
-	}
-	w, h := imgs[0].Bounds().Dx(), imgs[0].Bounds().Dy()
-	rows := (len(imgs) + cols - 1) / cols
-	out := image.NewRGBA(image.Rect(0, 0, cols*w, rows*h))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	for i, img := range imgs {
-		at := image.Pt((i%cols)*w, (i/cols)*h)
-		draw.Draw(out, image.Rectangle{Min: at, Max: at.Add(image.Pt(w, h))}, img, img.Bounds().Min, draw.Src)
-	}
-	return out
 }
