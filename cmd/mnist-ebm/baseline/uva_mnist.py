@@ -13,10 +13,18 @@ betas (0, 0.999); StepLR(1 epoch, γ = 0.97); batch 128.
 
 It writes a safetensors file with two tensors for `mnist-ebm eval -samples`:
 "samples" (the newest 1024 replay-buffer samples) and "fresh" (1024 samples
-from uniform noise after 256 Langevin steps, as the tutorial generates), both
+from uniform noise after --sample-steps Langevin steps, 256 as the tutorial
+generates them), both
 N×1×28×28 float32 in [−1, 1].
 
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 uva_mnist.py --minutes 10 --out uva.safetensors
+
+The flags change the recipe's numbers so that the same code is the
+reference of mnist-ebm's other presets: --lr and --lr-decay (the StepLR
+factor per epoch; 1 keeps the rate constant), --reinit (the share of chains
+started from fresh noise), --buffer, --steps (Langevin steps per iteration)
+and --sample-steps (steps of the fresh samples). The defaults are the
+tutorial's.
 
 MNIST is read from the IDX files of the Go module cache (the same files the Go
 program reads), so no download is needed.
@@ -114,6 +122,12 @@ def main():
     ap.add_argument("--out", default="uva.safetensors")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr-decay", type=float, default=0.97, help="StepLR factor per epoch (1: constant)")
+    ap.add_argument("--reinit", type=float, default=0.05, help="share of chains started from fresh noise")
+    ap.add_argument("--buffer", type=int, default=8192)
+    ap.add_argument("--steps", type=int, default=60, help="Langevin steps per iteration")
+    ap.add_argument("--sample-steps", type=int, default=256, help="Langevin steps of the fresh samples")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -122,8 +136,8 @@ def main():
 
     images = read_images(os.path.join(find_mnist(), "train-images-idx3-ubyte.gz"))
     model = CNNModel(32)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.0, 0.999))
-    sched = torch.optim.lr_scheduler.StepLR(opt, 1, gamma=0.97)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.0, 0.999))
+    sched = torch.optim.lr_scheduler.StepLR(opt, 1, gamma=args.lr_decay)
     buffer = [(torch.rand((1, 1, 28, 28)) * 2 - 1) for _ in range(128)]
     batch, per_epoch = 128, images.shape[0] // 128
     start, it = time.time(), 0
@@ -136,12 +150,12 @@ def main():
         real = images[perm[k * batch:(k + 1) * batch]].clone()
         real.add_(torch.randn_like(real) * 0.005).clamp_(-1, 1)
         # Sampler.sample_new_exmps
-        n_new = np.random.binomial(batch, 0.05)
+        n_new = np.random.binomial(batch, args.reinit)
         fresh = torch.rand((n_new, 1, 28, 28)) * 2 - 1
-        old = torch.cat(random.choices(buffer, k=batch - n_new), dim=0)
-        x = langevin(model, torch.cat([fresh, old], dim=0), 60, 10)
+        starts = [fresh] + random.choices(buffer, k=batch - n_new)
+        x = langevin(model, torch.cat(starts, dim=0), args.steps, 10)
         buffer = list(x.chunk(batch, dim=0)) + buffer
-        buffer = buffer[:8192]
+        buffer = buffer[:args.buffer]
         real_out, fake_out = model(torch.cat([real, x], dim=0)).chunk(2, dim=0)
         loss = 0.1 * (real_out ** 2 + fake_out ** 2).mean() + fake_out.mean() - real_out.mean()
         opt.zero_grad()
@@ -154,7 +168,7 @@ def main():
                   f"gap {(real_out.mean() - fake_out.mean()).item():+.4f}", flush=True)
     train_s = time.time() - start
     samples = torch.cat(buffer[:1024], dim=0)
-    fresh = torch.cat([langevin(model, torch.rand((128, 1, 28, 28)) * 2 - 1, 256, 10) for _ in range(8)], dim=0)
+    fresh = torch.cat([langevin(model, torch.rand((128, 1, 28, 28)) * 2 - 1, args.sample_steps, 10) for _ in range(8)], dim=0)
     save_safetensors(args.out, {"samples": samples, "fresh": fresh})
     print(f"trained {it} iterations in {train_s:.0f} s ({it / train_s:.2f} it/s); wrote {args.out}")
 
