@@ -126,9 +126,15 @@ var (
 	threadsOnce sync.Once
 )
 
-// initThreads sets the default: runtime.GOMAXPROCS(0) threads, as the Go
-// backend uses, unless the environment chooses.
+// malloced reports whether tuneMalloc changed malloc's settings.
+var malloced bool
+
+// initThreads runs at the package's first call: it sets malloc up for
+// libtorch's tensors (see tuneMalloc) and the default thread count,
+// runtime.GOMAXPROCS(0) threads as the Go backend uses, unless the
+// environment chooses.
 func initThreads() {
+	malloced = tuneMalloc()
 	C.ebm_omp_init()
 	if os.Getenv("OMP_NUM_THREADS") != "" || os.Getenv("MKL_NUM_THREADS") != "" {
 		return

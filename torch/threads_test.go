@@ -58,3 +58,30 @@ func TestThreadsEveryOSThread(t *testing.T) {
 		}
 	}
 }
+
+// TestMallocSettings: on glibc the package's malloc settings are
+// accepted (mallopt reports success), and any of malloc's environment
+// variables leaves malloc to the environment. What they are for, fewer
+// page faults per step, is measured by benchmarks/libtorch and
+// benchmarks/cmd/compare, not here.
+func TestMallocSettings(t *testing.T) {
+	NumThreads() // the first call applies the settings
+	for _, v := range []string{"GLIBC_TUNABLES", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"} {
+		if _, ok := os.LookupEnv(v); ok {
+			if malloced {
+				t.Errorf("%s is set, yet the package changed malloc's settings", v)
+			}
+			t.Skipf("%s is set", v)
+		}
+	}
+	if !malloced {
+		t.Skip("not glibc")
+	}
+	if !tuneMalloc() {
+		t.Error("mallopt refused the settings")
+	}
+	t.Setenv("MALLOC_ARENA_MAX", "2")
+	if tuneMalloc() {
+		t.Error("MALLOC_ARENA_MAX is set, yet tuneMalloc changed malloc's settings")
+	}
+}
