@@ -78,7 +78,12 @@
 // set) to the thread it runs on, whichever thread Go gives it. Every
 // tensor a call makes is freed before it returns (no finalizers), and
 // within a call as soon as it is dead, as Python's reference counting
-// would: memory stays flat over any number of steps. Errors raised inside libtorch come back as Go
+// would: memory stays flat over any number of steps. On glibc the first
+// call sets malloc so that memory a step frees stays for the next (blocks
+// up to 32 MiB from the heap, trimmed only past 128 MiB free) instead of
+// being handed back to the kernel and faulted in again; a program that
+// sets any of malloc's environment variables (MALLOC_ARENA_MAX,
+// MALLOC_TOP_PAD_, GLIBC_TUNABLES, ...) keeps its own. Errors raised inside libtorch come back as Go
 // errors wrapping ErrTorch; nothing in this package calls log.Fatal or
 // exits. Models, Trainers and Backends own device memory: Close them.
 package torch
