@@ -409,34 +409,24 @@ func (mod *Model) forward(e *exec, x handle, ps []handle, n int) handle {
 }
 
 // F sets dst[i] = f(x_i) for the len(dst) samples stored row-major in x.
-func (mod *Model) F(dst, x []float64) error {
-	n, err := energy.CheckBatch(mod.dim, dst, x)
-	if err != nil {
-		return err
-	}
-	if mod.closed {
-		return ErrClosed
-	}
-	if n == 0 {
-		return nil
-	}
-	defer lockThread()()
-	e := mod.exec()
-	defer e.close()
-	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
-	f := mod.forward(e, xt, mod.pd, n)
-	e.toFloat64s(dst, f, mod.kind)
-	return e.err
-}
+func (mod *Model) F(dst, x []float64) error { return mod.evaluate(dst, nil, x) }
 
 // FGrad sets dst[i] = f(x_i) and grad to ∇x f, laid out like x.
 func (mod *Model) FGrad(dst, grad, x []float64) error {
+	if len(grad) != len(x) {
+		return fmt.Errorf("torch: FGrad: gradient buffer has %d values for an input of %d: %w", len(grad), len(x), energy.ErrShape)
+	}
+	if grad == nil {
+		grad = []float64{} // an empty batch: not F's nil
+	}
+	return mod.evaluate(dst, grad, x)
+}
+
+// evaluate is F (grad nil) and FGrad.
+func (mod *Model) evaluate(dst, grad, x []float64) error {
 	n, err := energy.CheckBatch(mod.dim, dst, x)
 	if err != nil {
 		return err
-	}
-	if len(grad) != len(x) {
-		return fmt.Errorf("torch: FGrad: gradient buffer has %d values for an input of %d: %w", len(grad), len(x), energy.ErrShape)
 	}
 	if mod.closed {
 		return ErrClosed
@@ -448,6 +438,10 @@ func (mod *Model) FGrad(dst, grad, x []float64) error {
 	e := mod.exec()
 	defer e.close()
 	xt := e.fromFloat64s(x, mod.batchShape(n), mod.kind, mod.dev.c())
+	if grad == nil {
+		e.toFloat64s(dst, mod.forward(e, xt, mod.pd, n), mod.kind)
+		return e.err
+	}
 	f, g := mod.fgrad(e, xt, n)
 	e.toFloat64s(dst, f, mod.kind)
 	e.toFloat64s(grad, g, mod.kind)
