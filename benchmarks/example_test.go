@@ -2,13 +2,19 @@ package benchmarks_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ebmgo/ebm/benchmarks"
 )
 
-// The workloads that go test -bench and the compare command measure.
+// The workloads that go test -bench and the compare command measure (a
+// build with -tags torch adds NAME@torch, the same on the libtorch
+// backend).
 func ExampleWorkloads() {
 	for _, w := range benchmarks.Workloads() {
+		if strings.HasSuffix(w.Name, "@torch") {
+			continue
+		}
 		if w.Torch {
 			fmt.Printf("%-18s %s (PyTorch reference)\n", w.Name, w.Unit)
 		} else {
