@@ -59,6 +59,11 @@ type Config struct {
 	AISTemps  int `json:"ais_temps"`
 	// SmallAISTemps is AISTemps for the check on the small models.
 	SmallAISTemps int `json:"small_ais_temps"`
+	// AISMinESS is the fraction of the chains the weight ESS of an AIS run
+	// must reach: a run below it is repeated with twice the temperatures,
+	// up to AISMaxTemps. Zero accepts every run.
+	AISMinESS   float64 `json:"ais_min_ess"`
+	AISMaxTemps int     `json:"ais_max_temps"`
 	// GibbsSteps is the length of the block-Gibbs chains that draw the
 	// model samples shown in pictures and that start reverse AIS.
 	GibbsSteps int `json:"gibbs_steps"`
@@ -86,13 +91,27 @@ type Config struct {
 
 // presets are the named starting points for the flags.
 var presets = map[string]func() Config{
-	// default: about 23 minutes of CPU time (2 cores).
+	// default: small and large models of three methods each, with AIS
+	// trusted only where its ESS reaches half the chains.
 	"default": func() Config {
 		return Config{
 			Out: "runs/rbm-mnist", Seed: 1, Binarize: "threshold", BatchSize: 100,
 			Small:     ModelSpec{Hidden: 16, Epochs: 10, Methods: methods("cd1,cd10,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 8, Methods: methods("cd1,cd3,pcd1")},
 			AISChains: 100, AISTemps: 10000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
+			AISMinESS: 0.5, AISMaxTemps: 160000,
+		}
+	},
+	// ordering: CD-1, CD-3, CD-25 and PCD-1 with one recipe, at 784×20
+	// (exact) and 784×500 (AIS until the ESS is half the chains), for the
+	// published comparison; per-epoch AIS curves of the large models.
+	"ordering": func() Config {
+		return Config{
+			Out: "runs/rbm-mnist-ordering", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Small:     ModelSpec{Hidden: 20, Epochs: 10, Methods: methods("cd1,cd3,cd25,pcd1")},
+			Large:     ModelSpec{Hidden: 500, Epochs: 10, Methods: methods("cd1,cd3,cd25,pcd1")},
+			AISChains: 100, AISTemps: 20000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
+			AISMinESS: 0.5, AISMaxTemps: 320000, CurveAISTemps: 500,
 		}
 	},
 	// paper: the length of training and evaluation behind the published
@@ -104,6 +123,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 20, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			AISChains: 100, AISTemps: 14500, SmallAISTemps: 14500, GibbsSteps: 10000, SmallAIS: true,
+			AISMinESS: 0.5, AISMaxTemps: 464000,
 		}
 	},
 	// quick: a few minutes, to try the pipeline.
@@ -114,20 +134,27 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 16, Epochs: 3, Methods: methods("cd1,pcd1")},
 			Large:     ModelSpec{Hidden: 100, Epochs: 3, Methods: methods("cd1,pcd1")},
 			AISChains: 50, AISTemps: 1000, SmallAISTemps: 1000, GibbsSteps: 200, SmallAIS: true,
+			AISMinESS: 0.5, AISMaxTemps: 16000,
 		}
 	},
 }
 
-// Default recipes: CD with the momentum of Hinton's rbm.m (0.5, then 0.9)
-// at a tenth of its rate (at 0.05 the 784×500 CD-1 model's test
-// log-likelihood after 10 epochs is −190 nats, at 0.01 −157), and PCD with a rate decaying linearly to zero
-// (Tieleman 2008) and momentum 0.5 throughout: with 0.9 the persistent
-// chains fall behind the model and training breaks down (measured on the
-// 784×16 models: test log-likelihood −144 with 0.5 against −154 with 0.9
-// at rate 0.05, and a collapse to −193 at rate 0.1).
+// Default recipes. CD-k at rate 0.01 decaying linearly to zero and
+// momentum 0.5 throughout. Hinton's rbm.m schedule (momentum 0.5 for five
+// epochs, then 0.9) at a constant 0.01 makes CD diverge at 784×500: the
+// test log-likelihood (short forward AIS) of CD-1 peaks at −103 in epoch 6
+// and falls to −175 by epoch 30, CD-3's peaks at −100 and falls faster,
+// to −133 by epoch 8, before settling near −150 — at epoch 8 CD-3 looked
+// worse than CD-1 although it is better at its peak and at the plateau.
+// With the decaying rate and momentum 0.5, CD-1 rises steadily to about
+// −101 in 20 epochs. PCD: rate 0.05 decaying linearly to zero (Tieleman
+// 2008) and momentum 0.5 throughout: with 0.9 the persistent chains fall
+// behind the model and training breaks down (measured on the 784×16
+// models: test log-likelihood −144 with 0.5 against −154 with 0.9 at rate
+// 0.05, and a collapse to −193 at rate 0.1).
 const (
 	defaultCDLR        = 0.01
-	defaultCDMomentum  = 0.9
+	defaultCDMomentum  = 0.5
 	defaultPCDLR       = 0.05
 	defaultPCDMomentum = 0.5
 )
@@ -159,7 +186,7 @@ func parseMethods(list string, cdLR, pcdLR float64) ([]Method, error) {
 			m.FinalMomentum = defaultPCDMomentum
 		case strings.HasPrefix(item, "cd"):
 			digits = item[2:]
-			m.LearningRate = cdLR
+			m.LearningRate, m.DecayLR = cdLR, true
 			m.FinalMomentum = defaultCDMomentum
 		default:
 			return nil, fmt.Errorf("method %q: want cdK or pcdK, e.g. cd1, cd10, pcd1", item)
@@ -208,7 +235,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	mk, ok := presets[preset]
 	if !ok {
-		return Config{}, fmt.Errorf("-preset %q: want default, paper or quick", preset)
+		return Config{}, fmt.Errorf("-preset %q: want default, ordering, paper or quick", preset)
 	}
 	cfg := mk()
 	cfg.Preset = preset
@@ -220,7 +247,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 			"(exact for the small models, AIS sandwich for the large ones).\n\n")
 		fs.PrintDefaults()
 	}
-	fs.String("preset", preset, "starting settings: default (≈20 min on 2 cores), paper (the published run lengths; many hours), quick")
+	fs.String("preset", preset, "starting settings: default, ordering (CD-1, CD-3, CD-25, PCD-1 at 784×20 and 784×500), paper (the published run lengths; days), quick")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "use only the first N training images (0: all 60,000)")
@@ -235,12 +262,15 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	largeM := fs.String("large-methods", methodList(cfg.Large.Methods), "methods for the large models (cdK, pcdK; empty: none)")
 	cdLR := fs.Float64("cd-lr", defaultCDLR, "CD learning rate")
 	cdMom := fs.Float64("cd-momentum", defaultCDMomentum, "CD momentum after the first 5 epochs (0.5 before; negative: none)")
+	cdDecay := fs.Bool("cd-decay", true, "decay the CD learning rate linearly to 0 over the run, as PCD's (false: constant)")
 	pcdLR := fs.Float64("pcd-lr", defaultPCDLR, "PCD learning rate, decayed linearly to 0")
 	pcdMom := fs.Float64("pcd-momentum", defaultPCDMomentum, "PCD momentum after the first 5 epochs (0.5 before; negative: none)")
 	wd := fs.Float64("weight-decay", 2e-4, "L2 weight decay on the weights")
 	fs.IntVar(&cfg.AISChains, "ais-chains", cfg.AISChains, "AIS chains per run")
 	fs.IntVar(&cfg.AISTemps, "ais-temps", cfg.AISTemps, "AIS intermediate distributions for the large models (Salakhutdinov & Murray: 14500)")
 	fs.IntVar(&cfg.SmallAISTemps, "small-ais-temps", cfg.SmallAISTemps, "AIS intermediate distributions for the check on the small models")
+	fs.Float64Var(&cfg.AISMinESS, "ais-min-ess", cfg.AISMinESS, "fraction of the chains an AIS run's weight ESS must reach, else it is repeated with twice the temperatures (0: accept every run)")
+	fs.IntVar(&cfg.AISMaxTemps, "ais-max-temps", cfg.AISMaxTemps, "the most temperatures -ais-min-ess may double up to")
 	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw model samples and start reverse AIS")
 	fs.IntVar(&cfg.CurveAISTemps, "curve-ais-temps", cfg.CurveAISTemps, "if > 0, a forward AIS of this many temperatures after every epoch of the large models: a rough test log-likelihood curve (1000 costs ≈ 10 s per epoch)")
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")
@@ -276,8 +306,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		for i := range m {
 			m[i].WeightDecay = *wd
 			m[i].FinalMomentum = *cdMom
+			m[i].DecayLR = *cdDecay
 			if m[i].Persistent {
-				m[i].FinalMomentum = *pcdMom
+				m[i].FinalMomentum, m[i].DecayLR = *pcdMom, true
 			}
 		}
 		ms.spec.Methods = m
@@ -307,6 +338,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-ais-temps %d, -small-ais-temps %d: want at least 10", c.AISTemps, c.SmallAISTemps)
 	case c.CurveAISTemps < 0 || c.CurveAISTemps > 0 && c.CurveAISTemps < 10:
 		return fmt.Errorf("-curve-ais-temps %d: want 0 (off) or at least 10", c.CurveAISTemps)
+	case !(c.AISMinESS >= 0 && c.AISMinESS <= 1):
+		return fmt.Errorf("-ais-min-ess %v: want a fraction in [0, 1]", c.AISMinESS)
+	case c.AISMaxTemps < c.AISTemps || c.SmallAIS && c.AISMaxTemps < c.SmallAISTemps:
+		return fmt.Errorf("-ais-max-temps %d: want at least -ais-temps %d and -small-ais-temps %d", c.AISMaxTemps, c.AISTemps, c.SmallAISTemps)
 	case c.GibbsSteps < 1:
 		return fmt.Errorf("-gibbs-steps %d: want at least 1", c.GibbsSteps)
 	}

@@ -136,23 +136,21 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	if e.exact {
 		temps = cfg.SmallAISTemps
 	}
-	schedule, err := ais.RBMSchedule(temps)
-	if err != nil {
-		return err
-	}
 	var est *AISEstimate
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
 		c := startClock()
-		est = &AISEstimate{Chains: chains, Temps: temps, GibbsSteps: cfg.GibbsSteps, Base: "base rate"}
+		est = &AISEstimate{Chains: chains, GibbsSteps: cfg.GibbsSteps, Base: "base rate"}
 		if e.baseName != "" {
 			est.Base = e.baseName
 		}
-		acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS forward")}
-		fwd, err := ais.ForwardRBM(ctx, rng, rbm, chains, acfg)
+		fwd, t, err := adaptiveAIS(ctx, cfg, temps, chains, log, tag, "AIS forward", &est.Attempts, func(sched []float64, progress func(int, int)) (ais.Result, error) {
+			return ais.ForwardRBM(ctx, rng, rbm, chains, ais.RBMConfig{Schedule: sched, Base: base, Progress: progress})
+		})
 		if err != nil {
 			return fmt.Errorf("AIS: %w", err)
 		}
+		est.Temps, temps = t, t
 		est.Forward = AISBound{num(fwd.LogZ), num(fwd.StdErr), num(fwd.ESS)}
 		fwdX = fwd.X
 		w, cp := c.since()
@@ -191,11 +189,13 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	}
 	if est != nil {
 		c := startClock()
-		acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS reverse")}
-		rev, err := ais.ReverseRBM(ctx, rng, rbm, samples, acfg)
+		rev, t, err := adaptiveAIS(ctx, cfg, temps, chains, log, tag, "AIS reverse", &est.Attempts, func(sched []float64, progress func(int, int)) (ais.Result, error) {
+			return ais.ReverseRBM(ctx, rng, rbm, samples, ais.RBMConfig{Schedule: sched, Base: base, Progress: progress})
+		})
 		if err != nil {
 			return fmt.Errorf("reverse AIS: %w", err)
 		}
+		est.ReverseTemps = t
 		w, cp := c.since()
 		est.Wall += num(w)
 		est.CPU += num(cp)
@@ -208,8 +208,8 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		est.TestLLHigh = num(testF - float64(est.Forward.LogZ))
 		est.TestLLLow = num(testF - float64(est.Reverse.LogZ))
 		est.Note = aisNote(est)
-		line := fmt.Sprintf("%s AIS (%d chains, %d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
-			tag, chains, temps, est.Forward.LogZ, est.Forward.StdErr, est.Forward.ESS, est.Reverse.LogZ, est.Reverse.StdErr, est.Reverse.ESS, est.TestLLLow, est.TestLLHigh)
+		line := fmt.Sprintf("%s AIS (%d chains, %d/%d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
+			tag, chains, est.Temps, est.ReverseTemps, est.Forward.LogZ, est.Forward.StdErr, est.Forward.ESS, est.Reverse.LogZ, est.Reverse.StdErr, est.Reverse.ESS, est.TestLLLow, est.TestLLHigh)
 		if mr.ExactLogZ != nil {
 			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
 		}
@@ -219,6 +219,10 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 			// known: from the ends of Gibbs chains started at the ends of
 			// forward AIS.
 			gibbs, _, err := gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
+			if err != nil {
+				return err
+			}
+			schedule, err := ais.RBMSchedule(est.ReverseTemps)
 			if err != nil {
 				return err
 			}
@@ -245,11 +249,39 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 				return fmt.Errorf("AIS sweep at %d temperatures: %w", temps, err)
 			}
 			w, cp := c.since()
-			mr.Sweep = append(mr.Sweep, SweepPoint{Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
+			mr.Sweep = append(mr.Sweep, SweepPoint{Run: "sweep", Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
 			fmt.Fprintf(log, "%s AIS sweep: %d temperatures, log Z %.2f ± %.2f, ESS %.1f of %d, %s\n", tag, temps, res.LogZ, res.StdErr, res.ESS, chains, fmtDur(w))
 		}
 	}
 	return nil
+}
+
+// adaptiveAIS runs an AIS estimate at temps temperatures (Salakhutdinov &
+// Murray's schedule) and, while its weight ESS is below cfg.AISMinESS of the
+// chains, again at twice as many, up to cfg.AISMaxTemps: an estimate whose
+// weights rest on a few chains can underestimate log Z and its standard
+// error cannot be trusted. It records every run in attempts and returns
+// the last with its temperature count.
+func adaptiveAIS(ctx context.Context, cfg Config, temps, chains int, log io.Writer, tag, what string, attempts *[]SweepPoint,
+	run func(schedule []float64, progress func(done, total int)) (ais.Result, error)) (ais.Result, int, error) {
+	for {
+		sched, err := ais.RBMSchedule(temps)
+		if err != nil {
+			return ais.Result{}, 0, err
+		}
+		c := startClock()
+		res, err := run(sched, aisProgress(log, tag, fmt.Sprintf("%s, %d temperatures", what, temps)))
+		if err != nil {
+			return res, 0, err
+		}
+		w, cp := c.since()
+		*attempts = append(*attempts, SweepPoint{Run: strings.TrimPrefix(what, "AIS "), Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
+		if res.ESS >= cfg.AISMinESS*float64(chains) || 2*temps > cfg.AISMaxTemps {
+			return res, temps, nil
+		}
+		fmt.Fprintf(log, "%s %s: ESS %.1f of %d chains at %d temperatures, below %.0f%%; again with %d\n", tag, what, res.ESS, chains, temps, 100*cfg.AISMinESS, 2*temps)
+		temps *= 2
+	}
 }
 
 // gibbsChains runs n block-Gibbs chains of the RBM from start for steps

@@ -75,7 +75,14 @@ type ModelResult struct {
 // AISEstimate is one forward/reverse AIS sandwich.
 type AISEstimate struct {
 	Chains int `json:"chains"`
-	Temps  int `json:"temps"`
+	// Temps and ReverseTemps are the temperature counts of the forward and
+	// reverse runs reported (the last of Attempts in each direction).
+	Temps        int `json:"temps"`
+	ReverseTemps int `json:"reverse_temps"`
+	// Attempts lists every AIS run, forward then reverse: a run whose ESS
+	// was below Config.AISMinESS of the chains was repeated with twice the
+	// temperatures.
+	Attempts []SweepPoint `json:"attempts"`
 	// GibbsSteps is the length of the chains whose end points start
 	// reverse AIS.
 	GibbsSteps int      `json:"gibbs_steps"`
@@ -95,9 +102,11 @@ type AISEstimate struct {
 	Note       string    `json:"note,omitempty"`
 }
 
-// SweepPoint is one forward AIS run of the temperature sweep.
+// SweepPoint is one AIS run of the temperature sweep or of the estimate.
 type SweepPoint struct {
-	Temps  int `json:"temps"`
+	// Run is "sweep", "forward" or "reverse".
+	Run    string `json:"run"`
+	Temps  int    `json:"temps"`
 	Chains int `json:"chains"`
 	LogZ   num `json:"log_z"`
 	StdErr num `json:"std_err"`

@@ -20,6 +20,7 @@ func tinyConfig(out string) Config {
 	cfg.Small = ModelSpec{Hidden: 6, Epochs: 2, Methods: methods("cd1,pcd1")}
 	cfg.Large = ModelSpec{Hidden: 20, Epochs: 1, Methods: methods("cd2")}
 	cfg.AISChains, cfg.AISTemps, cfg.SmallAISTemps, cfg.GibbsSteps = 16, 100, 100, 20
+	cfg.AISMaxTemps = 200 // at most one doubling of the AIS temperatures
 	cfg.CurveAISTemps = 50
 	cfg.Preset = "test"
 	return cfg
@@ -193,6 +194,10 @@ func TestAISBaseAndSweep(t *testing.T) {
 	if a := large.AIS; a.Base != "784×6 PCD1" || math.IsNaN(float64(a.Forward.LogZ)) || math.IsNaN(float64(a.Reverse.LogZ)) {
 		t.Errorf("large model's AIS from the small PCD-1 model: %+v", a)
 	}
+	if n := len(large.AIS.Attempts); n < 2 || large.AIS.Attempts[0].Run != "forward" || large.AIS.Attempts[n-1].Run != "reverse" ||
+		large.AIS.Temps < 100 || large.AIS.Temps > 200 || large.AIS.ReverseTemps < large.AIS.Temps {
+		t.Errorf("AIS attempts %+v, temps %d/%d", large.AIS.Attempts, large.AIS.Temps, large.AIS.ReverseTemps)
+	}
 	if len(large.Sweep) != 2 || large.Sweep[1].Temps != 60 || !(large.Sweep[0].ESS >= 1 && float64(large.Sweep[0].ESS) <= float64(cfg.AISChains)) {
 		t.Errorf("sweep %+v", large.Sweep)
 	}
@@ -215,6 +220,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"-ais-base", "pcd7"}, 2},
 		{[]string{"-ais-sweep", "100,x"}, 2},
 		{[]string{"-ais-sweep", "5"}, 2},
+		{[]string{"-ais-min-ess", "1.5"}, 2},
+		{[]string{"-ais-max-temps", "10"}, 2},
 	} {
 		var out, errs bytes.Buffer
 		if code := mainRun(context.Background(), tc.args, &out, &errs); code != tc.code {

@@ -160,8 +160,8 @@ func (res *Results) Markdown() string {
 			se := math.Max(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))
 			lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
 			ll := fmt.Sprintf("**%s … %s** (± %s)", f2(lo), f2(hi), f2(num(se)))
-			how := fmt.Sprintf("AIS sandwich, %d chains × %d temps: forward %s ± %s (ESS %.0f), reverse %s ± %s (ESS %.0f)",
-				a.Chains, a.Temps, f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
+			how := fmt.Sprintf("AIS sandwich, %d chains: forward (%d temps) %s ± %s (ESS %.0f), reverse (%d temps) %s ± %s (ESS %.0f)",
+				a.Chains, a.Temps, f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), a.ReverseTemps, f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
 			if a.Note != "" {
 				how += "; " + a.Note
 			}
@@ -176,7 +176,8 @@ func (res *Results) Markdown() string {
 		"reverse AIS overestimates it on average if it starts from exact model samples (true for the small models; for the large ones it starts from the ends of %d-step Gibbs chains, and holds only if those have reached the model): the sandwich. "+
 		"The ± is the larger of the two delta-method standard errors of log Z; an ESS far below the number of chains means the weights rest on a few chains and the standard error cannot be trusted.\n\n", c.GibbsSteps)
 	if sweep := res.sweepTable(); sweep != "" {
-		fmt.Fprintf(&b, "## AIS: weight ESS against temperatures\n\n%s\n", sweep)
+		fmt.Fprintf(&b, "## AIS: weight ESS against temperatures\n\n"+
+			"Every AIS run of the large models: the sweep (-ais-sweep, forward), and the runs behind the table, each repeated with twice the temperatures while its ESS was below %.0f%% of the chains (-ais-min-ess, up to -ais-max-temps %d); the last forward and the last reverse run are the ones reported.\n\n%s\n", 100*c.AISMinESS, c.AISMaxTemps, sweep)
 	}
 	fmt.Fprintf(&b, "## Settings\n\n")
 	fmt.Fprintf(&b, "| model | method | k | learning rate | momentum | weight decay | batch | updates | evaluation (wall / CPU) |\n")
@@ -222,17 +223,28 @@ func baseText(c Config) string {
 	return fmt.Sprintf("the trained 784×%d %s model (its log Z and samples exact by enumeration; the small models' own AIS starts from the base-rate RBM)", c.Small.Hidden, strings.ToUpper(c.AISBase))
 }
 
-// sweepTable returns the Markdown table of the forward AIS runs at each
-// temperature count, or "" if there are none.
+// sweepTable returns the Markdown table of the large models' AIS runs (the
+// sweep and the attempts behind the results), or "" if there are none.
 func (res *Results) sweepTable() string {
 	var b strings.Builder
+	row := func(m ModelResult, p SweepPoint) {
+		if b.Len() == 0 {
+			fmt.Fprintf(&b, "| model | method | run | temperatures | chains | log Z | weight ESS | wall / CPU |\n|---|---|---|---:|---:|---:|---:|---:|\n")
+		}
+		fmt.Fprintf(&b, "| %d×%d | %s | %s | %d | %d | %s ± %s | %.1f | %s |\n", m.Visible, m.Hidden, m.Method.Name, p.Run, p.Temps, p.Chains,
+			f2(p.LogZ), f2(p.StdErr), float64(p.ESS), secs(p.Wall, p.CPU))
+	}
 	for _, m := range res.Models {
+		if m.ExactLogZ != nil {
+			continue
+		}
 		for _, p := range m.Sweep {
-			if b.Len() == 0 {
-				fmt.Fprintf(&b, "| model | method | temperatures | chains | forward log Z | weight ESS | wall / CPU |\n|---|---|---:|---:|---:|---:|---:|\n")
+			row(m, p)
+		}
+		if a := m.AIS; a != nil {
+			for _, p := range a.Attempts {
+				row(m, p)
 			}
-			fmt.Fprintf(&b, "| %d×%d | %s | %d | %d | %s ± %s | %.1f | %s |\n", m.Visible, m.Hidden, m.Method.Name, p.Temps, p.Chains,
-				f2(p.LogZ), f2(p.StdErr), float64(p.ESS), secs(p.Wall, p.CPU))
 		}
 	}
 	return b.String()
