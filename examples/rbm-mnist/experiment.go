@@ -93,13 +93,13 @@ type AISEstimate struct {
 	// — instead of from exact samples: how far that start can be trusted.
 	ReverseGibbs *AISBound `json:"reverse_from_gibbs,omitempty"`
 	// Base names the base distribution: "base rate" or a small model.
-	Base     string `json:"base"`
-	BaseLogZ num    `json:"base_log_z"`
-	TestLLHigh num       `json:"test_ll_upper"` // mean f(test) − forward log Z
-	TestLLLow  num       `json:"test_ll_lower"` // mean f(test) − reverse log Z
-	Wall       num       `json:"wall_seconds"`
-	CPU        num       `json:"cpu_seconds"`
-	Note       string    `json:"note,omitempty"`
+	Base       string `json:"base"`
+	BaseLogZ   num    `json:"base_log_z"`
+	TestLLHigh num    `json:"test_ll_upper"` // mean f(test) − forward log Z
+	TestLLLow  num    `json:"test_ll_lower"` // mean f(test) − reverse log Z
+	Wall       num    `json:"wall_seconds"`
+	CPU        num    `json:"cpu_seconds"`
+	Note       string `json:"note,omitempty"`
 }
 
 // SweepPoint is one AIS run of the temperature sweep or of the estimate.
@@ -107,12 +107,12 @@ type SweepPoint struct {
 	// Run is "sweep", "forward" or "reverse".
 	Run    string `json:"run"`
 	Temps  int    `json:"temps"`
-	Chains int `json:"chains"`
-	LogZ   num `json:"log_z"`
-	StdErr num `json:"std_err"`
-	ESS    num `json:"ess"`
-	Wall   num `json:"wall_seconds"`
-	CPU    num `json:"cpu_seconds"`
+	Chains int    `json:"chains"`
+	LogZ   num    `json:"log_z"`
+	StdErr num    `json:"std_err"`
+	ESS    num    `json:"ess"`
+	Wall   num    `json:"wall_seconds"`
+	CPU    num    `json:"cpu_seconds"`
 }
 
 // AISBound is one direction of AIS.
