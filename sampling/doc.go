@@ -196,7 +196,9 @@
 // RunConfig.NoDiagnostics skips them when they would cost more than the
 // sampling, for high-dimensional targets).
 //
-//   - WarnDivergences: transitions after warm-up diverged. The chains
+//   - WarnDivergences: transitions after warm-up diverged (in a run that
+//     keeps no draws and adapts nothing, as EBM training samples: any
+//     transition). The chains
 //     avoid where their trajectories diverge, typically regions of high
 //     curvature (the bend of a banana, the neck of a funnel), so moments
 //     are biased even when R̂ and ESS look healthy. Raise the target

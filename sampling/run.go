@@ -256,6 +256,7 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 			return Result{}, fmt.Errorf("sampling: Run: %w", err)
 		}
 	}
+	adapted := adapter != nil
 	var acceptSum float64
 	var sampleSteps int
 	finish := func(err error) (Result, error) {
@@ -272,7 +273,7 @@ func Run(ctx context.Context, rng *rand.Rand, k Kernel, x0 []float64, n int, cfg
 			res.MeanAccept = acceptSum / float64(sampleSteps)
 		}
 		if err == nil {
-			res.Diagnostics, res.Warnings = diagnoseRun(&res, cfg)
+			res.Diagnostics, res.Warnings = diagnoseRun(&res, cfg, adapted)
 		}
 		if err != nil {
 			return res, fmt.Errorf("sampling: Run stopped after %d of %d iterations: %w", res.Iterations, cfg.Warmup+cfg.Draws*thin, err)

@@ -15,7 +15,8 @@ type WarningKind int
 
 const (
 	// WarnDivergences: transitions after warm-up diverged (HMC, NUTS: an
-	// energy error above the bound; any kernel: a non-finite f or ∇f).
+	// energy error above the bound; any kernel: a non-finite f or ∇f), or,
+	// for a run that keeps no draws and adapts nothing, any transition.
 	WarnDivergences WarningKind = iota + 1
 	// WarnTreeDepth: NUTS trajectories were cut at the maximum tree depth.
 	WarnTreeDepth
@@ -91,17 +92,25 @@ func stepSizeHistory(a Adapter) []float64 {
 const minDiagnosticDraws = 6
 
 // diagnoseRun computes the diagnostics of res's trace and the warnings of
-// the run.
-func diagnoseRun(res *Result, cfg RunConfig) (*RunDiagnostics, []Warning) {
+// the run; adapted says whether warm-up adapted the kernel.
+func diagnoseRun(res *Result, cfg RunConfig, adapted bool) (*RunDiagnostics, []Warning) {
 	var warns []Warning
 	add := func(k WarningKind, format string, args ...any) {
 		warns = append(warns, Warning{k, fmt.Sprintf(format, args...)})
 	}
 	tr := &res.Trace
 	transitions := (res.Iterations - cfg.Warmup) * tr.Chains
-	if res.Divergences > 0 {
-		add(WarnDivergences, "%d of %d transitions after warm-up diverged (%.2g%%): the chains avoid where their trajectories diverged, so the draws can be biased; raise the target acceptance (AdaptConfig.TargetAccept 0.95 or 0.99, a smaller step size) or reparameterise the target",
-			res.Divergences, transitions, 100*float64(res.Divergences)/float64(max(transitions, 1)))
+	divs, phase := res.Divergences, "after warm-up"
+	if cfg.Draws == 0 && !adapted {
+		// A run that keeps no draws and adapts nothing (burn-in, the
+		// sampling of EBM training) is judged by where its chains end:
+		// every transition counts. (Adaptation diverges on purpose while
+		// it searches for the step size.)
+		divs, transitions, phase = res.WarmupDivergences, res.Iterations*tr.Chains, "of the run"
+	}
+	if divs > 0 {
+		add(WarnDivergences, "%d of %d transitions %s diverged (%.2g%%): the chains avoid where their trajectories diverged, so the draws can be biased; raise the target acceptance (AdaptConfig.TargetAccept 0.95 or 0.99, a smaller step size) or reparameterise the target",
+			divs, transitions, phase, 100*float64(divs)/float64(max(transitions, 1)))
 	}
 	if res.MaxDepthHits > 0 {
 		add(WarnTreeDepth, "%d of %d transitions after warm-up were cut at the maximum tree depth: the chains move less far per gradient than they could; raise NUTSConfig.MaxDepth, run a longer warm-up (a better mass matrix) or reparameterise the target",

@@ -146,6 +146,33 @@ func TestWarningsTreeDepthAndStuck(t *testing.T) {
 	}
 }
 
+// TestWarningsBurnIn checks that a run keeping no draws (as EBM training
+// samples) warns about divergences during its warm-up, which is all it
+// does.
+func TestWarningsBurnIn(t *testing.T) {
+	banana, err := energy.NewBanana(0.1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewHMC(banana, HMCConfig{StepSize: 1.5, NumSteps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	res, err := Run(context.Background(), rng, k, make([]float64, 4*2), 4, RunConfig{Warmup: 200, NoAdapt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WarmupDivergences == 0 || !slices.Contains(kinds(res.Warnings), WarnDivergences) || res.Diagnostics != nil {
+		t.Errorf("burn-in with %d divergences: warnings %v, diagnostics %v", res.WarmupDivergences, res.Warnings, res.Diagnostics)
+	}
+	// Adapting warm-up diverges while it searches: no warning then.
+	res = runDefault(t, k, 2, 1, 200, 0)
+	if slices.Contains(kinds(res.Warnings), WarnDivergences) {
+		t.Errorf("adapting warm-up without draws: warnings %v", res.Warnings)
+	}
+}
+
 // stuckKernel never moves its chains.
 type stuckKernel struct{}
 
@@ -172,7 +199,7 @@ func TestWarningStepSizeRule(t *testing.T) {
 		{[]float64{0.5, 0.1}, false},                                   // too short to say
 	} {
 		res := &Result{StepSizes: tc.h}
-		_, ws := diagnoseRun(res, RunConfig{})
+		_, ws := diagnoseRun(res, RunConfig{}, true)
 		if got := slices.Contains(kinds(ws), WarnStepSize); got != tc.warn {
 			t.Errorf("%v: step-size warning %v, want %v", tc.h, got, tc.warn)
 		}

@@ -49,5 +49,10 @@ func (r *report) markdown(w io.Writer) {
 			x.Data, x.Entropy, x.UntrainedNLL, x.NLL, x.NLLSE, x.Gap, x.KL, x.KLSE,
 			x.QuadErr, x.EdgeMass, slp, x.Accept, x.TrainSec)
 	}
+	for _, x := range r.Results {
+		for _, msg := range x.SamplerWarnings {
+			fmt.Fprintf(w, "\nWarning (%s, sampling the trained model): %s\n", x.Data, msg)
+		}
+	}
 	fmt.Fprintf(w, "\nWall time %.0f s, CPU time %.0f s (%d CPUs).\n", r.WallSec, r.CPUSec, r.CPUs)
 }

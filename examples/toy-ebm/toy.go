@@ -87,8 +87,11 @@ type toyResult struct {
 	Accept      float64 `json:"accept"`    // sampler acceptance over the last 10% of iterations
 	StepSize    float64 `json:"step_size"` // sampler step at the end
 	Divergences int     `json:"divergences"`
-	TrainSec    float64 `json:"train_s"` // wall time of training (this invocation)
-	EvalSec     float64 `json:"eval_s"`
+	// SamplerWarnings are sampling.Run's warnings about the chains drawn
+	// from the trained model for the pictures and E_θ[log p_data].
+	SamplerWarnings []string `json:"sampler_warnings,omitempty"`
+	TrainSec        float64  `json:"train_s"` // wall time of training (this invocation)
+	EvalSec         float64  `json:"eval_s"`
 }
 
 // evalResult is what evaluate measures of one energy.
@@ -424,6 +427,9 @@ func (r *toyRun) drawSamples(ctx context.Context, e energy.Differentiable, buf *
 		return err
 	}
 	r.samples = res.Final.X
+	for _, w := range res.Warnings {
+		r.result.SamplerWarnings = append(r.result.SamplerWarnings, w.Message)
+	}
 	lp := make([]float64, n)
 	if err := r.toy.F(lp, r.samples); err != nil {
 		return err
