@@ -60,8 +60,9 @@ type Config struct {
 	// SmallAISTemps is AISTemps for the check on the small models.
 	SmallAISTemps int `json:"small_ais_temps"`
 	// AISMinESS is the fraction of the chains the weight ESS of an AIS run
-	// must reach: a run below it is repeated with twice the temperatures,
-	// up to AISMaxTemps. Zero accepts every run.
+	// must reach: a run below it is repeated with 2 to 8 times the
+	// temperatures, as its ESS suggests, up to AISMaxTemps. Zero accepts
+	// every run.
 	AISMinESS   float64 `json:"ais_min_ess"`
 	AISMaxTemps int     `json:"ais_max_temps"`
 	// GibbsSteps is the length of the block-Gibbs chains that draw the
@@ -269,8 +270,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.AISChains, "ais-chains", cfg.AISChains, "AIS chains per run")
 	fs.IntVar(&cfg.AISTemps, "ais-temps", cfg.AISTemps, "AIS intermediate distributions for the large models (Salakhutdinov & Murray: 14500)")
 	fs.IntVar(&cfg.SmallAISTemps, "small-ais-temps", cfg.SmallAISTemps, "AIS intermediate distributions for the check on the small models")
-	fs.Float64Var(&cfg.AISMinESS, "ais-min-ess", cfg.AISMinESS, "fraction of the chains an AIS run's weight ESS must reach, else it is repeated with twice the temperatures (0: accept every run)")
-	fs.IntVar(&cfg.AISMaxTemps, "ais-max-temps", cfg.AISMaxTemps, "the most temperatures -ais-min-ess may double up to")
+	fs.Float64Var(&cfg.AISMinESS, "ais-min-ess", cfg.AISMinESS, "fraction of the chains an AIS run's weight ESS must reach, else it is repeated with more temperatures (0: accept every run)")
+	fs.IntVar(&cfg.AISMaxTemps, "ais-max-temps", cfg.AISMaxTemps, "the most temperatures -ais-min-ess may raise an AIS run to")
 	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw model samples and start reverse AIS")
 	fs.IntVar(&cfg.CurveAISTemps, "curve-ais-temps", cfg.CurveAISTemps, "if > 0, a forward AIS of this many temperatures after every epoch of the large models: a rough test log-likelihood curve (1000 costs ≈ 10 s per epoch)")
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")

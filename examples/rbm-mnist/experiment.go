@@ -80,7 +80,7 @@ type AISEstimate struct {
 	Temps        int `json:"temps"`
 	ReverseTemps int `json:"reverse_temps"`
 	// Attempts lists every AIS run, forward then reverse: a run whose ESS
-	// was below Config.AISMinESS of the chains was repeated with twice the
+	// was below Config.AISMinESS of the chains was repeated with more
 	// temperatures.
 	Attempts []SweepPoint `json:"attempts"`
 	// GibbsSteps is the length of the chains whose end points start

@@ -177,7 +177,7 @@ func (res *Results) Markdown() string {
 		"The ± is the larger of the two delta-method standard errors of log Z; an ESS far below the number of chains means the weights rest on a few chains and the standard error cannot be trusted.\n\n", c.GibbsSteps)
 	if sweep := res.sweepTable(); sweep != "" {
 		fmt.Fprintf(&b, "## AIS: weight ESS against temperatures\n\n"+
-			"Every AIS run of the large models: the sweep (-ais-sweep, forward), and the runs behind the table, each repeated with twice the temperatures while its ESS was below %.0f%% of the chains (-ais-min-ess, up to -ais-max-temps %d); the last forward and the last reverse run are the ones reported.\n\n%s\n", 100*c.AISMinESS, c.AISMaxTemps, sweep)
+			"Every AIS run of the large models: the sweep (-ais-sweep, forward), and the runs behind the table, each repeated with more temperatures while its ESS was below %.0f%% of the chains (-ais-min-ess, up to -ais-max-temps %d); the last forward and the last reverse run are the ones reported.\n\n%s\n", 100*c.AISMinESS, c.AISMaxTemps, sweep)
 	}
 	fmt.Fprintf(&b, "## Settings\n\n")
 	fmt.Fprintf(&b, "| model | method | k | learning rate | momentum | weight decay | batch | updates | evaluation (wall / CPU) |\n")
