@@ -12,7 +12,7 @@
 // mean and variance against the truth in Monte Carlo standard errors, bulk
 // and tail ESS per gradient evaluation (diagnostics.ESS, ESSTail), the
 // largest split R̂ (diagnostics.SplitRHat), divergences and wall time. It writes into
-// -out (runs/samplers): results.md and results.json, a picture of the draws
+// -dir (runs/samplers): results.md and results.json, a picture of the draws
 // over the exact density per target (funnel.png shows (x₁, v)) and trace
 // plots against gradient evaluations (*-trace.png). Progress goes to
 // stderr, the table to stdout.

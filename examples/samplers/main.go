@@ -7,20 +7,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ebmgo/ebm/platform"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := platform.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -29,7 +27,7 @@ func main() {
 // defaults are the settings of the table in examples/README.md.
 func defaults() config {
 	return config{
-		Out:      filepath.Join("runs", "samplers"),
+		Dir:      filepath.Join("runs", "samplers"),
 		Targets:  targetNames,
 		Samplers: samplerNames,
 		Chains:   4,
@@ -52,7 +50,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	tg := fs.String("targets", strings.Join(cfg.Targets, ","), "comma-separated targets: "+strings.Join(targetNames, ", "))
 	sm := fs.String("samplers", strings.Join(cfg.Samplers, ","), "comma-separated samplers: "+strings.Join(samplerNames, ", "))
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
+	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "run folder: results and pictures")
 	fs.IntVar(&cfg.Chains, "chains", cfg.Chains, "chains per run")
 	fs.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "warm-up iterations of HMC and NUTS")
 	fs.IntVar(&cfg.Draws, "draws", cfg.Draws, "draws per chain of HMC and NUTS")
@@ -130,6 +128,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rep, err := study(ctx, cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "samplers: %v\n", err)
+		if code, ok := platform.ExitCode(ctx); ok {
+			return code
+		}
 		return 1
 	}
 	rep.markdown(stdout)
@@ -144,10 +145,10 @@ type job struct {
 }
 
 // study runs every target × sampler × repetition, cfg.Jobs at a time,
-// and writes the table and pictures into cfg.Out.
+// and writes the table and pictures into cfg.Dir.
 func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	start, cpu0 := time.Now(), platform.CPUSeconds()
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
 	rep := &report{Config: cfg, Targets: map[string]string{}, CPUs: runtime.NumCPU()}
@@ -167,7 +168,7 @@ func study(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		}
 	}
 	fmt.Fprintf(log, "samplers: %d runs (%d targets × %d samplers × %d repetitions), %d at a time, output in %s\n",
-		len(jobs), len(targets), len(cfg.Samplers), cfg.Reps, cfg.Jobs, cfg.Out)
+		len(jobs), len(targets), len(cfg.Samplers), cfg.Reps, cfg.Jobs, cfg.Dir)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -221,7 +222,7 @@ feed:
 			byTarget[o.Target] = append(byTarget[o.Target], o)
 		}
 	}
-	if err := pictures(cfg.Out, targets, byTarget, cfg.Res); err != nil {
+	if err := pictures(cfg.Dir, targets, byTarget, cfg.Res); err != nil {
 		return nil, err
 	}
 	rep.WallSec, rep.CPUSec = time.Since(start).Seconds(), platform.CPUSeconds()-cpu0
@@ -229,14 +230,14 @@ feed:
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.Out, "results.json"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "results.json"), b, 0o644); err != nil {
 		return nil, err
 	}
 	var md strings.Builder
 	rep.markdown(&md)
-	if err := os.WriteFile(filepath.Join(cfg.Out, "results.md"), []byte(md.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "samplers: wrote %s (results.md, results.json, pictures); %.0f s wall, %.0f s CPU\n", cfg.Out, rep.WallSec, rep.CPUSec)
+	fmt.Fprintf(log, "samplers: wrote %s (results.md, results.json, pictures); %.0f s wall, %.0f s CPU\n", cfg.Dir, rep.WallSec, rep.CPUSec)
 	return rep, nil
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,7 +91,7 @@ func TestMarginals(t *testing.T) {
 func TestSmoke(t *testing.T) {
 	dir := t.TempDir()
 	cfg := defaults()
-	cfg.Out, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = dir, 2, 60, 40, 2, 24, 1
+	cfg.Dir, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = dir, 2, 60, 40, 2, 24, 1
 	var log bytes.Buffer
 	if _, err := study(context.Background(), cfg, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
@@ -120,12 +121,23 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(string(md), "| NUTS |") {
 		t.Errorf("results.md lacks NUTS rows:\n%s", md)
 	}
+	// 40 draws of 2 chains are far below 100 effective draws per chain:
+	// every sampler run must carry Run's ESS warning, in the JSON and the
+	// table.
+	for _, r := range rep.Results {
+		if r.Sampler != "exact" && !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, "ESS") }) {
+			t.Errorf("%s/%s: warnings %q, want a low-ESS one", r.Target, r.Sampler, r.Warnings)
+		}
+	}
+	if !strings.Contains(string(md), "Warnings of sampling.Run:") {
+		t.Errorf("the warnings are not in results.md:\n%s", md)
+	}
 }
 
 // With several seeds the table starts with the medians over them.
 func TestSummary(t *testing.T) {
 	cfg := defaults()
-	cfg.Out, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = t.TempDir(), 2, 40, 20, 1, 8, 2
+	cfg.Dir, cfg.Chains, cfg.Warmup, cfg.Draws, cfg.MALAMult, cfg.Res, cfg.Reps = t.TempDir(), 2, 40, 20, 1, 8, 2
 	cfg.Targets = []string{"banana"}
 	rep, err := study(context.Background(), cfg, io.Discard)
 	if err != nil {

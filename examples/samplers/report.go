@@ -61,6 +61,19 @@ func (r *report) markdown(w io.Writer) {
 				cell(1000*x.BulkPerGrad, 2), cell(1000*x.TailPerGrad, 2), cell(x.MaxRHat, 3), cell(x.MaxZMean, 1), cell(x.MaxZVar, 1),
 				cell(x.RMSZMean, 2), cell(x.RMSZVar, 2), x.Divergences, x.WarmupDivergences, x.WarmupSec+x.SampleSec)
 		}
+		warned := false
+		for _, x := range r.Results {
+			if x.Target != name || len(x.Warnings) == 0 {
+				continue
+			}
+			if !warned {
+				fmt.Fprintf(w, "\nWarnings of sampling.Run:\n\n")
+				warned = true
+			}
+			for _, msg := range x.Warnings {
+				fmt.Fprintf(w, "- %s #%d: %s\n", strings.ToUpper(x.Sampler), x.Rep+1, msg)
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nDivergent: transitions after warm-up (+ during warm-up), over all chains. Wall time %.0f s, CPU time %.0f s (%d CPUs).\n", r.WallSec, r.CPUSec, r.CPUs)
 }
@@ -69,8 +82,8 @@ func (r *report) markdown(w io.Writer) {
 // each diagnostic with its range.
 func (r *report) summary(w io.Writer) {
 	fmt.Fprintf(w, "\n### Summary over %d seeds: median [min, max]\n\n", r.Config.Reps)
-	fmt.Fprintln(w, "| target | sampler | grads/chain | bulk ESS/1k grads | tail ESS/1k grads | max R̂ | max \\|z\\| mean | max \\|z\\| var | divergent (all seeds) |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | sampler | grads/chain | bulk ESS/1k grads | tail ESS/1k grads | max R̂ | max \\|z\\| mean | max \\|z\\| var | divergent (all seeds) | runs with warnings |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, name := range targetNameOrder(r.Results) {
 		var samplers []string
 		by := map[string][]runResult{}
@@ -100,21 +113,24 @@ func (r *report) summary(w io.Writer) {
 				}
 				return fmt.Sprintf("%s [%s, %s]", cell(jf(med), prec), cell(jf(v[0]), prec), cell(jf(v[len(v)-1]), prec))
 			}
-			div := 0
+			div, warned := 0, 0
 			for _, x := range xs {
 				div += x.Divergences
+				if len(x.Warnings) > 0 {
+					warned++
+				}
 			}
 			label := strings.ToUpper(s)
 			if s == "exact" {
 				label = "exact draws"
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, label,
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %d | %d of %d |\n", name, label,
 				col(0, func(x runResult) jf { return jf(x.Grads) }),
 				col(2, func(x runResult) jf { return 1000 * x.BulkPerGrad }),
 				col(2, func(x runResult) jf { return 1000 * x.TailPerGrad }),
 				col(3, func(x runResult) jf { return x.MaxRHat }),
 				col(1, func(x runResult) jf { return x.MaxZMean }),
-				col(1, func(x runResult) jf { return x.MaxZVar }), div)
+				col(1, func(x runResult) jf { return x.MaxZVar }), div, warned, len(xs))
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // config is one run of the study.
 type config struct {
-	Out      string
+	Dir      string
 	Targets  []string
 	Samplers []string
 	Chains   int     // chains per run
@@ -93,6 +93,10 @@ type runResult struct {
 	StepsPerIter      float64 `json:"leapfrogs_per_iteration"`
 	WarmupSec         float64 `json:"warmup_s"`
 	SampleSec         float64 `json:"sample_s"`
+
+	// Warnings are the run's sampling.Warning messages: divergences, low
+	// ESS, R̂ above 1.01, a step size still shrinking after warm-up.
+	Warnings []string `json:"warnings"`
 
 	Dims []dimStats `json:"dims"`
 }
@@ -187,8 +191,11 @@ func runOne(ctx context.Context, t *target, sampler string, rep int, cfg config)
 		r.GradsTotal = float64(res.GradEvals)
 		r.StepsPerIter = 1
 	}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, w.Message)
+	}
 	out.trace = res.Trace
-	if err := r.diagnose(&res.Trace, t); err != nil {
+	if err := r.diagnose(&res.Trace, res.Diagnostics, t); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -211,18 +218,21 @@ func exactDraws(t *target, rep int, cfg config) (*runOutput, error) {
 	out := &runOutput{trace: tr}
 	out.runResult = runResult{Target: t.Name, Sampler: "exact", Rep: rep, Chains: n, Draws: cfg.Draws,
 		MeanAccept: 1, SampleSec: since(start)}
-	if err := out.diagnose(&out.trace, t); err != nil {
+	if err := out.diagnose(&out.trace, nil, t); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// diagnose fills the per-coordinate statistics and their worst values.
-func (r *runResult) diagnose(tr *sampling.Trace, t *target) error {
+// diagnose fills the per-coordinate statistics and their worst values,
+// taking each coordinate's summary from Run's diagnostics when there are
+// some.
+func (r *runResult) diagnose(tr *sampling.Trace, rd *sampling.RunDiagnostics, t *target) error {
 	d := tr.Dim
 	r.Dims = make([]dimStats, d)
 	minBulk, minTail := math.Inf(1), math.Inf(1)
 	var maxRHat, maxZM, maxZV, zm2, zv2 float64
+	var err error
 	for i := range d {
 		x := tr.Series(i)
 		mu, v := t.Mean[i], t.Var[i]
@@ -240,8 +250,10 @@ func (r *runResult) diagnose(tr *sampling.Trace, t *target) error {
 			}
 		}
 		mean, vr := sum/float64(cnt), sumSq/float64(cnt)
-		sx, err := diagnostics.Summarize(x)
-		if err != nil {
+		var sx diagnostics.Summary
+		if rd != nil {
+			sx = rd.Coords[i]
+		} else if sx, err = diagnostics.Summarize(x); err != nil {
 			return err
 		}
 		ssq, err := diagnostics.Summarize(sq)
