@@ -36,6 +36,9 @@
 // NewIllConditionedGaussian gives covariances with eigenvalues log-spaced
 // from 1 to 1/cond in a Haar-random rotation, the stress test for step
 // size and mass-matrix adaptation.
+// FitGaussian fits N(μ, Σ + ridge·v̄·I) to samples (the sample mean and
+// covariance, v̄ their mean variance): fresh starting points for the
+// chains of image EBMs with the data's pixel correlations.
 //
 // # Discrete energies
 //
