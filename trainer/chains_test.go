@@ -2,8 +2,10 @@ package trainer_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ebmgo/ebm/datasets"
@@ -175,4 +177,42 @@ func TestShortRunMatchesDataMoments(t *testing.T) {
 			t.Errorf("seed %d: the model's own density has mean %.4f, near the data's %.4f: the short chain converged, and the test shows nothing", seed, modelMean, m1)
 		}
 	}
+}
+
+// GaussianNoise draws from its Gaussian, clamped: the mean of clamped
+// draws of N(0.5, 0.4²) to [0, 1] is the truncated-and-clamped mean,
+// within 4 standard errors, and nothing falls outside [0, 1].
+func TestGaussianNoise(t *testing.T) {
+	g, err := energy.NewGaussian([]float64{0.5, 0}, []float64{0.16, 0, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := trainer.GaussianNoise(g, 0, 1)
+	const n = 20000
+	x := make([]float64, 2*n)
+	noise(rand.New(rand.NewPCG(1, 2)), x)
+	// E[clamp(Z, 0, 1)] for Z ~ N(0.5, 0.4²) is 0.5 by symmetry about 0.5;
+	// the second coordinate, N(0, 1) clamped, has mean P(Z>1) + ∫₀¹ z φ(z) dz.
+	phi := func(z float64) float64 { return math.Exp(-z*z/2) / math.Sqrt(2*math.Pi) }
+	want := [2]float64{0.5, 0.5*math.Erfc(1/math.Sqrt2) + phi(0) - phi(1)}
+	for c := range 2 {
+		var m, m2 float64
+		for i := range n {
+			v := x[2*i+c]
+			if v < 0 || v > 1 {
+				t.Fatalf("draw %g outside [0, 1]", v)
+			}
+			m += v / n
+			m2 += v * v / n
+		}
+		if se := math.Sqrt((m2 - m*m) / n); math.Abs(m-want[c]) > 4*se {
+			t.Errorf("coordinate %d: mean %.4f, want %.4f ± %.4f", c, m, want[c], 4*se)
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "trainer: GaussianNoise") {
+			t.Errorf("three values of a 2-d Gaussian: recovered %v, want a trainer: panic", r)
+		}
+	}()
+	noise(rand.New(rand.NewPCG(1, 2)), make([]float64, 3))
 }

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/ebmgo/ebm/energy"
@@ -116,7 +117,9 @@ type Config struct {
 	// instead of a buffer sample; 0 means 0.05, and a negative value means
 	// never.
 	ReinitProb float64
-	// Noise draws a fresh starting point; nil means uniform on [−1, 1].
+	// Noise draws fresh starting points; nil means uniform on [−1, 1]
+	// (UniformNoise). GaussianNoise draws from a Gaussian, such as one
+	// fitted to the data.
 	Noise func(rng *rand.Rand, x []float64)
 	// DataNoise, if positive, adds Gaussian noise of this standard
 	// deviation to every data batch (the UvA recipe adds 0.005), which
@@ -230,6 +233,29 @@ func (c *Config) validate() error {
 func UniformNoise(rng *rand.Rand, x []float64) {
 	for i := range x {
 		x[i] = 2*rng.Float64() - 1
+	}
+}
+
+// GaussianNoise returns a Config.Noise that draws fresh starting points
+// from g and clamps them to [lo, hi] when lo < hi (pixels to [−1, 1]).
+// With g fitted to the data by energy.FitGaussian, chains start from
+// smooth shapes with the data's mean and pixel correlations instead of
+// uniform noise ("informative initialisation"). It panics if g is nil,
+// and the function it returns panics if asked for values that are not
+// whole samples of g's dimension: g must be of the trained sample size.
+func GaussianNoise(g *energy.Gaussian, lo, hi float64) func(rng *rand.Rand, x []float64) {
+	if g == nil {
+		panic("trainer: GaussianNoise: nil Gaussian")
+	}
+	return func(rng *rand.Rand, x []float64) {
+		if err := g.Sample(rng, x); err != nil {
+			panic(fmt.Sprintf("trainer: GaussianNoise: %v (the Gaussian has dimension %d)", err, g.Dim()))
+		}
+		if lo < hi {
+			for i, v := range x {
+				x[i] = math.Max(lo, math.Min(hi, v))
+			}
+		}
 	}
 }
 
