@@ -74,3 +74,43 @@ func TestReplayScoresFreshAndBuffer(t *testing.T) {
 		}
 	}
 }
+
+// -init gaussian: training starts its fresh chains from a Gaussian fitted
+// to the data, and sample and eval draw from the same one.
+func TestGaussianInitEndToEnd(t *testing.T) {
+	data := writeMNIST(t, 64, 40, 28, 28)
+	dir := t.TempDir()
+	code, out, stderr := runCmd(t, tinyTrain(dir, data, "-judge", "mnist", "-init", "gaussian")...)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"fresh from a Gaussian fitted to the data", "fresh samples (fitted Gaussian + 3 Langevin steps)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, stderr = runCmd(t, "sample", "-dir", dir, "-num-samples", "8")
+	if code != 0 || !strings.Contains(out, "3 Langevin steps from a Gaussian fitted to the data") {
+		t.Fatalf("sample: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, _, stderr = runCmd(t, "-init", "normal", "-dir", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, "-init must be uniform or gaussian") {
+		t.Errorf("-init normal: exit %d, %s", code, stderr)
+	}
+}
+
+// A run folder whose settings predate -chains and -init trained on a
+// replay buffer from uniform noise, whatever the presets say now.
+func TestOlderRunSettings(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"dir": "x", "steps": 7}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse("sample", []string{"-dir", dir}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Chains != "replay" || cfg.Init != "uniform" || cfg.Steps != 7 {
+		t.Errorf("settings without chains and init: -chains %s -init %s -steps %d, want replay, uniform, 7", cfg.Chains, cfg.Init, cfg.Steps)
+	}
+}

@@ -50,6 +50,7 @@ type Config struct {
 	Buffer   int     `json:"buffer"`    // replay buffer capacity
 	Reinit   float64 `json:"reinit"`    // fresh-noise probability
 	Chains   string  `json:"chains"`    // where chains start: replay, short-run, pcd or cd (trainer.ParseChains)
+	Init     string  `json:"init"`      // what fresh chains start from: uniform or gaussian (fitted to the data)
 
 	// The training objective (trainer.Objective): cd, icd, dsm, ssm or
 	// nce. dsm with -levels ≥ 2 trains a noise-conditional score model
@@ -102,7 +103,7 @@ var presets = map[string]Config{
 	"default": {
 		Dir: "runs/mnist", Seed: 1, Hidden: 32,
 		Iterations: 1500, Batch: 128, LR: 2e-3, Beta1: 0, Beta2: 0.999, Alpha: 0.1, DataNoise: 0.005,
-		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05, Chains: "replay",
+		Steps: 60, StepSize: 10, Noise: 0.005, GradClip: 0.03, Buffer: 8192, Reinit: 0.05, Chains: "replay", Init: "uniform",
 		Objective: "cd", KL: 1, Sigma: 0.1, SigmaMax: 2, SigmaMin: 0.02, Levels: 10,
 		MaxGap: 5, OnDiverge: "rollback", Fit: "resize-crop", Arch: "cnn",
 		CheckpointEvery: 100, SampleEvery: 100, Backend: "go", Device: "auto",
@@ -162,6 +163,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 		"step-size": "Langevin step size λ (x ← x + λ·clip(∇f) + σ·ξ)", "noise": "Langevin noise σ",
 		"grad-clip": "clip ∇f per pixel to ±this", "buffer": "replay buffer capacity", "reinit": "probability a chain restarts from noise",
 		"chains":    "where each iteration's chains start: replay (a buffer of -buffer past samples, -reinit of them fresh noise), short-run (every chain from uniform noise for -steps steps, the sampler that sample then runs; no buffer), pcd (the same chains go on) or cd (at the data batch)",
+		"init":      "what fresh chains start from, in training and in sample and eval: uniform (noise on [−1, 1]) or gaussian (N(μ, Σ) fitted to the first 10 000 training images, clamped to [−1, 1])",
 		"objective": "training objective: cd (contrastive divergence), icd (CD with improved CD's KL term), dsm (denoising score matching; noise-conditional over a ladder with -levels ≥ 2, sampled by annealed Langevin), ssm (sliced score matching) or nce (noise-contrastive estimation)",
 		"kl":        "icd: weight of the KL term (gradient through the last Langevin step)",
 		"sigma":     "dsm with -levels 1: the noise level σ", "sigma-max": "dsm: the largest noise level of the ladder", "sigma-min": "dsm: the smallest noise level of the ladder",
@@ -322,6 +324,7 @@ func (c *Config) validate(mode string) error {
 		{c.Buffer <= 0, "buffer", "must be positive"},
 		{c.Reinit < 0 || c.Reinit > 1, "reinit", "must be in [0, 1]"},
 		{c.Chains != "replay" && c.Chains != "short-run" && c.Chains != "pcd" && c.Chains != "cd", "chains", "must be replay, short-run, pcd or cd"},
+		{c.Init != "uniform" && c.Init != "gaussian", "init", "must be uniform or gaussian"},
 		{!(c.MaxGap >= 0), "max-gap", "must not be negative"},
 		{c.OnDiverge != "rollback" && c.OnDiverge != "stop", "on-diverge", "must be rollback or stop"},
 		{c.CheckpointEvery <= 0, "checkpoint-every", "must be positive"},

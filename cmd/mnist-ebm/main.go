@@ -136,9 +136,11 @@ func parse(mode string, args []string, stderr io.Writer) (Config, error) {
 			d = dir
 		}
 		if _, err := os.Stat(filepath.Join(d, "config.json")); err == nil {
-			if _, err := loadConfigFile(filepath.Join(d, "config.json"), "the run's settings", &cfg); err != nil {
+			keys, err := loadConfigFile(filepath.Join(d, "config.json"), "the run's settings", &cfg)
+			if err != nil {
 				return cfg, err
 			}
+			olderRunSettings(keys, &cfg)
 		}
 	}
 	var fileKeys []string

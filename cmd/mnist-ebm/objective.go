@@ -137,13 +137,16 @@ func (c Config) samplerText() string {
 		return fmt.Sprintf("annealed Langevin from uniform noise: %d levels %g … %g, %d steps each (ε = %g), then Tweedie's step",
 			c.Levels, c.SigmaMax, c.SigmaMin, max(1, c.sampleSteps()/c.Levels), c.AnnealStep)
 	}
-	return fmt.Sprintf("%d Langevin steps from uniform noise", c.sampleSteps())
+	return fmt.Sprintf("%d Langevin steps from %s", c.sampleSteps(), c.startText())
 }
 
 // samplesLabel names fresh samples in quality tables.
 func (c Config) samplesLabel() string {
 	if c.noiseConditional() {
 		return fmt.Sprintf("noise + annealed Langevin, %d levels × %d steps", c.Levels, max(1, c.sampleSteps()/c.Levels))
+	}
+	if c.Init == "gaussian" {
+		return fmt.Sprintf("fitted Gaussian + %d Langevin steps", c.sampleSteps())
 	}
 	return fmt.Sprintf("noise + %d Langevin steps", c.sampleSteps())
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/ebmgo/ebm/graph"
 	"github.com/ebmgo/ebm/nn"
 	"github.com/ebmgo/ebm/sampling"
-	"github.com/ebmgo/ebm/trainer"
 	"github.com/ebmgo/ebm/viz"
 )
 
@@ -61,7 +60,7 @@ func shapeText(s []int) string {
 	return fmt.Sprintf("%d×%d×%d", s[0], s[1], s[2])
 }
 
-// drawSamples runs the run's Langevin sampler on n chains from uniform
+// drawSamples runs the run's Langevin sampler on n chains from -init's
 // noise for steps steps, in batches of at most 128 chains. snap, if not
 // nil, is called with the first batch's chains every snapEvery steps.
 func drawSamples(ctx context.Context, cfg Config, m graph.Model, shape []int, n, steps int, snapEvery int, snap func(step int, x []float64)) ([]float64, error) {
@@ -79,12 +78,16 @@ func drawSamples(ctx context.Context, cfg Config, m graph.Model, shape []int, n,
 	if err != nil {
 		return nil, err
 	}
+	noise, err := cfg.startNoise(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float64, 0, n*dim)
 	x := make([]float64, batch*dim)
 	divergent := 0
 	for done := 0; done < n; done += batch {
 		b := min(batch, n-done)
-		trainer.UniformNoise(rng, x[:b*dim])
+		noise(rng, x[:b*dim])
 		if b != batch { // the last, smaller batch compiles its own machines once
 			x = x[:b*dim]
 		}

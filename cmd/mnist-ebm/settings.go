@@ -100,9 +100,11 @@ func settingText(name string, v reflect.Value) string {
 // -preset), which are given's, and the list of those that differ.
 func resumeSettings(given Config, explicit map[string]bool, path string) (Config, []settingChange, error) {
 	run := presets["default"] // keys a settings file lacks keep the default
-	if _, err := loadConfigFile(path, "the run's settings", &run); err != nil {
+	keys, err := loadConfigFile(path, "the run's settings", &run)
+	if err != nil {
 		return given, nil, err
 	}
+	olderRunSettings(keys, &run)
 	eff := run
 	ev, gv, rv := reflect.ValueOf(&eff).Elem(), reflect.ValueOf(given), reflect.ValueOf(run)
 	var changes []settingChange

@@ -140,6 +140,10 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-chains: %v: %w", err, errUsage)
 	}
+	noise, err := cfg.startNoise(ctx)
+	if err != nil {
+		return err
+	}
 	bar := newProgressBar(stderr)
 	bar.scoreOnly = !cfg.sampled()
 	policy := trainer.Stop
@@ -150,7 +154,7 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		Shape: shape, Iterations: cfg.Iterations, Alpha: cfg.Alpha,
 		Adam:         optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2},
 		ClipGradNorm: cfg.ClipNorm, Schedule: sched,
-		Chains: chains, Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
+		Chains: chains, Noise: noise, Steps: cfg.Steps, BufferSize: cfg.Buffer, ReinitProb: reinit(cfg.Reinit),
 		Kernel: func(e energy.Differentiable) (sampling.Kernel, error) {
 			return sampling.NewLangevin(e, lcfg)
 		},
@@ -269,13 +273,13 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 func (c Config) chainsText() string {
 	switch c.Chains {
 	case "short-run":
-		return "from uniform noise every iteration (short-run)"
+		return "from " + c.startText() + " every iteration (short-run)"
 	case "pcd":
 		return "continued from the last iteration (persistent CD)"
 	case "cd":
 		return "from the data batch (CD-k)"
 	}
-	return fmt.Sprintf("from a buffer of %d, %.0f%% fresh noise", c.Buffer, 100*c.Reinit)
+	return fmt.Sprintf("from a buffer of %d, %.0f%% fresh from %s", c.Buffer, 100*c.Reinit, c.startText())
 }
 
 // keepsBuffer reports whether training keeps a replay buffer, which eval
