@@ -22,9 +22,12 @@ N×1×28×28 float32 in [−1, 1].
 The flags change the recipe's numbers so that the same code is the
 reference of mnist-ebm's other presets: --lr and --lr-decay (the StepLR
 factor per epoch; 1 keeps the rate constant), --reinit (the share of chains
-started from fresh noise), --buffer, --steps (Langevin steps per iteration)
-and --sample-steps (steps of the fresh samples). The defaults are the
-tutorial's.
+started from fresh noise; 1 is short-run training, mnist-ebm -chains
+short-run), --buffer, --steps (Langevin steps per iteration)
+--sample-steps (steps of the fresh samples) and --init (what fresh chains
+start from: uniform noise, or "gaussian", N(μ, Σ + 0.01·v̄·I) fitted to the
+first 10 000 training images and clamped to [−1, 1], as mnist-ebm -init
+gaussian fits it). The defaults are the tutorial's.
 
 MNIST is read from the IDX files of the Go module cache (the same files the Go
 program reads), so no download is needed.
@@ -100,6 +103,20 @@ def read_images(path):
     return torch.from_numpy(data.astype(np.float32) / 255.0 * 2 - 1)
 
 
+def uniform_noise(n):
+    return torch.rand((n, 1, 28, 28)) * 2 - 1
+
+
+def gaussian_noise(images, ridge=0.01):
+    """Draws from N(μ, Σ + ridge·v̄·I) fitted to images, clamped to [−1, 1]."""
+    x = images.reshape(images.shape[0], -1).double()
+    mean = x.mean(0)
+    cov = torch.cov(x.T)
+    cov += ridge * cov.diagonal().mean() * torch.eye(cov.shape[0], dtype=cov.dtype)
+    dist = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov)
+    return lambda n: dist.sample((n,)).float().reshape(n, 1, 28, 28).clamp(-1, 1)
+
+
 def save_safetensors(path, tensors):
     header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for name, t in tensors.items():
@@ -128,6 +145,7 @@ def main():
     ap.add_argument("--buffer", type=int, default=8192)
     ap.add_argument("--steps", type=int, default=60, help="Langevin steps per iteration")
     ap.add_argument("--sample-steps", type=int, default=256, help="Langevin steps of the fresh samples")
+    ap.add_argument("--init", choices=["uniform", "gaussian"], default="uniform", help="what fresh chains start from")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -135,6 +153,7 @@ def main():
     np.random.seed(args.seed)
 
     images = read_images(os.path.join(find_mnist(), "train-images-idx3-ubyte.gz"))
+    noise = uniform_noise if args.init == "uniform" else gaussian_noise(images[:10000])
     model = CNNModel(32)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.0, 0.999))
     sched = torch.optim.lr_scheduler.StepLR(opt, 1, gamma=args.lr_decay)
@@ -151,7 +170,7 @@ def main():
         real.add_(torch.randn_like(real) * 0.005).clamp_(-1, 1)
         # Sampler.sample_new_exmps
         n_new = np.random.binomial(batch, args.reinit)
-        fresh = torch.rand((n_new, 1, 28, 28)) * 2 - 1
+        fresh = noise(n_new)
         starts = [fresh] + random.choices(buffer, k=batch - n_new)
         x = langevin(model, torch.cat(starts, dim=0), args.steps, 10)
         buffer = list(x.chunk(batch, dim=0)) + buffer
@@ -168,7 +187,7 @@ def main():
                   f"gap {(real_out.mean() - fake_out.mean()).item():+.4f}", flush=True)
     train_s = time.time() - start
     samples = torch.cat(buffer[:1024], dim=0)
-    fresh = torch.cat([langevin(model, torch.rand((128, 1, 28, 28)) * 2 - 1, args.sample_steps, 10) for _ in range(8)], dim=0)
+    fresh = torch.cat([langevin(model, noise(128), args.sample_steps, 10) for _ in range(8)], dim=0)
     save_safetensors(args.out, {"samples": samples, "fresh": fresh})
     print(f"trained {it} iterations in {train_s:.0f} s ({it / train_s:.2f} it/s); wrote {args.out}")
 
