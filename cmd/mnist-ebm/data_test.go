@@ -11,14 +11,13 @@ import (
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/quality"
-	"github.com/ebmgo/ebm/trainer"
 )
 
 // The command on images of its user's own: a folder of PNG files of
 // coloured shapes (datasets.Shapes, one sub-folder per class) trains a
 // colour EBM sized from the data; with a judge trained on the same
-// images in the run folder (what cmd/train-classifier -data writes), the
-// samples it leaves in its replay buffer are told apart from noise and
+// images in the run folder (what cmd/train-classifier -data writes), its
+// fresh samples are told apart from noise and
 // classified with confidence far above chance, and sample and eval work
 // on the run with the shape the run recorded.
 func TestTrainOnShapesFolder(t *testing.T) {
@@ -60,13 +59,13 @@ func TestTrainOnShapesFolder(t *testing.T) {
 
 	args := []string{"train", "-data", data, "-dir", dir, "-hidden", "16", "-iterations", "500", "-steps", "30",
 		"-batch", "32", "-buffer", "512", "-checkpoint-every", "50", "-sample-every", "150",
-		"-num-samples", "16", "-sample-steps", "60"}
+		"-num-samples", "16"}
 	code, out, stderr := runCmd(t, args...)
 	t.Logf("train:\n%s", out)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"on 800 images of 3×16×16", "image folder", "Sample quality, scored by the classifier " + filepath.Join(dir, judgeFile), "replay buffer (newest samples)"} {
+	for _, want := range []string{"on 800 images of 3×16×16", "image folder", "Sample quality, scored by the classifier " + filepath.Join(dir, judgeFile), "fresh samples (fitted Gaussian + 30 Langevin steps)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("training output lacks %q", want)
 		}
@@ -79,16 +78,21 @@ func TestTrainOnShapesFolder(t *testing.T) {
 		t.Errorf("the run's settings record size %q, channels %d, data %q", cfg.Size, cfg.Channels, cfg.Data)
 	}
 
-	// Above chance: the judge is sure of the buffer's samples far more
+	// Above chance: the judge is sure of fresh samples — the chain
+	// training ran, from the Gaussian fitted to the images — far more
 	// often than of noise (chance, for a judge that cannot place an
 	// image, is a confidence of 1/4), and their features are nearer the
 	// real images'.
-	buf, _, err := trainer.ReadBuffer(dir)
+	m, shape, _, err := loadModel(ctx, cfg, "sample")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 400
-	samples, err := quality.Score(ctx, judge, buf[:n*shapes.Dim()], n)
+	fresh, err := drawSamples(ctx, cfg, m, shape, n, cfg.sampleSteps(), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := quality.Score(ctx, judge, fresh, n)
 	if err != nil {
 		t.Fatal(err)
 	}

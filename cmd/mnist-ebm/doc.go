@@ -3,9 +3,18 @@
 // -data.
 //
 //	go run ./cmd/mnist-ebm                 # train with the default recipe (≈10 min on 2 cores)
-//	go run ./cmd/mnist-ebm -preset long    # 4× longer, learning rate annealed (≈36 min)
 //	go run ./cmd/mnist-ebm sample -dir runs/mnist
 //	go run ./cmd/mnist-ebm eval -dir runs/mnist
+//	go run ./cmd/mnist-ebm -preset tutorial-lr2e-3   # the replay-buffer recipe of the UvA tutorial, lr 2e-3
+//
+// The default recipe trains the model with the chain that sample runs:
+// every iteration starts all chains afresh from a Gaussian fitted to the
+// training images and runs 60 Langevin steps (short-run training,
+// -chains short-run -init gaussian), so fresh samples are as good as
+// training's. -preset tutorial-lr2e-3 keeps a replay buffer of past
+// samples instead (-chains replay -init uniform), whose samples are good
+// but whose fresh chains are not; -preset long runs it four times as
+// long, and -preset quick for seconds.
 //
 // Other images: -data DIR reads, with its format detected, a folder of
 // PNG/JPEG/GIF files (one sub-folder per class, or none; train/ and test/
@@ -36,7 +45,7 @@
 //	eval    energies of test images against noise, corrupted, shifted and
 //	        flipped images (AUROC), and the quality of samples
 //
-// Settings come from a preset (-preset default|long|quick), then a JSON
+// Settings come from a preset (-preset default|tutorial-lr2e-3|long|quick|dsm), then a JSON
 // file (-config), then flags; run with -h for the list. Ctrl-C, SIGTERM
 // or SIGHUP during training writes a checkpoint and exits (128 + the
 // signal); the same command resumes, with the run's own settings
