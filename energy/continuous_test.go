@@ -379,3 +379,26 @@ func TestBatchShapeErrors(t *testing.T) {
 		}
 	}
 }
+
+// Many samples at once (one matrix product by the Cholesky factor) are the
+// samples drawn one at a time from the same generator.
+func TestGaussianSampleBatchMatchesOneByOne(t *testing.T) {
+	g := must(energy.NewIllConditionedGaussian(7, 100, rand.New(rand.NewPCG(1, 2))))
+	const n = 33
+	all := make([]float64, n*7)
+	if err := g.Sample(rand.New(rand.NewPCG(5, 6)), all); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	one := make([]float64, 7)
+	for s := range n {
+		if err := g.Sample(rng, one); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range one {
+			if w := all[s*7+i]; math.Abs(v-w) > 1e-12*(1+math.Abs(v)) {
+				t.Fatalf("sample %d, coordinate %d: %v at once, %v alone", s, i, w, v)
+			}
+		}
+	}
+}

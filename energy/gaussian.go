@@ -3,7 +3,13 @@ package energy
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebmgo/ebm/internal/blas"
 )
+
+// blockedSamples is the number of samples from which Gaussian.Sample
+// multiplies by the Cholesky factor as one matrix product.
+const blockedSamples = 8
 
 // Gaussian is the multivariate normal N(μ, Σ) as an energy:
 //
@@ -223,6 +229,22 @@ func (g *Gaussian) Sample(rng *rand.Rand, x []float64) error {
 		return err
 	}
 	d := g.d
+	if g.vars == nil && n >= blockedSamples {
+		// Many samples: x = μ + z·Lᵀ as one matrix product (the same
+		// normal draws, in the same order, as one sample at a time).
+		z := make([]float64, n*d)
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		blas.Dgemm(false, true, n, d, d, 1, z, d, g.chol, d, 0, x[:n*d], d)
+		for s := 0; s < n; s++ {
+			xs := x[s*d : (s+1)*d]
+			for i, m := range g.mean {
+				xs[i] += m
+			}
+		}
+		return nil
+	}
 	z := make([]float64, d)
 	for s := 0; s < n; s++ {
 		xs := x[s*d : (s+1)*d]
