@@ -71,6 +71,11 @@ type Result struct {
 	// Divergences is the number of divergent transitions, over chains
 	// and steps.
 	Divergences int
+	// StepVar holds, for each of the K steps of the schedule in the order
+	// run, the variance over the chains of that step's log-weight
+	// increment: where along the path the weights spread. LengthSchedule
+	// turns it into a schedule that spreads them evenly.
+	StepVar []float64
 }
 
 // Forward estimates the log normalising constant of target by annealed
@@ -175,8 +180,8 @@ func run(ctx context.Context, fn string, rng *rand.Rand, base Base, target energ
 	if steps == 0 {
 		steps = 1
 	}
-	res := Result{LogWeights: make([]float64, n), X: x}
-	f0, f1 := make([]float64, n), make([]float64, n)
+	res := Result{LogWeights: make([]float64, n), X: x, StepVar: make([]float64, len(betas)-1)}
+	f0, f1, inc := make([]float64, n), make([]float64, n), make([]float64, n)
 	var accept float64
 	var transitions int
 	total := len(betas) - 1
@@ -195,10 +200,14 @@ func run(ctx context.Context, fn string, rng *rand.Rand, base Base, target energ
 			if db == 0 {
 				continue
 			}
-			res.LogWeights[c] += db * (f1[c] - f0[c])
+			inc[c] = db * (f1[c] - f0[c])
+			res.LogWeights[c] += inc[c]
 			if math.IsNaN(res.LogWeights[c]) || math.IsInf(res.LogWeights[c], 1) {
 				return res, fmt.Errorf("ais: %s: chain %d has log weight %v at β = %v (f0 = %v, f1 = %v): %w", fn, c, res.LogWeights[c], betas[k], f0[c], f1[c], sampling.ErrDiverged)
 			}
+		}
+		if db != 0 {
+			res.StepVar[k-1] = variance(inc)
 		}
 		if k < total {
 			e, err := Anneal(base, target, betas[k])
@@ -235,6 +244,24 @@ func run(ctx context.Context, fn string, rng *rand.Rand, base Base, target energ
 	}
 	res.StdErr, res.ESS = weightStats(res.LogWeights)
 	return res, nil
+}
+
+// variance returns the sample variance of x (0 for fewer than two
+// values); a −Inf or +Inf value makes it NaN.
+func variance(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	var m float64
+	for _, v := range x {
+		m += v
+	}
+	m /= float64(len(x))
+	var s float64
+	for _, v := range x {
+		s += (v - m) * (v - m)
+	}
+	return s / float64(len(x)-1)
 }
 
 // weightStats returns the delta-method standard error of log mean w and

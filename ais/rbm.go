@@ -231,8 +231,9 @@ func (p *rbmPath) logRatio(r int, b0, b1, hiddenA float64) float64 {
 // run anneals the chains in p.v through betas.
 func (p *rbmPath) run(ctx context.Context, fn string, rng *rand.Rand, betas []float64, cfg RBMConfig) (Result, error) {
 	steps := max(cfg.Steps, 1)
-	lw := make([]float64, p.n)
+	lw, inc := make([]float64, p.n), make([]float64, p.n)
 	total := len(betas) - 1
+	stepVar := make([]float64, total)
 	if err := p.hiddenInputs(); err != nil {
 		return Result{}, fmt.Errorf("ais: %s: %w", fn, err)
 	}
@@ -248,9 +249,11 @@ func (p *rbmPath) run(ctx context.Context, fn string, rng *rand.Rand, betas []fl
 			}
 			mathx.Rows(p.n, p.nhA+p.nhB, func(lo, hi int) {
 				for r := lo; r < hi; r++ {
-					lw[r] += p.logRatio(r, b0, b1, hiddenA)
+					inc[r] = p.logRatio(r, b0, b1, hiddenA)
+					lw[r] += inc[r]
 				}
 			})
+			stepVar[k-1] = variance(inc)
 		}
 		if k < total {
 			for range steps {
@@ -268,7 +271,7 @@ func (p *rbmPath) run(ctx context.Context, fn string, rng *rand.Rand, betas []fl
 			return Result{LogWeights: lw, X: p.v}, fmt.Errorf("ais: %s: chain %d has log weight %v: %w", fn, r, l, sampling.ErrDiverged)
 		}
 	}
-	res := Result{LogWeights: lw, X: p.v, MeanAccept: 1}
+	res := Result{LogWeights: lw, X: p.v, MeanAccept: 1, StepVar: stepVar}
 	res.StdErr, res.ESS = weightStats(lw)
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package ais
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -121,4 +122,57 @@ func reversed(b []float64) []float64 {
 		r[len(r)-1-i] = x
 	}
 	return r
+}
+
+// LengthSchedule returns a k-step schedule that spreads the variance of
+// the log weights evenly along the path, computed from a pilot run: pilot
+// is the pilot's schedule and stepVar the variance over its chains of each
+// step's log-weight increment (Result.StepVar of a forward run). Step i of
+// the pilot covers a stretch of "thermodynamic length" √stepVar[i], the
+// standard deviation its increment adds; the returned schedule cuts the
+// path into k pieces of equal length, interpolating linearly inside the
+// pilot's steps. With transitions that kept the chains at each p_β the
+// variance of log w is about Σ (sd of each increment)², which for a given
+// k this makes smallest (Cauchy–Schwarz: L²/k for a path of length L);
+// where the chains lag, crowding steps where the weights spread also gives
+// them more transitions there. It returns an error if the lengths do not
+// match, pilot is not a schedule, a variance is negative or not finite,
+// the total length is zero, or k < 1.
+func LengthSchedule(pilot, stepVar []float64, k int) ([]float64, error) {
+	if err := checkSchedule("LengthSchedule", pilot); err != nil {
+		return nil, err
+	}
+	if len(stepVar) != len(pilot)-1 {
+		return nil, fmt.Errorf("ais: LengthSchedule: %d step variances for a pilot of %d steps", len(stepVar), len(pilot)-1)
+	}
+	if k < 1 {
+		return nil, fmt.Errorf("ais: LengthSchedule: %d steps, want at least 1", k)
+	}
+	cum := make([]float64, len(pilot)) // length from β = 0 to pilot[i]
+	for i, v := range stepVar {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return nil, fmt.Errorf("ais: LengthSchedule: step %d has variance %v, want a finite value ≥ 0", i, v)
+		}
+		l := math.Sqrt(v)
+		if pilot[i+1] == pilot[i] {
+			l = 0
+		}
+		cum[i+1] = cum[i] + l
+	}
+	total := cum[len(cum)-1]
+	if !(total > 0) {
+		return nil, errors.New("ais: LengthSchedule: the pilot's increments have no variance: nothing to spread")
+	}
+	b := make([]float64, k+1)
+	i := 0
+	for j := 1; j < k; j++ {
+		t := total * float64(j) / float64(k)
+		for cum[i+1] < t {
+			i++
+		}
+		// cum[i] < t ≤ cum[i+1]: the step from pilot[i] to pilot[i+1].
+		b[j] = pilot[i] + (pilot[i+1]-pilot[i])*(t-cum[i])/(cum[i+1]-cum[i])
+	}
+	b[k] = 1
+	return b, nil
 }
