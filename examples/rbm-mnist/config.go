@@ -5,14 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
 
 // Method is one training algorithm with its optimiser settings.
 type Method struct {
-	// Name is how tables and files call it: CD-1, CD-10, PCD-1.
+	// Name is how tables and files call it: CD-1, PCD-1, or with the
+	// settings its Spec changes, "CD-3 (momentum 0.9, constant rate)".
 	Name string `json:"name"`
+	// Spec is the method as -small-methods and -large-methods write it:
+	// "cd3", or with settings "cd3:m0.9:const" (see parseMethods).
+	Spec string `json:"spec"`
 	// K is the number of Gibbs steps in the negative phase.
 	K int `json:"k"`
 	// Persistent selects PCD.
@@ -37,8 +42,9 @@ type ModelSpec struct {
 
 // Config is every setting of a run.
 type Config struct {
-	// Out is the output folder.
-	Out string `json:"out"`
+	// Dir is the run folder: results, pictures and the training state
+	// that a second run with the same Dir resumes from.
+	Dir string `json:"dir"`
 	// Seed seeds initialisation, training, sampling and AIS.
 	Seed uint64 `json:"seed"`
 	// TrainLimit and TestLimit, if positive, use only the first images of
@@ -96,7 +102,7 @@ var presets = map[string]func() Config{
 	// trusted only where its ESS reaches half the chains.
 	"default": func() Config {
 		return Config{
-			Out: "runs/rbm-mnist", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Dir: "runs/rbm-mnist", Seed: 1, Binarize: "threshold", BatchSize: 100,
 			Small:     ModelSpec{Hidden: 16, Epochs: 10, Methods: methods("cd1,cd10,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 8, Methods: methods("cd1,cd3,pcd1")},
 			AISChains: 100, AISTemps: 10000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
@@ -108,11 +114,27 @@ var presets = map[string]func() Config{
 	// published comparison; per-epoch AIS curves of the large models.
 	"ordering": func() Config {
 		return Config{
-			Out: "runs/rbm-mnist-ordering", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Dir: "runs/rbm-mnist-ordering", Seed: 1, Binarize: "threshold", BatchSize: 100,
 			Small:     ModelSpec{Hidden: 20, Epochs: 10, Methods: methods("cd1,cd3,cd25,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 10, Methods: methods("cd1,cd3,cd25,pcd1")},
 			AISChains: 100, AISTemps: 20000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
 			AISMinESS: 0.5, AISMaxTemps: 320000, CurveAISTemps: 500,
+		}
+	},
+	// momentum: why CD-3 once came out worse than CD-1. CD-1 and CD-3
+	// with Hinton's rbm.m schedule (momentum 0.5 for five epochs, then
+	// 0.9, at a constant rate), with momentum 0.5 throughout at the same
+	// constant rate, and with the default recipe (momentum 0.5, rate
+	// decaying to 0): exact test log-likelihoods per epoch at 784×20,
+	// short forward AIS per epoch and a final sandwich at 784×500.
+	"momentum": func() Config {
+		list := "cd1:m0.9:const,cd3:m0.9:const,cd1:m0.5:const,cd3:m0.5:const,cd1:m0.5:decay,cd3:m0.5:decay"
+		return Config{
+			Dir: "runs/rbm-mnist-momentum", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Small:     ModelSpec{Hidden: 20, Epochs: 12, Methods: methods(list)},
+			Large:     ModelSpec{Hidden: 500, Epochs: 12, Methods: methods(list)},
+			AISChains: 100, AISTemps: 10000, SmallAISTemps: 5000, GibbsSteps: 1000,
+			AISMinESS: 0.5, AISMaxTemps: 40000, CurveAISTemps: 1000,
 		}
 	},
 	// paper: the length of training and evaluation behind the published
@@ -120,7 +142,7 @@ var presets = map[string]func() Config{
 	// hours on 2 cores.
 	"paper": func() Config {
 		return Config{
-			Out: "runs/rbm-mnist-paper", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Dir: "runs/rbm-mnist-paper", Seed: 1, Binarize: "threshold", BatchSize: 100,
 			Small:     ModelSpec{Hidden: 20, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			AISChains: 100, AISTemps: 14500, SmallAISTemps: 14500, GibbsSteps: 10000, SmallAIS: true,
@@ -130,7 +152,7 @@ var presets = map[string]func() Config{
 	// quick: a few minutes, to try the pipeline.
 	"quick": func() Config {
 		return Config{
-			Out: "runs/rbm-mnist-quick", Seed: 1, Binarize: "threshold", BatchSize: 100,
+			Dir: "runs/rbm-mnist-quick", Seed: 1, Binarize: "threshold", BatchSize: 100,
 			TrainLimit: 10000, TestLimit: 2000,
 			Small:     ModelSpec{Hidden: 16, Epochs: 3, Methods: methods("cd1,pcd1")},
 			Large:     ModelSpec{Hidden: 100, Epochs: 3, Methods: methods("cd1,pcd1")},
@@ -160,37 +182,58 @@ const (
 	defaultPCDMomentum = 0.5
 )
 
-// methods parses a list such as "cd1,cd10,pcd1" with the default recipes;
+// recipe holds the settings a method takes unless its spec changes them:
+// the defaults below, or the flags -cd-lr, -cd-momentum, -cd-decay,
+// -pcd-lr, -pcd-momentum and -weight-decay.
+type recipe struct {
+	cdLR, cdMomentum   float64
+	cdDecay            bool
+	pcdLR, pcdMomentum float64
+	weightDecay        float64
+}
+
+var defaultRecipe = recipe{cdLR: defaultCDLR, cdMomentum: defaultCDMomentum, cdDecay: true, pcdLR: defaultPCDLR, pcdMomentum: defaultPCDMomentum, weightDecay: 2e-4}
+
+// methods parses a list such as "cd1,cd10,pcd1" with the default recipe;
 // it panics on a malformed list (it is only called on literals).
 func methods(list string) []Method {
-	m, err := parseMethods(list, defaultCDLR, defaultPCDLR)
+	m, err := parseMethods(list, defaultRecipe)
 	if err != nil {
 		panic(err)
 	}
 	return m
 }
 
-// parseMethods reads "cdK" and "pcdK" items.
-func parseMethods(list string, cdLR, pcdLR float64) ([]Method, error) {
+// parseMethods reads a comma-separated list of methods: "cdK" (CD-k) or
+// "pcdK" (persistent CD with k Gibbs steps per update), each optionally
+// followed by settings that replace r's for that method alone, separated
+// by colons:
+//
+//	mX     momentum X after the first 5 epochs (0.5 before; negative: none)
+//	lrX    learning rate X
+//	const  a constant learning rate
+//	decay  a learning rate decaying linearly to 0 over the run
+//
+// so that "cd3:m0.9:const" is CD-3 with Hinton's rbm.m schedule.
+func parseMethods(list string, r recipe) ([]Method, error) {
 	var out []Method
 	for _, item := range strings.Split(list, ",") {
 		item = strings.ToLower(strings.TrimSpace(item))
 		if item == "" {
 			continue
 		}
-		m := Method{Momentum: 0.5, FinalMomentum: 0.9, MomentumEpochs: 5, WeightDecay: 2e-4}
+		parts := strings.Split(item, ":")
+		m := Method{Momentum: 0.5, MomentumEpochs: 5, WeightDecay: r.weightDecay}
 		var digits string
-		switch {
-		case strings.HasPrefix(item, "pcd"):
-			m.Persistent, digits = true, item[3:]
-			m.LearningRate, m.DecayLR = pcdLR, true
-			m.FinalMomentum = defaultPCDMomentum
-		case strings.HasPrefix(item, "cd"):
-			digits = item[2:]
-			m.LearningRate, m.DecayLR = cdLR, true
-			m.FinalMomentum = defaultCDMomentum
+		switch head := parts[0]; {
+		case strings.HasPrefix(head, "pcd"):
+			m.Persistent, digits = true, head[3:]
+			m.LearningRate, m.DecayLR, m.FinalMomentum = r.pcdLR, true, r.pcdMomentum
+		case strings.HasPrefix(head, "cd"):
+			digits = head[2:]
+			m.LearningRate, m.DecayLR, m.FinalMomentum = r.cdLR, r.cdDecay, r.cdMomentum
 		default:
-			return nil, fmt.Errorf("method %q: want cdK or pcdK, e.g. cd1, cd10, pcd1", item)
+			return nil, fmt.Errorf("method %q: want cdK or pcdK, e.g. cd1, cd10, pcd1, optionally with settings (cd3:m0.9:const)", item)
 		}
 		if digits == "" {
 			digits = "1"
@@ -204,6 +247,36 @@ func parseMethods(list string, cdLR, pcdLR float64) ([]Method, error) {
 		if m.Persistent {
 			m.Name = fmt.Sprintf("PCD-%d", k)
 		}
+		var words []string
+		for _, set := range parts[1:] {
+			var v float64
+			var err error
+			switch {
+			case set == "const" || set == "decay":
+				m.DecayLR = set == "decay"
+				words = append(words, map[bool]string{true: "decaying rate", false: "constant rate"}[m.DecayLR])
+			case strings.HasPrefix(set, "lr"):
+				v, err = strconv.ParseFloat(set[2:], 64)
+				m.LearningRate = v
+				words = append(words, "rate "+set[2:])
+			case strings.HasPrefix(set, "m"):
+				v, err = strconv.ParseFloat(set[1:], 64)
+				m.FinalMomentum = v
+				words = append(words, "momentum "+set[1:])
+			default:
+				return nil, fmt.Errorf("method %q: setting %q: want mX (momentum), lrX (learning rate), const or decay", item, set)
+			}
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("method %q: setting %q is not a finite number", item, set)
+			}
+		}
+		if m.Persistent && !m.DecayLR {
+			return nil, fmt.Errorf("method %q: PCD always decays its learning rate (Tieleman 2008)", item)
+		}
+		m.Spec = item
+		if len(words) > 0 {
+			m.Name += " (" + strings.Join(words, ", ") + ")"
+		}
 		out = append(out, m)
 	}
 	if len(out) == 0 {
@@ -212,10 +285,11 @@ func parseMethods(list string, cdLR, pcdLR float64) ([]Method, error) {
 	return out, nil
 }
 
+// methodList writes methods back as a list parseMethods reads.
 func methodList(ms []Method) string {
 	var s []string
 	for _, m := range ms {
-		s = append(s, strings.ToLower(strings.ReplaceAll(m.Name, "-", "")))
+		s = append(s, m.Spec)
 	}
 	return strings.Join(s, ",")
 }
@@ -236,7 +310,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	mk, ok := presets[preset]
 	if !ok {
-		return Config{}, fmt.Errorf("-preset %q: want default, ordering, paper or quick", preset)
+		return Config{}, fmt.Errorf("-preset %q: want default, ordering, momentum, paper or quick", preset)
 	}
 	cfg := mk()
 	cfg.Preset = preset
@@ -248,8 +322,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 			"(exact for the small models, AIS sandwich for the large ones).\n\n")
 		fs.PrintDefaults()
 	}
-	fs.String("preset", preset, "starting settings: default, ordering (CD-1, CD-3, CD-25, PCD-1 at 784×20 and 784×500), paper (the published run lengths; days), quick")
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "output folder")
+	fs.String("preset", preset, "starting settings: default, ordering (CD-1, CD-3, CD-25, PCD-1 at 784×20 and 784×500), momentum (CD-1 and CD-3 with rbm.m's momentum 0.9 against 0.5), paper (the published run lengths; days), quick")
+	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "run folder: results, pictures and the training state (a second run with the same -dir resumes)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", cfg.TrainLimit, "use only the first N training images (0: all 60,000)")
 	fs.IntVar(&cfg.TestLimit, "test-limit", cfg.TestLimit, "use only the first N test images (0: all 10,000)")
@@ -261,12 +335,13 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.Large.Hidden, "large-hidden", cfg.Large.Hidden, "hidden units of the large models (AIS)")
 	fs.IntVar(&cfg.Large.Epochs, "large-epochs", cfg.Large.Epochs, "training epochs of the large models")
 	largeM := fs.String("large-methods", methodList(cfg.Large.Methods), "methods for the large models (cdK, pcdK; empty: none)")
-	cdLR := fs.Float64("cd-lr", defaultCDLR, "CD learning rate")
-	cdMom := fs.Float64("cd-momentum", defaultCDMomentum, "CD momentum after the first 5 epochs (0.5 before; negative: none)")
-	cdDecay := fs.Bool("cd-decay", true, "decay the CD learning rate linearly to 0 over the run, as PCD's (false: constant)")
-	pcdLR := fs.Float64("pcd-lr", defaultPCDLR, "PCD learning rate, decayed linearly to 0")
-	pcdMom := fs.Float64("pcd-momentum", defaultPCDMomentum, "PCD momentum after the first 5 epochs (0.5 before; negative: none)")
-	wd := fs.Float64("weight-decay", 2e-4, "L2 weight decay on the weights")
+	r := defaultRecipe
+	fs.Float64Var(&r.cdLR, "cd-lr", r.cdLR, "CD learning rate")
+	fs.Float64Var(&r.cdMomentum, "cd-momentum", r.cdMomentum, "CD momentum after the first 5 epochs (0.5 before; negative: none)")
+	fs.BoolVar(&r.cdDecay, "cd-decay", r.cdDecay, "decay the CD learning rate linearly to 0 over the run, as PCD's (false: constant)")
+	fs.Float64Var(&r.pcdLR, "pcd-lr", r.pcdLR, "PCD learning rate, decayed linearly to 0")
+	fs.Float64Var(&r.pcdMomentum, "pcd-momentum", r.pcdMomentum, "PCD momentum after the first 5 epochs (0.5 before; negative: none)")
+	fs.Float64Var(&r.weightDecay, "weight-decay", r.weightDecay, "L2 weight decay on the weights")
 	fs.IntVar(&cfg.AISChains, "ais-chains", cfg.AISChains, "AIS chains per run")
 	fs.IntVar(&cfg.AISTemps, "ais-temps", cfg.AISTemps, "AIS intermediate distributions for the large models (Salakhutdinov & Murray: 14500)")
 	fs.IntVar(&cfg.SmallAISTemps, "small-ais-temps", cfg.SmallAISTemps, "AIS intermediate distributions for the check on the small models")
@@ -277,7 +352,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")
 	fs.StringVar(&cfg.AISBase, "ais-base", cfg.AISBase, "base of the large models' AIS: base-rate, or a small model's method (e.g. pcd1), whose log Z and samples are exact")
 	sweep := fs.String("ais-sweep", intList(cfg.AISSweep), "comma-separated temperature counts: a forward AIS run at each, on every large model (ESS against temperatures)")
-	fs.BoolVar(&cfg.Fresh, "fresh", false, "ignore saved training state in -out and train from scratch")
+	fs.BoolVar(&cfg.Fresh, "fresh", false, "ignore saved training state in -dir and train from scratch")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -289,8 +364,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("-ais-sweep: %w", err)
 	}
 	cfg.AISSweep = sw
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, v := range map[string]float64{"cd-lr": r.cdLR, "cd-momentum": r.cdMomentum, "pcd-lr": r.pcdLR, "pcd-momentum": r.pcdMomentum, "weight-decay": r.weightDecay, "ais-min-ess": cfg.AISMinESS} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return cfg, fmt.Errorf("-%s %v: want a finite number", name, v)
+		}
+	}
 	for _, ms := range []struct {
 		spec *ModelSpec
 		list *string
@@ -300,17 +378,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 			ms.spec.Methods = nil
 			continue
 		}
-		m, err := parseMethods(*ms.list, *cdLR, *pcdLR)
+		m, err := parseMethods(*ms.list, r)
 		if err != nil {
 			return cfg, fmt.Errorf("-%s: %w", ms.flag, err)
-		}
-		for i := range m {
-			m[i].WeightDecay = *wd
-			m[i].FinalMomentum = *cdMom
-			m[i].DecayLR = *cdDecay
-			if m[i].Persistent {
-				m[i].FinalMomentum, m[i].DecayLR = *pcdMom, true
-			}
 		}
 		ms.spec.Methods = m
 	}
@@ -319,8 +389,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 
 func (c *Config) validate() error {
 	switch {
-	case c.Out == "":
-		return errors.New("-out is empty")
+	case c.Dir == "":
+		return errors.New("-dir is empty")
 	case c.Binarize != "threshold" && c.Binarize != "sample":
 		return fmt.Errorf("-binarize %q: want threshold or sample", c.Binarize)
 	case c.BatchSize < 1:
@@ -362,7 +432,7 @@ func (c *Config) validate() error {
 	}
 	for _, ms := range []ModelSpec{c.Small, c.Large} {
 		for _, m := range ms.Methods {
-			if !(m.LearningRate > 0) {
+			if !(m.LearningRate > 0) || math.IsInf(m.LearningRate, 0) {
 				return fmt.Errorf("%s: learning rate %v, want > 0", m.Name, m.LearningRate)
 			}
 		}

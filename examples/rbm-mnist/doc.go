@@ -21,7 +21,7 @@
 //     standard error: the sandwich.
 //
 // Images are thresholded at half intensity (p/255 > 0.5). The output
-// folder (-out, default runs/rbm-mnist) receives results.md (the table),
+// folder (-dir, default runs/rbm-mnist) receives results.md (the table),
 // results.json (every number and setting), filters and samples as PNG
 // grids and training curves. Training state is saved after every epoch;
 // running the same command again resumes unfinished models and reuses

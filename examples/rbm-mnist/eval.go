@@ -184,7 +184,7 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	} else {
 		fmt.Fprintf(log, "%s %d Gibbs chains × %d steps in %s\n", tag, chains, cfg.GibbsSteps, fmtDur(gw))
 	}
-	if err := savePictures(cfg.Out, mr, rbm, probs); err != nil {
+	if err := savePictures(cfg.Dir, mr, rbm, probs); err != nil {
 		return err
 	}
 	if est != nil {

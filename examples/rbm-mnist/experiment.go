@@ -213,7 +213,7 @@ func loadData(ctx context.Context, cfg Config) (*dataset, error) {
 }
 
 // Run trains and evaluates every model of cfg, writing pictures, state
-// and results into cfg.Out and progress lines to log.
+// and results into cfg.Dir and progress lines to log.
 func Run(ctx context.Context, cfg Config, log io.Writer) (*Results, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -224,17 +224,17 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Results, error) {
 		Platform: runtime.GOOS + "/" + runtime.GOARCH + " " + runtime.Version(),
 		Started:  time.Now().UTC().Format(time.RFC3339),
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Out, "state"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, "state"), 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
-	fmt.Fprintf(log, "rbm-mnist: preset %s, output in %s, GOMAXPROCS %d\n", cfg.Preset, cfg.Out, res.GOMAXPROCS)
+	fmt.Fprintf(log, "rbm-mnist: preset %s, output in %s, GOMAXPROCS %d\n", cfg.Preset, cfg.Dir, res.GOMAXPROCS)
 	data, err := loadData(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	res.TrainImages, res.TestImages = data.nTrain, data.nTest
 	fmt.Fprintf(log, "MNIST: %d training and %d test images, binarised by %s\n", data.nTrain, data.nTest, cfg.Binarize)
-	if err := savePictureOfData(cfg.Out, data); err != nil {
+	if err := savePictureOfData(cfg.Dir, data); err != nil {
 		return nil, err
 	}
 	small := map[string]*energy.RBM{} // trained small models, by method
@@ -255,20 +255,20 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Results, error) {
 			// stopped later still leaves its finished numbers.
 			w, c := total.since()
 			res.WallSeconds, res.CPUSeconds = num(w), num(c)
-			if err := writeResults(cfg.Out, res); err != nil {
+			if err := writeResults(cfg.Dir, res); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := saveCurves(cfg.Out, res); err != nil {
+	if err := saveCurves(cfg.Dir, res); err != nil {
 		return nil, err
 	}
 	w, c := total.since()
 	res.WallSeconds, res.CPUSeconds = num(w), num(c)
-	if err := writeResults(cfg.Out, res); err != nil {
+	if err := writeResults(cfg.Dir, res); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "done in %s wall, %s CPU; results in %s\n", fmtDur(w), fmtDur(c), filepath.Join(cfg.Out, "results.md"))
+	fmt.Fprintf(log, "done in %s wall, %s CPU; results in %s\n", fmtDur(w), fmtDur(c), filepath.Join(cfg.Dir, "results.md"))
 	return res, nil
 }
 
@@ -303,13 +303,13 @@ func runModel(ctx context.Context, cfg Config, data *dataset, ms ModelSpec, m Me
 	nv := data.dim
 	mr := &ModelResult{
 		Name: fmt.Sprintf("%d×%d %s", nv, ms.Hidden, m.Name), Visible: nv, Hidden: ms.Hidden,
-		Slug:   fmt.Sprintf("%dx%d-%s", nv, ms.Hidden, strings.ToLower(strings.ReplaceAll(m.Name, "-", ""))),
+		Slug:   fmt.Sprintf("%dx%d-%s", nv, ms.Hidden, strings.ReplaceAll(m.Spec, ":", "-")),
 		Method: m, Epochs: ms.Epochs,
 	}
 	tag := "[" + mr.Name + "]"
 	key := stateKey(cfg, ms, m, data.nTrain)
-	statePath := filepath.Join(cfg.Out, "state", mr.Slug+"-"+key+".rbmstate")
-	sidePath := filepath.Join(cfg.Out, "state", mr.Slug+"-"+key+".json")
+	statePath := filepath.Join(cfg.Dir, "state", mr.Slug+"-"+key+".rbmstate")
+	sidePath := filepath.Join(cfg.Dir, "state", mr.Slug+"-"+key+".json")
 
 	// The seed of each model depends on the run's seed and the model.
 	h := fnv.New64a()

@@ -7,18 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/ebmgo/ebm/platform"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := platform.NotifyContext(context.Background())
 	code := mainRun(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// mainRun is the program; it returns the exit code.
+// mainRun is the program; it returns the exit code: 0, 2 for a mistake on
+// the command line, 128 + the signal's number when a signal stopped it
+// (the training state is saved after every epoch), 1 otherwise.
 func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -30,11 +32,11 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	res, err := Run(ctx, cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "rbm-mnist: %v\n", err)
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(stderr, "rbm-mnist: interrupted; training state is saved, the same command resumes")
-			return 130
+		if code, ok := platform.ExitCode(ctx); ok {
+			fmt.Fprintf(stderr, "rbm-mnist: stopped by %v; the training state of every finished epoch is saved, the same command resumes\n", context.Cause(ctx))
+			return code
 		}
+		fmt.Fprintf(stderr, "rbm-mnist: %v\n", err)
 		return 1
 	}
 	fmt.Fprint(stdout, res.Markdown())

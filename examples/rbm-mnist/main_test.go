@@ -15,7 +15,7 @@ import (
 // tinyConfig is the whole pipeline at toy size: a few seconds.
 func tinyConfig(out string) Config {
 	cfg := presets["default"]()
-	cfg.Out = out
+	cfg.Dir = out
 	cfg.TrainLimit, cfg.TestLimit = 600, 200
 	cfg.Small = ModelSpec{Hidden: 6, Epochs: 2, Methods: methods("cd1,pcd1")}
 	cfg.Large = ModelSpec{Hidden: 20, Epochs: 1, Methods: methods("cd2")}
@@ -93,7 +93,7 @@ func TestRunSmoke(t *testing.T) {
 		t.Errorf("results.json does not hold the results")
 	}
 	for _, name := range []string{"data.png", "samples-784x20-cd2.png", "filters-784x20-cd2.png", "samples-784x6-pcd1.png",
-		"curve-recon.png", "curve-test-ll.png", "curve-free-energy-gap.png"} {
+		"curve-recon.png", "curve-test-ll.png", "curve-test-ll-ais.png", "curve-free-energy-gap.png"} {
 		f, err := os.Open(filepath.Join(out, name))
 		if err != nil {
 			t.Error(err)
@@ -134,7 +134,7 @@ func TestRunResumesInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg.Out = t.TempDir()
+	cfg.Dir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var log strings.Builder
 	w := &cancelAfter{w: &log, marker: "epoch 2/3", cancel: cancel}
@@ -222,6 +222,12 @@ func TestFlags(t *testing.T) {
 		{[]string{"-ais-sweep", "5"}, 2},
 		{[]string{"-ais-min-ess", "1.5"}, 2},
 		{[]string{"-ais-max-temps", "10"}, 2},
+		{[]string{"-cd-lr", "NaN"}, 2},
+		{[]string{"-pcd-momentum", "+Inf"}, 2},
+		{[]string{"-weight-decay", "nan"}, 2},
+		{[]string{"-large-methods", "cd3:m0.9:fast"}, 2},
+		{[]string{"-large-methods", "cd3:lrInf"}, 2},
+		{[]string{"-large-methods", "pcd1:const"}, 2},
 	} {
 		var out, errs bytes.Buffer
 		if code := mainRun(context.Background(), tc.args, &out, &errs); code != tc.code {
@@ -237,5 +243,40 @@ func TestFlags(t *testing.T) {
 	}
 	if m := cfg.Large.Methods[1]; m.Name != "PCD-2" || m.K != 2 || !m.Persistent || m.LearningRate != 0.01 || !m.DecayLR {
 		t.Errorf("pcd2: %+v", m)
+	}
+}
+
+// TestParseMethods checks the method list: the recipe flags apply to every
+// method, the settings after a colon to that method alone, and a preset's
+// list survives the round trip through its flag.
+func TestParseMethods(t *testing.T) {
+	cfg, err := parseFlags([]string{"-large-methods", "cd1,cd3:m0.9:const,pcd1:lr0.02", "-cd-lr", "0.02", "-cd-momentum", "0.7"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Method{
+		{Name: "CD-1", Spec: "cd1", K: 1, LearningRate: 0.02, DecayLR: true, Momentum: 0.5, FinalMomentum: 0.7, MomentumEpochs: 5, WeightDecay: 2e-4},
+		{Name: "CD-3 (momentum 0.9, constant rate)", Spec: "cd3:m0.9:const", K: 3, LearningRate: 0.02, Momentum: 0.5, FinalMomentum: 0.9, MomentumEpochs: 5, WeightDecay: 2e-4},
+		{Name: "PCD-1 (rate 0.02)", Spec: "pcd1:lr0.02", K: 1, Persistent: true, LearningRate: 0.02, DecayLR: true, Momentum: 0.5, FinalMomentum: defaultPCDMomentum, MomentumEpochs: 5, WeightDecay: 2e-4},
+	}
+	if len(cfg.Large.Methods) != len(want) {
+		t.Fatalf("methods %+v", cfg.Large.Methods)
+	}
+	for i, m := range cfg.Large.Methods {
+		if m != want[i] {
+			t.Errorf("method %d: %+v, want %+v", i, m, want[i])
+		}
+	}
+	mom, err := parseFlags([]string{"-preset", "momentum"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range mom.Large.Methods {
+		if p := presets["momentum"]().Large.Methods[i]; m != p {
+			t.Errorf("momentum preset through its flag: %+v, want %+v", m, p)
+		}
+	}
+	if m := mom.Large.Methods[0]; m.FinalMomentum != 0.9 || m.DecayLR || m.Name != "CD-1 (momentum 0.9, constant rate)" {
+		t.Errorf("rbm.m's recipe: %+v", m)
 	}
 }

@@ -57,7 +57,7 @@ func savePictures(out string, mr *ModelResult, rbm *energy.RBM, probs []float64)
 
 // saveCurves draws the training curves of all models.
 func saveCurves(out string, res *Results) error {
-	var recon, gap, ll []viz.Series
+	var recon, gap, llExact, llAIS []viz.Series
 	for _, m := range res.Models {
 		var x, r, g, l []float64
 		for _, p := range m.Curve {
@@ -77,11 +77,12 @@ func saveCurves(out string, res *Results) error {
 		recon = append(recon, viz.Series{Name: m.Name, X: x, Y: r})
 		gap = append(gap, viz.Series{Name: m.Name, X: x, Y: g})
 		if len(l) == len(x) {
-			name := m.Name
-			if m.ExactLogZ == nil {
-				name += " (AIS, ≲)"
+			s := viz.Series{Name: m.Name, X: x, Y: l}
+			if m.ExactLogZ != nil {
+				llExact = append(llExact, s)
+			} else {
+				llAIS = append(llAIS, s)
 			}
-			ll = append(ll, viz.Series{Name: name, X: x, Y: l})
 		}
 	}
 	plots := []struct {
@@ -91,7 +92,8 @@ func saveCurves(out string, res *Results) error {
 	}{
 		{"curve-recon.png", recon, viz.PlotConfig{Title: "Reconstruction error (1000 training images)", XLabel: "epoch", YLabel: "Σ_i (v_i − p(v_i|h))² per image", LogY: true}},
 		{"curve-free-energy-gap.png", gap, viz.PlotConfig{Title: "Mean free energy f(v): training minus test images", XLabel: "epoch", YLabel: "nats (> 0: over-fitting)"}},
-		{"curve-test-ll.png", ll, viz.PlotConfig{Title: "Test log-likelihood: exact (small models), short forward AIS (large, upper bound)", XLabel: "epoch", YLabel: "nats per image"}},
+		{"curve-test-ll.png", llExact, viz.PlotConfig{Title: fmt.Sprintf("Test log-likelihood of the 784×%d models (exact)", res.Config.Small.Hidden), XLabel: "epoch", YLabel: "nats per image"}},
+		{"curve-test-ll-ais.png", llAIS, viz.PlotConfig{Title: fmt.Sprintf("Test log-likelihood of the 784×%d models (forward AIS, %d temperatures: an upper bound)", res.Config.Large.Hidden, res.Config.CurveAISTemps), XLabel: "epoch", YLabel: "nats per image"}},
 	}
 	for _, p := range plots {
 		if len(p.series) == 0 {
@@ -135,41 +137,55 @@ func (res *Results) Markdown() string {
 	fmt.Fprintf(&b, "%d training and %d test images, binarised by %s; preset %s, seed %d; %s, GOMAXPROCS %d. "+
 		"Whole run: %s wall, %s CPU.\n\n", res.TrainImages, res.TestImages, binarizeText(c.Binarize), c.Preset, c.Seed, res.Platform, res.GOMAXPROCS,
 		fmtDur(float64(res.WallSeconds)), fmtDur(float64(res.CPUSeconds)))
-	fmt.Fprintf(&b, "| model | method | epochs | training (wall / CPU) | test log-likelihood (nats) | log Z | how | train LL |\n")
-	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---|---:|\n")
+	fmt.Fprintf(&b, "| model | method | epochs | training (wall / CPU) | test log-likelihood (nats) | train LL | log Z | how | AIS temperatures (fwd / rev) | weight ESS (fwd / rev) |\n")
+	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|\n")
+	var notes []string
 	for _, m := range res.Models {
 		model := fmt.Sprintf("%d×%d", m.Visible, m.Hidden)
 		train := secs(m.TrainWall, m.TrainCPU)
 		if m.Reused {
 			train += " (earlier run)"
 		}
+		a := m.AIS
+		temps, ess := "–", "–"
+		if a != nil {
+			temps = fmt.Sprintf("%d / %d", a.Temps, a.ReverseTemps)
+			ess = fmt.Sprintf("%.0f / %.0f of %d", float64(a.Forward.ESS), float64(a.Reverse.ESS), a.Chains)
+		}
 		if m.ExactLogZ != nil {
 			how := fmt.Sprintf("exact (2^%d terms)", min(m.Visible, m.Hidden))
-			if a := m.AIS; a != nil {
-				how += fmt.Sprintf("; AIS check: log Z forward %s ± %s (ESS %.0f), reverse from exact samples %s ± %s (ESS %.0f)",
-					f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
-				if g := a.ReverseGibbs; g != nil {
-					how += fmt.Sprintf(", reverse from %d-step Gibbs chains %s ± %s (ESS %.0f)", c.GibbsSteps, f2(g.LogZ), f2(g.StdErr), float64(g.ESS))
-				}
+			if a != nil {
+				how += "; AIS check below"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d | %s | **%s** | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
-				f2(*m.ExactTestLL), f2(*m.ExactLogZ), how, f2(*m.ExactTrainLL))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | **%s** | %s | %s | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
+				f2(*m.ExactTestLL), f2(*m.ExactTrainLL), f2(*m.ExactLogZ), how, temps, ess)
 			continue
 		}
-		if a := m.AIS; a != nil {
-			se := math.Max(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))
-			lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
-			ll := fmt.Sprintf("**%s … %s** (± %s)", f2(lo), f2(hi), f2(num(se)))
-			how := fmt.Sprintf("AIS sandwich, %d chains: forward (%d temps) %s ± %s (ESS %.0f), reverse (%d temps) %s ± %s (ESS %.0f)",
-				a.Chains, a.Temps, f2(a.Forward.LogZ), f2(a.Forward.StdErr), float64(a.Forward.ESS), a.ReverseTemps, f2(a.Reverse.LogZ), f2(a.Reverse.StdErr), float64(a.Reverse.ESS))
-			if a.Note != "" {
-				how += "; " + a.Note
-			}
-			zlo, zhi := min(a.Forward.LogZ, a.Reverse.LogZ), max(a.Forward.LogZ, a.Reverse.LogZ)
-			trainLL := fmt.Sprintf("%s … %s", f2(m.TrainF-zhi), f2(m.TrainF-zlo))
-			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s … %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train, ll,
-				f2(zlo), f2(zhi), how, trainLL)
+		if a == nil {
+			continue
 		}
+		se := math.Max(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))
+		lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
+		zlo, zhi := min(a.Forward.LogZ, a.Reverse.LogZ), max(a.Forward.LogZ, a.Reverse.LogZ)
+		how := fmt.Sprintf("AIS sandwich: forward %s ± %s, reverse %s ± %s", f2(a.Forward.LogZ), f2(a.Forward.StdErr), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr))
+		if a.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s %s: %s.", model, m.Method.Name, a.Note))
+			how += fmt.Sprintf(" (note %d)", len(notes))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | **%s … %s** (± %s) | %s … %s | %s … %s | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
+			f2(lo), f2(hi), f2(num(se)), f2(m.TrainF-zhi), f2(m.TrainF-zlo), f2(zlo), f2(zhi), how, temps, ess)
+	}
+	for i, n := range notes {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, n)
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
+	}
+	if check := res.checkTable(); check != "" {
+		fmt.Fprintf(&b, "\n## AIS where log Z is exact\n\n"+
+			"The large models' estimator on the small models, whose log Z is known: forward AIS, reverse AIS from exact samples (a guaranteed stochastic upper bound), "+
+			"and reverse AIS started as for the large models, from the ends of %d-step block-Gibbs chains (no guarantee: it holds only if the chains reached the model). "+
+			"Each with its standard error, its distance from the exact value in standard errors, and its weight ESS.\n\n%s", c.GibbsSteps, check)
 	}
 	fmt.Fprintf(&b, "\nThe test log-likelihood is the mean of log p(v) = f(v) − log Z over the test images. "+
 		"Forward AIS underestimates log Z on average (so its column is an upper bound of the log-likelihood), "+
@@ -221,6 +237,31 @@ func baseText(c Config) string {
 		return "Salakhutdinov & Murray's base-rate RBM (visible biases from the smoothed training pixel means, no weights)"
 	}
 	return fmt.Sprintf("the trained 784×%d %s model (its log Z and samples exact by enumeration; the small models' own AIS starts from the base-rate RBM)", c.Small.Hidden, strings.ToUpper(c.AISBase))
+}
+
+// checkTable returns the Markdown table of the AIS checks on the models
+// with an exact log Z, or "" if there are none.
+func (res *Results) checkTable() string {
+	var b strings.Builder
+	cell := func(a AISBound, exact num) string {
+		return fmt.Sprintf("%s ± %s (%+.1f SE, ESS %.0f)", f2(a.LogZ), f2(a.StdErr), float64((a.LogZ-exact)/a.StdErr), float64(a.ESS))
+	}
+	for _, m := range res.Models {
+		a := m.AIS
+		if m.ExactLogZ == nil || a == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("| model | method | exact log Z | temperatures | forward AIS | reverse AIS from exact samples | reverse AIS from Gibbs chains |\n|---|---|---:|---:|---:|---:|---:|\n")
+		}
+		gibbs := "–"
+		if a.ReverseGibbs != nil {
+			gibbs = cell(*a.ReverseGibbs, *m.ExactLogZ)
+		}
+		fmt.Fprintf(&b, "| %d×%d | %s | %s | %d / %d | %s | %s | %s |\n", m.Visible, m.Hidden, m.Method.Name, f2(*m.ExactLogZ), a.Temps, a.ReverseTemps,
+			cell(a.Forward, *m.ExactLogZ), cell(a.Reverse, *m.ExactLogZ), gibbs)
+	}
+	return b.String()
 }
 
 // sweepTable returns the Markdown table of the large models' AIS runs (the
