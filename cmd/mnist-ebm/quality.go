@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/ebmgo/ebm/datasets"
 	"github.com/ebmgo/ebm/graph"
@@ -84,9 +85,14 @@ func qualityTable(ctx context.Context, w io.Writer, sets map[string][]float64, s
 	}
 	rows = append(rows, scored{realName, ref.Real}, scored{"uniform noise (for scale)", ref.Noise})
 	fmt.Fprintf(w, "\nSample quality, scored by %s (N = %d each)\n", what, n)
-	fmt.Fprintf(w, "  %-44s %10s %8s %13s %11s %9s\n", "", "confidence", "p > 0.9", "class entropy", "clf. score", "FD")
+	width := 44
 	for _, r := range rows {
-		fmt.Fprintf(w, "  %-44s %10.3f %7.1f%% %13.3f %11.2f %9.2f\n", r.name, r.s.Confidence, 100*r.s.Confident, r.s.ClassEntropy, r.s.ClassifierScore, r.s.FD)
+		width = max(width, utf8.RuneCountInString(r.name))
+	}
+	fmt.Fprintf(w, "  %-*s %10s %8s %13s %11s %9s\n", width, "", "confidence", "p > 0.9", "class entropy", "clf. score", "FD")
+	for _, r := range rows {
+		pad := width - utf8.RuneCountInString(r.name)
+		fmt.Fprintf(w, "  %s%*s %10.3f %7.1f%% %13.3f %11.2f %9.2f\n", r.name, pad, "", r.s.Confidence, 100*r.s.Confident, r.s.ClassEntropy, r.s.ClassifierScore, r.s.FD)
 	}
 	k := clf.NumClasses()
 	fmt.Fprintf(w, "  (confidence: mean max p(class|x); class entropy: log %d = %.3f is balanced; FD: Fréchet distance of classifier features to test images, lower is better)\n", k, math.Log(float64(k)))
