@@ -2,7 +2,7 @@
 // energy-based model of MNIST digits — or of any other images given with
 // -data.
 //
-//	go run ./cmd/mnist-ebm                 # train with the default recipe (≈10 min on 2 cores)
+//	go run ./cmd/mnist-ebm                 # train with the default recipe (≈13 min on 2 cores)
 //	go run ./cmd/mnist-ebm sample -dir runs/mnist
 //	go run ./cmd/mnist-ebm eval -dir runs/mnist
 //	go run ./cmd/mnist-ebm -preset tutorial-lr2e-3   # the replay-buffer recipe of the UvA tutorial, lr 2e-3
