@@ -3,9 +3,18 @@
 // literature measures: the average log-probability of the test images in
 // nats.
 //
-//	go run ./examples/rbm-mnist                   # defaults: ≈ 20 min on 2 cores
+//	go run ./examples/rbm-mnist                   # defaults: CD-1, CD-10, PCD-1 at 784×16; CD-1, CD-3, PCD-1 at 784×500
+//	go run ./examples/rbm-mnist -preset ordering  # CD-1, CD-3, CD-25 and PCD-1 with one recipe
+//	go run ./examples/rbm-mnist -preset momentum  # CD-1 and CD-3 under rbm.m's momentum 0.9 against 0.5
 //	go run ./examples/rbm-mnist -preset paper     # the long runs of the papers (many hours)
 //	go run ./examples/rbm-mnist -h                # every setting
+//
+// Every method trains with one recipe unless its entry says otherwise:
+// CD at learning rate 0.01 and PCD at 0.05, both decaying linearly to 0,
+// momentum 0.5, weight decay 2·10⁻⁴. A method's entry may change its own
+// settings after colons: -large-methods cd1,cd3:m0.9:const trains CD-3
+// with momentum 0.9 after epoch 5 at a constant rate (Hinton's rbm.m),
+// which makes 784×500 models diverge a few epochs after the switch.
 //
 // Two model sizes:
 //
@@ -18,7 +27,10 @@
 //     (a stochastic lower bound of log Z, so an upper bound of the test
 //     log-likelihood) and reverse from samples of long Gibbs chains (an
 //     upper bound of log Z if those samples were exact), each with its
-//     standard error: the sandwich.
+//     standard error: the sandwich. An AIS run whose weight ESS is below
+//     half the chains (-ais-min-ess) is repeated with more temperatures,
+//     up to -ais-max-temps, and every row of the table reports the
+//     temperatures and the ESS its estimate rests on.
 //
 // Images are thresholded at half intensity (p/255 > 0.5). The output
 // folder (-dir, default runs/rbm-mnist) receives results.md (the table),
