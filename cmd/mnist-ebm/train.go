@@ -186,8 +186,12 @@ func train(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  backend %s, %d threads; run folder %s\n", compute, runtime.GOMAXPROCS(0), cfg.Dir)
 	if group != nil {
-		fmt.Fprintf(stdout, "  data-parallel: %d ranks (%s), each with 1/%d of the images, a batch of %d and a buffer of %d; gradients averaged (%d samples per update)\n",
-			group.Size(), group.Backend(), group.Size(), cfg.Batch, cfg.Buffer, cfg.Batch*group.Size())
+		buffer := ""
+		if cfg.keepsBuffer() {
+			buffer = fmt.Sprintf(" and a buffer of %d", cfg.Buffer)
+		}
+		fmt.Fprintf(stdout, "  data-parallel: %d ranks (%s), each with 1/%d of the images, a batch of %d%s; gradients averaged (%d samples per update)\n",
+			group.Size(), group.Backend(), group.Size(), cfg.Batch, buffer, cfg.Batch*group.Size())
 	}
 	if cfg.sampled() {
 		fmt.Fprintf(stdout, "  %d iterations of batch %d; %d Langevin steps (λ=%g, σ=%g, clip ±%g) %s; Adam lr %g β=(%g, %g); α=%g\n",
