@@ -246,22 +246,14 @@ func run(ctx context.Context, fn string, rng *rand.Rand, base Base, target energ
 	return res, nil
 }
 
-// variance returns the sample variance of x (0 for fewer than two
-// values); a −Inf or +Inf value makes it NaN.
+// variance returns the sample variance of x, 0 for fewer than two
+// values; a −Inf or +Inf value makes it NaN.
 func variance(x []float64) float64 {
 	if len(x) < 2 {
 		return 0
 	}
-	var m float64
-	for _, v := range x {
-		m += v
-	}
-	m /= float64(len(x))
-	var s float64
-	for _, v := range x {
-		s += (v - m) * (v - m)
-	}
-	return s / float64(len(x)-1)
+	_, v := mathx.MeanVar(x)
+	return v
 }
 
 // weightStats returns the delta-method standard error of log mean w and

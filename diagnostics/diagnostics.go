@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/internal/mathx"
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
@@ -96,7 +97,7 @@ func MCSE(chains [][]float64) (float64, error) {
 	if err != nil || bad(chains) {
 		return math.NaN(), err
 	}
-	_, v := meanVar(flatten(chains))
+	_, v := mathx.MeanVar(flatten(chains))
 	return math.Sqrt(v / ess(split(chains, n))), nil
 }
 
@@ -272,18 +273,6 @@ func flatten(chains [][]float64) []float64 {
 	return all
 }
 
-// meanVar returns the mean and the unbiased (n − 1) variance of x.
-func meanVar(x []float64) (mean, variance float64) {
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(len(x))
-	for _, v := range x {
-		variance += (v - mean) * (v - mean)
-	}
-	return mean, variance / float64(len(x)-1)
-}
-
 // ess is the effective sample size of equal-length chains with
 // Geyer's initial positive sequence, made monotone, and the
 // Vehtari et al. improved truncation (posterior's .ess, step by step).
@@ -295,13 +284,13 @@ func ess(chains [][]float64) float64 {
 	acov := newChainAutocov(chains) // mean over chains of the autocovariances
 	means := make([]float64, m)
 	for c, ch := range chains {
-		means[c], _ = meanVar(ch)
+		means[c], _ = mathx.MeanVar(ch)
 	}
 	fn := float64(n)
 	meanVarW := acov.at(0) * fn / (fn - 1) // W: mean within-chain variance
 	varPlus := meanVarW * (fn - 1) / fn
 	if m > 1 {
-		_, b := meanVar(means)
+		_, b := mathx.MeanVar(means)
 		varPlus += b
 	}
 	rho := make([]float64, n)
@@ -354,10 +343,10 @@ func rHat(chains [][]float64) float64 {
 	var w float64
 	for c, ch := range chains {
 		var v float64
-		means[c], v = meanVar(ch)
+		means[c], v = mathx.MeanVar(ch)
 		w += v / float64(len(chains))
 	}
-	_, b := meanVar(means)
+	_, b := mathx.MeanVar(means)
 	b *= n
 	return math.Sqrt((b/w + n - 1) / n)
 }
@@ -380,7 +369,7 @@ type chainAutocov struct {
 func newChainAutocov(chains [][]float64) *chainAutocov {
 	a := &chainAutocov{dev: make([][]float64, len(chains)), scale: 1 / float64(len(chains)*len(chains[0]))}
 	for c, ch := range chains {
-		mean, _ := meanVar(ch)
+		mean, _ := mathx.MeanVar(ch)
 		a.dev[c] = make([]float64, len(ch))
 		for i, v := range ch {
 			a.dev[c][i] = v - mean

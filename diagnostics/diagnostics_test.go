@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ebmgo/ebm/energy"
+	"github.com/ebmgo/ebm/internal/mathx"
 )
 
 // val returns a function that returns v, failing the test on err.
@@ -213,7 +214,7 @@ func TestESSAR1(t *testing.T) {
 				x := diagAR1(rng, m, n, rho, func(int) float64 { return 0 })
 				r = append(r, val(t)(est.f(x))/(m*n))
 			}
-			mean, v := meanVar(r)
+			mean, v := mathx.MeanVar(r)
 			se := math.Sqrt(v / seeds)
 			// 4 standard errors, plus 2% for the O(1/N) truncation bias of
 			// Geyer's estimator and the rank transform.
@@ -233,7 +234,7 @@ func TestMCSECoverage(t *testing.T) {
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 5))
 		x := diagAR1(rng, 2, 1000, 0.8, func(int) float64 { return 0 })
-		m, _ := meanVar(flatten(x))
+		m, _ := mathx.MeanVar(flatten(x))
 		z := m / val(t)(MCSE(x))
 		z2 += z * z
 	}

@@ -1,6 +1,10 @@
 package diagnostics
 
-import "math"
+import (
+	"math"
+
+	"github.com/ebmgo/ebm/internal/mathx"
+)
 
 // Summary is what the diagnostics say about one scalar quantity drawn by
 // several chains.
@@ -26,7 +30,7 @@ func Summarize(chains [][]float64) (Summary, error) {
 		return Summary{}, err
 	}
 	all := flatten(chains)
-	mean, v := meanVar(all)
+	mean, v := mathx.MeanVar(all)
 	s := Summary{Mean: mean, SD: math.Sqrt(v), MCSE: math.NaN(), BulkESS: math.NaN(), TailESS: math.NaN(), RHat: math.NaN()}
 	if bad(chains) {
 		return s, nil

@@ -70,3 +70,16 @@ func LogMeanExp(v []float64) float64 {
 	}
 	return LogSumExp(v) - math.Log(float64(len(v)))
 }
+
+// MeanVar returns the mean and the unbiased (n − 1) variance of x; the
+// variance is NaN for fewer than two values.
+func MeanVar(x []float64) (mean, variance float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		variance += (v - mean) * (v - mean)
+	}
+	return mean, variance / float64(len(x)-1)
+}

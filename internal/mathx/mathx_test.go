@@ -212,3 +212,13 @@ func TestBernoulli(t *testing.T) {
 		}
 	}
 }
+
+func TestMeanVar(t *testing.T) {
+	m, v := MeanVar([]float64{1, 2, 3, 4})
+	if m != 2.5 || math.Abs(v-5.0/3) > 1e-15 {
+		t.Errorf("MeanVar(1, 2, 3, 4) = %v, %v; want 2.5, 5/3", m, v)
+	}
+	if m, v := MeanVar([]float64{7}); m != 7 || !math.IsNaN(v) {
+		t.Errorf("MeanVar(7) = %v, %v; want 7, NaN", m, v)
+	}
+}
