@@ -37,9 +37,21 @@
 // Markov chains; if those chains have not reached the model distribution
 // (they sit in the modes they started in, typically near the data), the
 // reverse estimate loses its guarantee and can fall below the true value,
-// making the sandwich look tighter than it is. Check the reverse half on a
-// model small enough to sample exactly, trained the same way, before
-// trusting it on a large one.
+// making the sandwich look tighter than it is. RAISE (below) needs no
+// model samples and is the safer lower half for such models.
+//
+// # RAISE: held-out log-likelihood without model samples
+//
+// RAISERBM (Burda, Grosse and Salakhutdinov 2015) starts reverse chains at
+// the data points themselves. For each point v it estimates, unbiasedly on
+// the linear scale, q(v): the probability of v under the annealing model,
+// the distribution forward AIS's chains end in. Averaged over held-out
+// data it is a stochastic lower bound of that model's log-likelihood and
+// usually a conservative estimate of the RBM's (the annealing chains lag
+// behind the sharpening target, so q fits the data worse), the side
+// opposite forward AIS's. It is the lower half of the sandwich for models
+// too large to sample exactly: forward AIS and RAISE agree when the
+// chains keep up, and their gap measures how far they do not.
 //
 // # How far to trust an estimate
 //
