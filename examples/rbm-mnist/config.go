@@ -72,15 +72,23 @@ type Config struct {
 	AISMinESS   float64 `json:"ais_min_ess"`
 	AISMaxTemps int     `json:"ais_max_temps"`
 	// GibbsSteps is the length of the block-Gibbs chains that draw the
-	// model samples shown in pictures and that start reverse AIS.
+	// model samples shown in pictures.
 	GibbsSteps int `json:"gibbs_steps"`
+	// RAISEImages is the number of test images (a random subset fixed by
+	// the seed, the same for every model) RAISE starts its reverse chains
+	// from, RAISEChains chains each, at the temperatures forward AIS
+	// ended with: the conservative side of the large models' sandwich
+	// and a check on the small ones. Zero means no RAISE: the large
+	// models then have forward AIS alone.
+	RAISEImages int `json:"raise_images"`
+	RAISEChains int `json:"raise_chains"`
 	// CurveAISTemps, if positive, runs a forward AIS of this many
 	// temperatures (AISChains chains) after every epoch of the large
 	// models, for a rough test log-likelihood curve.
 	CurveAISTemps int `json:"curve_ais_temps"`
 	// SmallAIS also runs AIS on the small models, whose log Z is exact:
-	// forward, reverse from exact samples, and reverse from Gibbs chains
-	// as for the large models.
+	// forward, reverse from exact samples, and RAISE as for the large
+	// models.
 	SmallAIS bool `json:"small_ais"`
 	// AISBase is the base of the large models' AIS: "base-rate" (or "",
 	// Salakhutdinov & Murray's base-rate RBM) or a small model's method
@@ -106,7 +114,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 16, Epochs: 10, Methods: methods("cd1,cd10,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 8, Methods: methods("cd1,cd3,pcd1")},
 			AISChains: 100, AISTemps: 10000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
-			AISMinESS: 0.5, AISMaxTemps: 40000,
+			AISMinESS: 0.5, AISMaxTemps: 40000, RAISEImages: 200, RAISEChains: 1,
 		}
 	},
 	// ordering: CD-1, CD-3, CD-25 and PCD-1 with one recipe, at 784×20
@@ -121,7 +129,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 20, Epochs: 10, Methods: methods("cd1,cd3,cd25,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 5, Methods: methods("cd1,cd3,cd25,pcd1")},
 			AISChains: 100, AISTemps: 20000, SmallAISTemps: 5000, GibbsSteps: 1000, SmallAIS: true,
-			AISMinESS: 0.5, AISMaxTemps: 20000, CurveAISTemps: 500,
+			AISMinESS: 0.5, AISMaxTemps: 20000, CurveAISTemps: 500, RAISEImages: 200, RAISEChains: 1,
 		}
 	},
 	// momentum: why CD-3 once came out worse than CD-1. CD-1 and CD-3
@@ -137,7 +145,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 20, Epochs: 12, Methods: methods(list)},
 			Large:     ModelSpec{Hidden: 500, Epochs: 12, Methods: methods(list)},
 			AISChains: 100, AISTemps: 10000, SmallAISTemps: 5000, GibbsSteps: 1000,
-			AISMinESS: 0.5, AISMaxTemps: 40000, CurveAISTemps: 1000,
+			AISMinESS: 0.5, AISMaxTemps: 40000, CurveAISTemps: 1000, RAISEImages: 200, RAISEChains: 1,
 		}
 	},
 	// paper: the length of training and evaluation behind the published
@@ -149,7 +157,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 20, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			Large:     ModelSpec{Hidden: 500, Epochs: 200, Methods: methods("cd1,cd3,cd25,pcd1")},
 			AISChains: 100, AISTemps: 14500, SmallAISTemps: 14500, GibbsSteps: 10000, SmallAIS: true,
-			AISMinESS: 0.5, AISMaxTemps: 464000,
+			AISMinESS: 0.5, AISMaxTemps: 464000, RAISEImages: 1000, RAISEChains: 1,
 		}
 	},
 	// quick: a few minutes, to try the pipeline.
@@ -160,7 +168,7 @@ var presets = map[string]func() Config{
 			Small:     ModelSpec{Hidden: 16, Epochs: 3, Methods: methods("cd1,pcd1")},
 			Large:     ModelSpec{Hidden: 100, Epochs: 3, Methods: methods("cd1,pcd1")},
 			AISChains: 50, AISTemps: 1000, SmallAISTemps: 1000, GibbsSteps: 200, SmallAIS: true,
-			AISMinESS: 0.5, AISMaxTemps: 16000,
+			AISMinESS: 0.5, AISMaxTemps: 16000, RAISEImages: 100, RAISEChains: 1,
 		}
 	},
 }
@@ -322,7 +330,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./examples/rbm-mnist [flags]\n\n"+
 			"Trains RBMs on binarised MNIST by CD-k and PCD and reports test log-likelihoods\n"+
-			"(exact for the small models, AIS sandwich for the large ones).\n\n")
+			"(exact for the small models; for the large ones between forward AIS and RAISE).\n\n")
 		fs.PrintDefaults()
 	}
 	fs.String("preset", preset, "starting settings: default, ordering (CD-1, CD-3, CD-25, PCD-1 at 784×20 and 784×500), momentum (CD-1 and CD-3 with rbm.m's momentum 0.9 against 0.5), paper (the published run lengths; days), quick")
@@ -350,7 +358,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.SmallAISTemps, "small-ais-temps", cfg.SmallAISTemps, "AIS intermediate distributions for the check on the small models")
 	fs.Float64Var(&cfg.AISMinESS, "ais-min-ess", cfg.AISMinESS, "fraction of the chains an AIS run's weight ESS must reach, else it is repeated with more temperatures (0: accept every run)")
 	fs.IntVar(&cfg.AISMaxTemps, "ais-max-temps", cfg.AISMaxTemps, "the most temperatures -ais-min-ess may raise an AIS run to")
-	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw model samples and start reverse AIS")
+	fs.IntVar(&cfg.GibbsSteps, "gibbs-steps", cfg.GibbsSteps, "block Gibbs steps of the chains that draw the model samples in pictures")
+	fs.IntVar(&cfg.RAISEImages, "raise-images", cfg.RAISEImages, "test images RAISE starts from (the conservative side of the large models' log-likelihood; 0: none)")
+	fs.IntVar(&cfg.RAISEChains, "raise-chains", cfg.RAISEChains, "RAISE chains per test image")
 	fs.IntVar(&cfg.CurveAISTemps, "curve-ais-temps", cfg.CurveAISTemps, "if > 0, a forward AIS of this many temperatures after every epoch of the large models: a rough test log-likelihood curve (1000 costs ≈ 10 s per epoch)")
 	fs.BoolVar(&cfg.SmallAIS, "small-ais", cfg.SmallAIS, "also run AIS on the small models, to check it against the exact log Z")
 	fs.StringVar(&cfg.AISBase, "ais-base", cfg.AISBase, "base of the large models' AIS: base-rate, or a small model's method (e.g. pcd1), whose log Z and samples are exact")
@@ -418,6 +428,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-ais-max-temps %d: want at least -ais-temps %d and -small-ais-temps %d", c.AISMaxTemps, c.AISTemps, c.SmallAISTemps)
 	case c.GibbsSteps < 1:
 		return fmt.Errorf("-gibbs-steps %d: want at least 1", c.GibbsSteps)
+	case c.RAISEImages < 0:
+		return fmt.Errorf("-raise-images %d: want 0 (none) or more", c.RAISEImages)
+	case c.RAISEImages > 0 && c.RAISEChains < 1:
+		return fmt.Errorf("-raise-chains %d: want at least 1", c.RAISEChains)
 	}
 	for _, t := range c.AISSweep {
 		if t < 10 {

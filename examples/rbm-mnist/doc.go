@@ -23,14 +23,18 @@
 //     The program also runs AIS on these models, to show how close the
 //     estimator comes where the answer is known.
 //   - 784×500 (-large-hidden): log Z is estimated by annealed importance
-//     sampling (Salakhutdinov & Murray 2008) from a base-rate RBM, forward
-//     (a stochastic lower bound of log Z, so an upper bound of the test
-//     log-likelihood) and reverse from samples of long Gibbs chains (an
-//     upper bound of log Z if those samples were exact), each with its
-//     standard error: the sandwich. An AIS run whose weight ESS is below
-//     half the chains (-ais-min-ess) is repeated with more temperatures,
-//     up to -ais-max-temps, and every row of the table reports the
-//     temperatures and the ESS its estimate rests on.
+//     sampling (Salakhutdinov & Murray 2008) from a base-rate RBM. Forward
+//     AIS is a stochastic lower bound of log Z, so an upper bound of the
+//     test log-likelihood; an AIS run whose weight ESS is below half the
+//     chains (-ais-min-ess) is repeated with more temperatures, up to
+//     -ais-max-temps, and every row reports the temperatures and the ESS
+//     its estimate rests on. The other side is RAISE (Burda, Grosse &
+//     Salakhutdinov 2015, ais.RAISERBM): reverse annealing chains that
+//     start at test images (-raise-images, the same random subset for
+//     every model) and estimate each image's log-probability from below
+//     on average, without samples of the RBM. The test log-likelihood
+//     lies between the two unless the RBM has mass no annealing chain
+//     reaches; the width of the interval says how well it is known.
 //
 // Images are thresholded at half intensity (p/255 > 0.5). The output
 // folder (-dir, default runs/rbm-mnist) receives results.md (the table),

@@ -28,6 +28,8 @@ type evaluator struct {
 	// small trained model (baseName says which).
 	base     *energy.RBM
 	baseName string
+	// raise holds the test images RAISE starts from, chosen on first use.
+	raise []float64
 }
 
 // epoch returns the mean free energy of the test images and, for exact
@@ -124,9 +126,10 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	h.Write([]byte(mr.Slug))
 	rng := rand.New(rand.NewPCG(cfg.Seed^h.Sum64(), 2))
 
-	// Forward AIS, then model samples: exact draws for the small models,
-	// block Gibbs chains from the ends of forward AIS for the large ones.
-	// Reverse AIS starts from those samples.
+	// Forward AIS, then model samples for the pictures: exact draws for
+	// the small models (which also start reverse AIS), block Gibbs chains
+	// from the ends of forward AIS for the large ones. Then RAISE from
+	// test images.
 	base, err := e.baseRBM(rbm)
 	if err != nil {
 		return err
@@ -140,7 +143,7 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
 		c := startClock()
-		est = &AISEstimate{Chains: chains, GibbsSteps: cfg.GibbsSteps, Base: "base rate"}
+		est = &AISEstimate{Chains: chains, Base: "base rate"}
 		if e.baseName != "" {
 			est.Base = e.baseName
 		}
@@ -161,24 +164,13 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	var samples, probs []float64
 	if e.exact {
 		samples, probs, err = exactSamples(ctx, rng, rbm, chains)
-		if err != nil {
-			return err
-		}
-		if est != nil {
-			est.GibbsSteps = 0
-		}
 	} else {
 		samples, probs, err = gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
-		if err != nil {
-			return err
-		}
 	}
-	gw, gc := gs.since()
-	if est != nil {
-		// The samples start reverse AIS: their cost is part of it.
-		est.Wall += num(gw)
-		est.CPU += num(gc)
+	if err != nil {
+		return err
 	}
+	gw, _ := gs.since()
 	if e.exact {
 		fmt.Fprintf(log, "%s %d exact samples in %s\n", tag, chains, fmtDur(gw))
 	} else {
@@ -187,7 +179,19 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	if err := savePictures(cfg.Dir, mr, rbm, probs); err != nil {
 		return err
 	}
-	if est != nil {
+	if est == nil {
+		return e.sweep(ctx, cfg, rbm, mr, h.Sum64(), log)
+	}
+	baseLogZ, err := base.LogZ()
+	if err != nil {
+		return err
+	}
+	est.BaseLogZ = num(baseLogZ)
+	est.TestLLHigh = num(testF - float64(est.Forward.LogZ))
+	est.TestLLLow = num(math.NaN())
+	line := fmt.Sprintf("%s AIS (%d chains): forward %.2f ± %.2f (ESS %.0f, %d temperatures)", tag, chains, est.Forward.LogZ, est.Forward.StdErr, est.Forward.ESS, est.Temps)
+	if e.exact {
+		// Reverse AIS from exact samples: a stochastic upper bound.
 		c := startClock()
 		rev, t, err := adaptiveAIS(ctx, cfg, temps, chains, log, tag, "AIS reverse", &est.Attempts, func(sched []float64, progress func(int, int)) (ais.Result, error) {
 			return ais.ReverseRBM(ctx, rng, rbm, samples, ais.RBMConfig{Schedule: sched, Base: base, Progress: progress})
@@ -199,59 +203,87 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		w, cp := c.since()
 		est.Wall += num(w)
 		est.CPU += num(cp)
-		est.Reverse = AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
-		baseLogZ, err := base.LogZ()
+		est.Reverse = &AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
+		est.TestLLLow = num(testF - rev.LogZ)
+		line += fmt.Sprintf(", reverse from exact samples %.2f ± %.2f (ESS %.0f, %d temperatures)", rev.LogZ, rev.StdErr, rev.ESS, t)
+	}
+	if cfg.RAISEImages > 0 {
+		// RAISE from test images at the forward run's temperatures.
+		c := startClock()
+		sched, err := ais.RBMSchedule(est.Temps)
 		if err != nil {
 			return err
 		}
-		est.BaseLogZ = num(baseLogZ)
-		est.TestLLHigh = num(testF - float64(est.Forward.LogZ))
-		est.TestLLLow = num(testF - float64(est.Reverse.LogZ))
-		est.Note = aisNote(est)
-		line := fmt.Sprintf("%s AIS (%d chains, %d/%d temperatures): log Z forward %.2f ± %.2f (ESS %.0f), reverse %.2f ± %.2f (ESS %.0f); test LL in [%.2f, %.2f]",
-			tag, chains, est.Temps, est.ReverseTemps, est.Forward.LogZ, est.Forward.StdErr, est.Forward.ESS, est.Reverse.LogZ, est.Reverse.StdErr, est.Reverse.ESS, est.TestLLLow, est.TestLLHigh)
-		if mr.ExactLogZ != nil {
-			line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
+		images := e.raiseImages(cfg)
+		r, err := ais.RAISERBM(ctx, rng, rbm, images, cfg.RAISEChains, ais.RBMConfig{Schedule: sched, Base: base,
+			Progress: aisProgress(log, tag, fmt.Sprintf("RAISE, %d test images × %d chains, %d temperatures", len(images)/rbm.Visible(), cfg.RAISEChains, est.Temps))})
+		if err != nil {
+			return fmt.Errorf("RAISE: %w", err)
 		}
-		fmt.Fprintln(log, line)
-		if e.exact {
-			// The large models' reverse AIS, on a model whose log Z is
-			// known: from the ends of Gibbs chains started at the ends of
-			// forward AIS.
-			gibbs, _, err := gibbsChains(ctx, rng, rbm, fwdX, chains, cfg.GibbsSteps)
-			if err != nil {
-				return err
-			}
-			schedule, err := ais.RBMSchedule(est.ReverseTemps)
-			if err != nil {
-				return err
-			}
-			acfg := ais.RBMConfig{Schedule: schedule, Base: base, Progress: aisProgress(log, tag, "AIS reverse from Gibbs chains")}
-			rev, err := ais.ReverseRBM(ctx, rng, rbm, gibbs, acfg)
-			if err != nil {
-				return fmt.Errorf("reverse AIS from Gibbs chains: %w", err)
-			}
-			est.ReverseGibbs = &AISBound{num(rev.LogZ), num(rev.StdErr), num(rev.ESS)}
-			fmt.Fprintf(log, "%s reverse AIS from %d-step Gibbs chains: log Z %.2f ± %.2f (ESS %.0f); exact %.2f\n",
-				tag, cfg.GibbsSteps, rev.LogZ, rev.StdErr, rev.ESS, *mr.ExactLogZ)
+		w, cp := c.since()
+		est.Wall += num(w)
+		est.CPU += num(cp)
+		est.RAISE = &RAISEBound{Images: len(r.LogLik), ChainsPerImage: cfg.RAISEChains, Temps: r.Temps, LogZ: num(r.LogZ), StdErr: num(r.LogZStdErr), Wall: num(w), CPU: num(cp)}
+		if !e.exact {
+			est.TestLLLow = num(testF - r.LogZ)
 		}
+		line += fmt.Sprintf(", RAISE %.2f ± %.2f (%d test images)", r.LogZ, r.LogZStdErr, len(r.LogLik))
 	}
-	if !e.exact {
-		for _, temps := range cfg.AISSweep {
-			sched, err := ais.RBMSchedule(temps)
-			if err != nil {
-				return err
-			}
-			c := startClock()
-			res, err := ais.ForwardRBM(ctx, rand.New(rand.NewPCG(cfg.Seed^h.Sum64(), uint64(temps))), rbm, chains,
-				ais.RBMConfig{Schedule: sched, Base: base, Progress: aisProgress(log, tag, fmt.Sprintf("AIS sweep, %d temperatures", temps))})
-			if err != nil {
-				return fmt.Errorf("AIS sweep at %d temperatures: %w", temps, err)
-			}
-			w, cp := c.since()
-			mr.Sweep = append(mr.Sweep, SweepPoint{Run: "sweep", Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
-			fmt.Fprintf(log, "%s AIS sweep: %d temperatures, log Z %.2f ± %.2f, ESS %.1f of %d, %s\n", tag, temps, res.LogZ, res.StdErr, res.ESS, chains, fmtDur(w))
+	est.Note = aisNote(est)
+	if mr.ExactLogZ != nil {
+		line += fmt.Sprintf("; exact log Z %.2f", *mr.ExactLogZ)
+	} else if !math.IsNaN(float64(est.TestLLLow)) {
+		line += fmt.Sprintf("; test LL in [%.2f, %.2f]", est.TestLLLow, est.TestLLHigh)
+	} else {
+		line += fmt.Sprintf("; test LL at most %.2f", est.TestLLHigh)
+	}
+	fmt.Fprintln(log, line)
+	return e.sweep(ctx, cfg, rbm, mr, h.Sum64(), log)
+}
+
+// raiseImages returns the test images RAISE starts from: cfg.RAISEImages
+// of them (at most all), chosen at random by the seed alone, so that every
+// model is measured on the same images.
+func (e *evaluator) raiseImages(cfg Config) []float64 {
+	if e.raise != nil {
+		return e.raise
+	}
+	nv := e.data.dim
+	n := len(e.data.test) / nv
+	perm := rand.New(rand.NewPCG(cfg.Seed, 0x5241495345)).Perm(n)[:min(cfg.RAISEImages, n)]
+	e.raise = make([]float64, 0, len(perm)*nv)
+	for _, i := range perm {
+		e.raise = append(e.raise, e.data.test[i*nv:(i+1)*nv]...)
+	}
+	return e.raise
+}
+
+// sweep runs the forward AIS sweep (cfg.AISSweep) on a large model;
+// slugHash seeds its generators with cfg.Seed.
+func (e *evaluator) sweep(ctx context.Context, cfg Config, rbm *energy.RBM, mr *ModelResult, slugHash uint64, log io.Writer) error {
+	tag := "[" + mr.Name + "]"
+	if e.exact {
+		return nil
+	}
+	base, err := e.baseRBM(rbm)
+	if err != nil {
+		return err
+	}
+	chains := cfg.AISChains
+	for _, temps := range cfg.AISSweep {
+		sched, err := ais.RBMSchedule(temps)
+		if err != nil {
+			return err
 		}
+		c := startClock()
+		res, err := ais.ForwardRBM(ctx, rand.New(rand.NewPCG(cfg.Seed^slugHash, uint64(temps))), rbm, chains,
+			ais.RBMConfig{Schedule: sched, Base: base, Progress: aisProgress(log, tag, fmt.Sprintf("AIS sweep, %d temperatures", temps))})
+		if err != nil {
+			return fmt.Errorf("AIS sweep at %d temperatures: %w", temps, err)
+		}
+		w, cp := c.since()
+		mr.Sweep = append(mr.Sweep, SweepPoint{Run: "sweep", Temps: temps, Chains: chains, LogZ: num(res.LogZ), StdErr: num(res.StdErr), ESS: num(res.ESS), Wall: num(w), CPU: num(cp)})
+		fmt.Fprintf(log, "%s AIS sweep: %d temperatures, log Z %.2f ± %.2f, ESS %.1f of %d, %s\n", tag, temps, res.LogZ, res.StdErr, res.ESS, chains, fmtDur(w))
 	}
 	return nil
 }
@@ -345,15 +377,22 @@ func exactSamples(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, n int) (
 // aisNote says what makes an AIS sandwich unreliable, or "".
 func aisNote(a *AISEstimate) string {
 	var notes []string
-	if a.Forward.LogZ > a.Reverse.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))) {
-		if a.GibbsSteps == 0 {
-			notes = append(notes, "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short")
-		} else {
-			notes = append(notes, "forward above reverse by more than 2 standard errors: the reverse chains had not reached the model distribution")
-		}
+	if r := a.Reverse; r != nil && a.Forward.LogZ > r.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(r.StdErr))) {
+		notes = append(notes, "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short")
 	}
-	if lo := math.Min(float64(a.Forward.ESS), float64(a.Reverse.ESS)); lo < float64(a.Chains)/2 {
-		notes = append(notes, fmt.Sprintf("unreliable: an ESS of %.0f of %d chains, below half; the estimate rests on a few chains, its standard error is not to be trusted and forward AIS may underestimate log Z; raise -ais-temps or use a closer -ais-base", lo, a.Chains))
+	if r := a.RAISE; r != nil && a.Forward.LogZ > r.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(r.StdErr))) {
+		notes = append(notes, "forward AIS above RAISE by more than 2 standard errors: the model has mass the annealing chains reach too rarely for either side to bound log Z; raise -ais-temps")
+	}
+	lo := float64(a.Forward.ESS)
+	if a.Reverse != nil {
+		lo = math.Min(lo, float64(a.Reverse.ESS))
+	}
+	if lo < float64(a.Chains)/2 {
+		if a.RAISE != nil && a.Reverse == nil {
+			notes = append(notes, fmt.Sprintf("forward AIS rests on a few chains (ESS %.0f of %d, below half): its log Z may be low and its standard error is not to be trusted; RAISE does not depend on it, and the interval between them is what is known", lo, a.Chains))
+		} else {
+			notes = append(notes, fmt.Sprintf("unreliable: an ESS of %.0f of %d chains, below half; the estimate rests on a few chains, its standard error is not to be trusted and forward AIS may underestimate log Z; raise -ais-temps or use a closer -ais-base", lo, a.Chains))
+		}
 	}
 	return strings.Join(notes, "; ")
 }

@@ -72,34 +72,49 @@ type ModelResult struct {
 	Curve []EpochPoint `json:"curve"`
 }
 
-// AISEstimate is one forward/reverse AIS sandwich.
+// AISEstimate is one AIS sandwich of log Z: forward AIS, a stochastic
+// lower bound, against reverse AIS from exact samples (small models) or
+// RAISE on test images (the conservative side, large models).
 type AISEstimate struct {
 	Chains int `json:"chains"`
 	// Temps and ReverseTemps are the temperature counts of the forward and
-	// reverse runs reported (the last of Attempts in each direction).
+	// reverse runs reported (the last of Attempts in each direction);
+	// ReverseTemps is 0 where there was no reverse run.
 	Temps        int `json:"temps"`
-	ReverseTemps int `json:"reverse_temps"`
+	ReverseTemps int `json:"reverse_temps,omitempty"`
 	// Attempts lists every AIS run, forward then reverse: a run whose ESS
 	// was below Config.AISMinESS of the chains was repeated with more
 	// temperatures.
 	Attempts []SweepPoint `json:"attempts"`
-	// GibbsSteps is the length of the chains whose end points start
-	// reverse AIS.
-	GibbsSteps int      `json:"gibbs_steps"`
-	Forward    AISBound `json:"forward"`
-	Reverse    AISBound `json:"reverse"`
-	// ReverseGibbs is, for the small models, reverse AIS started as for
-	// the large ones — from the ends of GibbsSteps-step block-Gibbs chains
-	// — instead of from exact samples: how far that start can be trusted.
-	ReverseGibbs *AISBound `json:"reverse_from_gibbs,omitempty"`
+	Forward  AISBound     `json:"forward"`
+	// Reverse is reverse AIS from exact samples (small models only): a
+	// stochastic upper bound of log Z.
+	Reverse *AISBound `json:"reverse,omitempty"`
+	// RAISE is the reverse annealing estimator on test images: the upper
+	// side of log Z for the large models, a check against the exact value
+	// for the small ones.
+	RAISE *RAISEBound `json:"raise,omitempty"`
 	// Base names the base distribution: "base rate" or a small model.
 	Base       string `json:"base"`
 	BaseLogZ   num    `json:"base_log_z"`
 	TestLLHigh num    `json:"test_ll_upper"` // mean f(test) − forward log Z
-	TestLLLow  num    `json:"test_ll_lower"` // mean f(test) − reverse log Z
+	TestLLLow  num    `json:"test_ll_lower"` // mean f(test) − reverse (small) or RAISE (large) log Z
 	Wall       num    `json:"wall_seconds"`
 	CPU        num    `json:"cpu_seconds"`
 	Note       string `json:"note,omitempty"`
+}
+
+// RAISEBound is a RAISE estimate (ais.RAISERBM) on a random subset of the
+// test images: the log Z it implies, mean over the images of
+// f(v) − log q̂(v), with its standard error over the images.
+type RAISEBound struct {
+	Images         int `json:"images"`
+	ChainsPerImage int `json:"chains_per_image"`
+	Temps          int `json:"temps"`
+	LogZ           num `json:"log_z"`
+	StdErr         num `json:"std_err"`
+	Wall           num `json:"wall_seconds"`
+	CPU            num `json:"cpu_seconds"`
 }
 
 // SweepPoint is one AIS run of the temperature sweep or of the estimate.

@@ -22,6 +22,7 @@ func tinyConfig(out string) Config {
 	cfg.AISChains, cfg.AISTemps, cfg.SmallAISTemps, cfg.GibbsSteps = 16, 100, 100, 20
 	cfg.AISMaxTemps = 200 // at most one doubling of the AIS temperatures
 	cfg.CurveAISTemps = 50
+	cfg.RAISEImages = 60
 	cfg.Preset = "test"
 	return cfg
 }
@@ -52,8 +53,13 @@ func TestRunSmoke(t *testing.T) {
 			t.Errorf("%s: curve %+v, want 2 epochs with test LL", m.Name, m.Curve)
 		}
 		a := m.AIS
-		if a == nil || a.GibbsSteps != 0 {
-			t.Fatalf("%s: AIS check %+v, want reverse AIS from exact samples", m.Name, a)
+		if a == nil || a.Reverse == nil || a.RAISE == nil {
+			t.Fatalf("%s: AIS check %+v, want reverse AIS from exact samples and RAISE", m.Name, a)
+		}
+		// RAISE against the exact log Z: conservative (not clearly below
+		// it) and close on these nearly independent pixels.
+		if r, exact := a.RAISE, *m.ExactLogZ; r.Images != 60 || r.LogZ < exact-4*r.StdErr || r.LogZ > exact+4*r.StdErr+1 {
+			t.Errorf("%s: RAISE %+v, exact log Z %.3f", m.Name, *r, exact)
 		}
 	}
 	large := res.Models[2]
@@ -63,10 +69,16 @@ func TestRunSmoke(t *testing.T) {
 	if len(large.Curve) != 1 || large.Curve[0].TestLLAIS == nil || large.Curve[0].TestLL != nil {
 		t.Errorf("%s: curve %+v, want one epoch with an AIS test log-likelihood", large.Name, large.Curve)
 	}
-	for _, v := range []num{large.AIS.Forward.LogZ, large.AIS.Reverse.LogZ, large.AIS.TestLLHigh, large.AIS.TestLLLow} {
+	if large.AIS.Reverse != nil || large.AIS.RAISE == nil {
+		t.Fatalf("%s: AIS %+v, want forward AIS and RAISE", large.Name, large.AIS)
+	}
+	for _, v := range []num{large.AIS.Forward.LogZ, large.AIS.RAISE.LogZ, large.AIS.TestLLHigh, large.AIS.TestLLLow} {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			t.Errorf("%s: AIS %+v has a non-finite value", large.Name, large.AIS)
 		}
+	}
+	if a := large.AIS; a.TestLLLow != large.TestF-a.RAISE.LogZ || a.RAISE.Temps != a.Temps {
+		t.Errorf("%s: lower end %v from RAISE %+v at %d temperatures", large.Name, a.TestLLLow, *a.RAISE, a.Temps)
 	}
 	if large.Updates != 600/100 {
 		t.Errorf("%s: %d updates, want 6", large.Name, large.Updates)
@@ -76,7 +88,7 @@ func TestRunSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| 784×6 | CD-1 |", "| 784×6 | PCD-1 |", "| 784×20 | CD-2 |", "exact (2^6 terms)", "AIS sandwich"} {
+	for _, want := range []string{"| 784×6 | CD-1 |", "| 784×6 | PCD-1 |", "| 784×20 | CD-2 |", "exact (2^6 terms)", "RAISE from test images"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
 		}
@@ -173,9 +185,8 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// TestAISBaseAndSweep runs the large model's AIS from a trained small
-// model and the temperature sweep, and checks the small model's reverse
-// AIS from Gibbs chains.
+// TestAISBaseAndSweep runs the large model's AIS and RAISE from a trained
+// small model, and the temperature sweep.
 func TestAISBaseAndSweep(t *testing.T) {
 	cfg := tinyConfig(t.TempDir())
 	cfg.Small.Methods = methods("pcd1")
@@ -188,15 +199,20 @@ func TestAISBaseAndSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	small, large := res.Models[0], res.Models[1]
-	if g := small.AIS.ReverseGibbs; g == nil || math.IsNaN(float64(g.LogZ)) {
-		t.Errorf("small model: reverse AIS from Gibbs chains %+v", small.AIS.ReverseGibbs)
+	if r := small.AIS.RAISE; r == nil || math.IsNaN(float64(r.LogZ)) {
+		t.Errorf("small model: RAISE %+v", small.AIS.RAISE)
 	}
-	if a := large.AIS; a.Base != "784×6 PCD1" || math.IsNaN(float64(a.Forward.LogZ)) || math.IsNaN(float64(a.Reverse.LogZ)) {
+	if a := large.AIS; a.Base != "784×6 PCD1" || math.IsNaN(float64(a.Forward.LogZ)) || a.RAISE == nil || math.IsNaN(float64(a.RAISE.LogZ)) {
 		t.Errorf("large model's AIS from the small PCD-1 model: %+v", a)
 	}
-	if n := len(large.AIS.Attempts); n < 2 || large.AIS.Attempts[0].Run != "forward" || large.AIS.Attempts[n-1].Run != "reverse" ||
-		large.AIS.Temps < 100 || large.AIS.Temps > 200 || large.AIS.ReverseTemps < large.AIS.Temps {
-		t.Errorf("AIS attempts %+v, temps %d/%d", large.AIS.Attempts, large.AIS.Temps, large.AIS.ReverseTemps)
+	attempts := large.AIS.Attempts
+	if len(attempts) < 1 || large.AIS.Temps < 100 || large.AIS.Temps > 200 || large.AIS.ReverseTemps != 0 || attempts[len(attempts)-1].Temps != large.AIS.Temps {
+		t.Errorf("AIS attempts %+v, temps %d/%d", attempts, large.AIS.Temps, large.AIS.ReverseTemps)
+	}
+	for _, p := range attempts {
+		if p.Run != "forward" {
+			t.Errorf("large model: a %s AIS run, want forward only", p.Run)
+		}
 	}
 	if len(large.Sweep) != 2 || large.Sweep[1].Temps != 60 || !(large.Sweep[0].ESS >= 1 && float64(large.Sweep[0].ESS) <= float64(cfg.AISChains)) {
 		t.Errorf("sweep %+v", large.Sweep)

@@ -137,7 +137,7 @@ func (res *Results) Markdown() string {
 	fmt.Fprintf(&b, "%d training and %d test images, binarised by %s; preset %s, seed %d; %s, GOMAXPROCS %d. "+
 		"Whole run: %s wall, %s CPU.\n\n", res.TrainImages, res.TestImages, binarizeText(c.Binarize), c.Preset, c.Seed, res.Platform, res.GOMAXPROCS,
 		fmtDur(float64(res.WallSeconds)), fmtDur(float64(res.CPUSeconds)))
-	fmt.Fprintf(&b, "| model | method | epochs | training (wall / CPU) | test log-likelihood (nats) | train LL | log Z | how | AIS temperatures (fwd / rev) | weight ESS (fwd / rev) |\n")
+	fmt.Fprintf(&b, "| model | method | epochs | training (wall / CPU) | test log-likelihood (nats) | train LL | log Z | how | temperatures (forward / reverse or RAISE) | forward weight ESS |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---|---:|---:|\n")
 	var notes []string
 	for _, m := range res.Models {
@@ -149,8 +149,14 @@ func (res *Results) Markdown() string {
 		a := m.AIS
 		temps, ess := "–", "–"
 		if a != nil {
-			temps = fmt.Sprintf("%d / %d", a.Temps, a.ReverseTemps)
-			ess = fmt.Sprintf("%.0f / %.0f of %d", float64(a.Forward.ESS), float64(a.Reverse.ESS), a.Chains)
+			temps = fmt.Sprintf("%d", a.Temps)
+			switch {
+			case a.Reverse != nil:
+				temps += fmt.Sprintf(" / %d", a.ReverseTemps)
+			case a.RAISE != nil:
+				temps += fmt.Sprintf(" / %d", a.RAISE.Temps)
+			}
+			ess = fmt.Sprintf("%.0f of %d", float64(a.Forward.ESS), a.Chains)
 		}
 		if m.ExactLogZ != nil {
 			how := fmt.Sprintf("exact (2^%d terms)", min(m.Visible, m.Hidden))
@@ -164,16 +170,23 @@ func (res *Results) Markdown() string {
 		if a == nil {
 			continue
 		}
-		se := math.Max(float64(a.Forward.StdErr), float64(a.Reverse.StdErr))
-		lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
-		zlo, zhi := min(a.Forward.LogZ, a.Reverse.LogZ), max(a.Forward.LogZ, a.Reverse.LogZ)
-		how := fmt.Sprintf("AIS sandwich: forward %s ± %s, reverse %s ± %s", f2(a.Forward.LogZ), f2(a.Forward.StdErr), f2(a.Reverse.LogZ), f2(a.Reverse.StdErr))
+		how := fmt.Sprintf("forward AIS %s ± %s", f2(a.Forward.LogZ), f2(a.Forward.StdErr))
+		ll := fmt.Sprintf("≤ %s (± %s)", f2(a.TestLLHigh), f2(a.Forward.StdErr))
+		trainLL, logZ := "≤ "+f2(m.TrainF-a.Forward.LogZ), "≥ "+f2(a.Forward.LogZ)
+		if r := a.RAISE; r != nil {
+			how += fmt.Sprintf(", RAISE %s ± %s (%d test images)", f2(r.LogZ), f2(r.StdErr), r.Images)
+			se := math.Max(float64(a.Forward.StdErr), float64(r.StdErr))
+			lo, hi := min(a.TestLLLow, a.TestLLHigh), max(a.TestLLLow, a.TestLLHigh)
+			zlo, zhi := min(a.Forward.LogZ, r.LogZ), max(a.Forward.LogZ, r.LogZ)
+			ll = fmt.Sprintf("**%s … %s** (± %s)", f2(lo), f2(hi), f2(num(se)))
+			trainLL, logZ = f2(m.TrainF-zhi)+" … "+f2(m.TrainF-zlo), f2(zlo)+" … "+f2(zhi)
+		}
 		if a.Note != "" {
 			notes = append(notes, fmt.Sprintf("%s %s: %s.", model, m.Method.Name, a.Note))
 			how += fmt.Sprintf(" (note %d)", len(notes))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | **%s … %s** (± %s) | %s … %s | %s … %s | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
-			f2(lo), f2(hi), f2(num(se)), f2(m.TrainF-zhi), f2(m.TrainF-zlo), f2(zlo), f2(zhi), how, temps, ess)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", model, m.Method.Name, m.Epochs, train,
+			ll, trainLL, logZ, how, temps, ess)
 	}
 	for i, n := range notes {
 		fmt.Fprintf(&b, "\n%d. %s", i+1, n)
@@ -183,17 +196,20 @@ func (res *Results) Markdown() string {
 	}
 	if check := res.checkTable(); check != "" {
 		fmt.Fprintf(&b, "\n## AIS where log Z is exact\n\n"+
-			"The large models' estimator on the small models, whose log Z is known: forward AIS, reverse AIS from exact samples (a guaranteed stochastic upper bound), "+
-			"and reverse AIS started as for the large models, from the ends of %d-step block-Gibbs chains (no guarantee: it holds only if the chains reached the model). "+
-			"Each with its standard error, its distance from the exact value in standard errors, and its weight ESS.\n\n%s", c.GibbsSteps, check)
+			"The large models' estimators on the small models, whose log Z is known: forward AIS, reverse AIS from exact samples (a stochastic upper bound), "+
+			"and RAISE from test images as for the large models (the log Z it implies; conservative for the log-likelihood). "+
+			"Each with its standard error, its distance from the exact value in standard errors, and, for AIS, its weight ESS.\n\n%s", check)
 	}
 	fmt.Fprintf(&b, "\nThe test log-likelihood is the mean of log p(v) = f(v) − log Z over the test images. "+
-		"Forward AIS underestimates log Z on average (so its column is an upper bound of the log-likelihood), "+
-		"reverse AIS overestimates it on average if it starts from exact model samples (true for the small models; for the large ones it starts from the ends of %d-step Gibbs chains, and holds only if those have reached the model): the sandwich. "+
-		"The ± is the larger of the two delta-method standard errors of log Z; an ESS far below the number of chains means the weights rest on a few chains and the standard error cannot be trusted.\n\n", c.GibbsSteps)
+		"Forward AIS underestimates log Z on average, so it gives an upper bound of the log-likelihood. "+
+		"The other side comes from RAISE (Burda, Grosse & Salakhutdinov 2015): reverse annealing chains started at test images (%d of them, chosen by the seed, the same for every model) estimate, for each image, its log-probability under the annealing model — the distribution forward AIS's chains end in — from below on average. "+
+		"Its chains lag behind a distribution that sharpens as β grows, so that model is usually more spread out than the RBM and the estimate errs low where forward AIS errs high, without any samples of the RBM: the two bracket the test log-likelihood, and the width says how well it is known. "+
+		"Mass of the RBM that no annealing chain reaches escapes both sides alike; agreement rules out lagging chains, not unseen modes. "+
+		"The log Z column is what each side implies (RAISE's: the mean over its images of f(v) − log q̂(v)); the ± is the larger of the two standard errors (forward: delta method over the chains; RAISE: over the images). "+
+		"A forward weight ESS far below the chains means its estimate rests on a few chains and its standard error cannot be trusted.\n\n", c.RAISEImages)
 	if sweep := res.sweepTable(); sweep != "" {
 		fmt.Fprintf(&b, "## AIS: weight ESS against temperatures\n\n"+
-			"Every AIS run of the large models: the sweep (-ais-sweep, forward), and the runs behind the table, each repeated with more temperatures while its ESS was below %.0f%% of the chains (-ais-min-ess, up to -ais-max-temps %d); the last forward and the last reverse run are the ones reported.\n\n%s\n", 100*c.AISMinESS, c.AISMaxTemps, sweep)
+			"Every AIS run of the large models: the sweep (-ais-sweep, forward), and the runs behind the table, each repeated with more temperatures while its ESS was below %.0f%% of the chains (-ais-min-ess, up to -ais-max-temps %d); the last forward run (and, for the small models, the last reverse run) is the one reported.\n\n%s\n", 100*c.AISMinESS, c.AISMaxTemps, sweep)
 	}
 	fmt.Fprintf(&b, "## Settings\n\n")
 	fmt.Fprintf(&b, "| model | method | k | learning rate | momentum | weight decay | batch | updates | evaluation (wall / CPU) |\n")
@@ -214,7 +230,8 @@ func (res *Results) Markdown() string {
 	fmt.Fprintf(&b, "\nInitialisation (Hinton's guide): weights N(0, 0.01²), hidden biases 0, visible biases the log-odds of the training pixel means (smoothed by 1/(N+2)). "+
 		"The positive phase uses p(h|v); the negative phase samples v and uses p(h|v⁻). "+
 		"AIS: from %s, Salakhutdinov & Murray's piecewise-linear schedule (knots 0, 0.5, 0.9, 1; their 14,500 temperatures scaled to %d for the large models and %d for the check on the small ones), one block-Gibbs step per temperature, %d chains; "+
-		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated) and from the ends of %d-step block-Gibbs chains, started at the ends of forward AIS, for the large ones.\n\n", baseText(c), c.AISTemps, c.SmallAISTemps, c.AISChains, c.GibbsSteps)
+		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated); RAISE runs %d chain(s) from each of %d test images with the forward run's schedule. "+
+		"Model samples (pictures) are the ends of %d-step block-Gibbs chains started at the ends of forward AIS.\n\n", baseText(c), c.AISTemps, c.SmallAISTemps, c.AISChains, c.RAISEChains, c.RAISEImages, c.GibbsSteps)
 	fmt.Fprintf(&b, "## Published numbers\n\n"+
 		"Salakhutdinov & Murray (2008), 784×500 RBMs on binarised MNIST after long training, AIS: CD-1 ≈ −125.5, CD-3 ≈ −105.5, CD-25 ≈ −86.3 nats; "+
 		"small 784×25 RBMs ≈ −140s by exact enumeration. Tieleman (2008) trains with PCD, which reaches better likelihoods than CD-1 at equal cost. "+
@@ -243,8 +260,12 @@ func baseText(c Config) string {
 // with an exact log Z, or "" if there are none.
 func (res *Results) checkTable() string {
 	var b strings.Builder
-	cell := func(a AISBound, exact num) string {
-		return fmt.Sprintf("%s ± %s (%+.1f SE, ESS %.0f)", f2(a.LogZ), f2(a.StdErr), float64((a.LogZ-exact)/a.StdErr), float64(a.ESS))
+	cell := func(logZ, se, ess, exact num) string {
+		out := fmt.Sprintf("%s ± %s (%+.1f SE", f2(logZ), f2(se), float64((logZ-exact)/se))
+		if !math.IsNaN(float64(ess)) {
+			out += fmt.Sprintf(", ESS %.0f", float64(ess))
+		}
+		return out + ")"
 	}
 	for _, m := range res.Models {
 		a := m.AIS
@@ -252,14 +273,17 @@ func (res *Results) checkTable() string {
 			continue
 		}
 		if b.Len() == 0 {
-			b.WriteString("| model | method | exact log Z | temperatures | forward AIS | reverse AIS from exact samples | reverse AIS from Gibbs chains |\n|---|---|---:|---:|---:|---:|---:|\n")
+			b.WriteString("| model | method | exact log Z | temperatures | forward AIS | reverse AIS from exact samples | RAISE from test images |\n|---|---|---:|---:|---:|---:|---:|\n")
 		}
-		gibbs := "–"
-		if a.ReverseGibbs != nil {
-			gibbs = cell(*a.ReverseGibbs, *m.ExactLogZ)
+		rev, raise := "–", "–"
+		if r := a.Reverse; r != nil {
+			rev = cell(r.LogZ, r.StdErr, r.ESS, *m.ExactLogZ)
+		}
+		if r := a.RAISE; r != nil {
+			raise = cell(r.LogZ, r.StdErr, num(math.NaN()), *m.ExactLogZ) + fmt.Sprintf(", %d images", r.Images)
 		}
 		fmt.Fprintf(&b, "| %d×%d | %s | %s | %d / %d | %s | %s | %s |\n", m.Visible, m.Hidden, m.Method.Name, f2(*m.ExactLogZ), a.Temps, a.ReverseTemps,
-			cell(a.Forward, *m.ExactLogZ), cell(a.Reverse, *m.ExactLogZ), gibbs)
+			cell(a.Forward.LogZ, a.Forward.StdErr, a.Forward.ESS, *m.ExactLogZ), rev, raise)
 	}
 	return b.String()
 }
