@@ -76,9 +76,11 @@ type Config struct {
 	GibbsSteps int `json:"gibbs_steps"`
 	// RAISEImages is the number of test images (a random subset fixed by
 	// the seed, the same for every model) RAISE starts its reverse chains
-	// from, RAISEChains chains each, at the temperatures forward AIS
-	// ended with: the conservative side of the large models' sandwich
-	// and a check on the small ones. Zero means no RAISE: the large
+	// from, RAISEChains chains each, at AISTemps (SmallAISTemps for the
+	// small models) even where forward AIS raised its count: the
+	// conservative side of the large models' sandwich and a check on the
+	// small ones. Its cost is RAISEImages·RAISEChains/AISChains times a
+	// forward run's. Zero means no RAISE: the large
 	// models then have forward AIS alone.
 	RAISEImages int `json:"raise_images"`
 	RAISEChains int `json:"raise_chains"`

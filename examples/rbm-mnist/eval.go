@@ -139,6 +139,7 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 	if e.exact {
 		temps = cfg.SmallAISTemps
 	}
+	raiseTemps := temps // RAISE runs at the configured count, not the escalated one
 	var est *AISEstimate
 	var fwdX []float64
 	if !e.exact || cfg.SmallAIS {
@@ -208,15 +209,17 @@ func (e *evaluator) final(ctx context.Context, cfg Config, rbm *energy.RBM, mr *
 		line += fmt.Sprintf(", reverse from exact samples %.2f ± %.2f (ESS %.0f, %d temperatures)", rev.LogZ, rev.StdErr, rev.ESS, t)
 	}
 	if cfg.RAISEImages > 0 {
-		// RAISE from test images at the forward run's temperatures.
+		// RAISE from test images. Its cost is the images times the
+		// temperatures, so it keeps the configured count when forward AIS
+		// escalated.
 		c := startClock()
-		sched, err := ais.RBMSchedule(est.Temps)
+		sched, err := ais.RBMSchedule(raiseTemps)
 		if err != nil {
 			return err
 		}
 		images := e.raiseImages(cfg)
 		r, err := ais.RAISERBM(ctx, rng, rbm, images, cfg.RAISEChains, ais.RBMConfig{Schedule: sched, Base: base,
-			Progress: aisProgress(log, tag, fmt.Sprintf("RAISE, %d test images × %d chains, %d temperatures", len(images)/rbm.Visible(), cfg.RAISEChains, est.Temps))})
+			Progress: aisProgress(log, tag, fmt.Sprintf("RAISE, %d test images × %d chains, %d temperatures", len(images)/rbm.Visible(), cfg.RAISEChains, raiseTemps))})
 		if err != nil {
 			return fmt.Errorf("RAISE: %w", err)
 		}

@@ -230,8 +230,8 @@ func (res *Results) Markdown() string {
 	fmt.Fprintf(&b, "\nInitialisation (Hinton's guide): weights N(0, 0.01²), hidden biases 0, visible biases the log-odds of the training pixel means (smoothed by 1/(N+2)). "+
 		"The positive phase uses p(h|v); the negative phase samples v and uses p(h|v⁻). "+
 		"AIS: from %s, Salakhutdinov & Murray's piecewise-linear schedule (knots 0, 0.5, 0.9, 1; their 14,500 temperatures scaled to %d for the large models and %d for the check on the small ones), one block-Gibbs step per temperature, %d chains; "+
-		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated); RAISE runs %d chain(s) from each of %d test images with the forward run's schedule. "+
-		"Model samples (pictures) are the ends of %d-step block-Gibbs chains started at the ends of forward AIS.\n\n", baseText(c), c.AISTemps, c.SmallAISTemps, c.AISChains, c.RAISEChains, c.RAISEImages, c.GibbsSteps)
+		"reverse AIS starts from exact samples for the small models (the hidden layer's marginal enumerated); RAISE runs %d chain(s) from each of %d test images on the same schedule at the configured temperatures (%d and %d). "+
+		"Model samples (pictures) are the ends of %d-step block-Gibbs chains started at the ends of forward AIS.\n\n", baseText(c), c.AISTemps, c.SmallAISTemps, c.AISChains, c.RAISEChains, c.RAISEImages, c.AISTemps, c.SmallAISTemps, c.GibbsSteps)
 	fmt.Fprintf(&b, "## Published numbers\n\n"+
 		"Salakhutdinov & Murray (2008), 784×500 RBMs on binarised MNIST after long training, AIS: CD-1 ≈ −125.5, CD-3 ≈ −105.5, CD-25 ≈ −86.3 nats; "+
 		"small 784×25 RBMs ≈ −140s by exact enumeration. Tieleman (2008) trains with PCD, which reaches better likelihoods than CD-1 at equal cost. "+
