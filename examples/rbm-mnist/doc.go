@@ -10,7 +10,7 @@
 //	go run ./examples/rbm-mnist -h                # every setting
 //
 // Every method trains with one recipe unless its entry says otherwise:
-// CD at learning rate 0.01 and PCD at 0.05, both decaying linearly to 0,
+// CD at learning rate 0.01 and PCD at 0.02, both decaying linearly to 0,
 // momentum 0.5, weight decay 2·10⁻⁴. A method's entry may change its own
 // settings after colons: -large-methods cd1,cd3:m0.9:const trains CD-3
 // with momentum 0.9 after epoch 5 at a constant rate (Hinton's rbm.m),

@@ -392,7 +392,7 @@ func aisNote(a *AISEstimate) string {
 	}
 	if lo < float64(a.Chains)/2 {
 		if a.RAISE != nil && a.Reverse == nil {
-			notes = append(notes, fmt.Sprintf("forward AIS rests on a few chains (ESS %.0f of %d, below half): its log Z may be low and its standard error is not to be trusted; RAISE does not depend on it, and the interval between them is what is known", lo, a.Chains))
+			notes = append(notes, fmt.Sprintf("unreliable: forward AIS rests on a few chains (ESS %.0f of %d, below half), so its log Z may be low and its standard error is not to be trusted; a few chains carrying the weight is also the sign of mass that annealing chains reach only by chance, which RAISE misses too, so the interval is not to be trusted either; raise -ais-max-temps", lo, a.Chains))
 		} else {
 			notes = append(notes, fmt.Sprintf("unreliable: an ESS of %.0f of %d chains, below half; the estimate rests on a few chains, its standard error is not to be trusted and forward AIS may underestimate log Z; raise -ais-temps or use a closer -ais-base", lo, a.Chains))
 		}
