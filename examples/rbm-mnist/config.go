@@ -123,7 +123,8 @@ var presets = map[string]func() Config{
 	// (exact, 10 epochs) and 784×500 (5 epochs; forward AIS with 20,000
 	// temperatures, whose ESS is above half the chains for every model,
 	// and RAISE on 200 test images), for the published comparison;
-	// per-epoch AIS curves of the large models. About an hour on 2 cores.
+	// per-epoch AIS curves of the large models. About 70 minutes on 2
+	// cores.
 	"ordering": func() Config {
 		return Config{
 			Dir: "runs/rbm-mnist-ordering", Seed: 1, Binarize: "threshold", BatchSize: 100,
@@ -191,7 +192,7 @@ var presets = map[string]func() Config{
 // 784×20 (exact) PCD-1 reaches −151.7, −145.4, −142.1 and −141.2 nats at
 // rates 0.01, 0.02, 0.03 and 0.05; after 5 epochs at 784×500, forward AIS
 // with 20,000 temperatures and RAISE agree at 0.01 (−114.8, weight ESS
-// 69 of 100) and 0.02 (−101.3, ESS 61–69), at 0.03 (−95.4 … −97.2)
+// 69 of 100) and 0.02 (−101.3, ESS 45–69), at 0.03 (−95.4 … −97.2)
 // only with an ESS of 36–53, and at 0.05 not at all (forward runs spread
 // over 11 nats, ESS 1–26).
 const (
