@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -264,8 +265,9 @@ func TestTorchrunTrains(t *testing.T) {
 	}
 	// --redirects 1 --tee 1: torch 1.13's launcher under Python 3.11 fails
 	// on its default, no redirection (fixed in torch 2).
+	logDir := t.TempDir()
 	args := append([]string{"-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", fmt.Sprint(port),
-		"--redirects", "1", "--tee", "1", "--log_dir", t.TempDir(), "--no_python", os.Args[0]},
+		"--redirects", "1", "--tee", "1", "--log_dir", logDir, "--no_python", os.Args[0]},
 		tinyTrain(dir, data, "-iterations", "100000", "-checkpoint-every", "100000", "-sample-every", "100000")...)
 	cmd := exec.Command(py, args...)
 	cmd.Env = append(os.Environ(), "MNIST_EBM_TEST_AS_COMMAND=1")
@@ -292,9 +294,21 @@ func TestTorchrunTrains(t *testing.T) {
 	}
 	// Rank 0 says where it stopped, and both ranks' shards are in the
 	// checkpoint of that iteration: neither died of the echoed signal.
-	m := regexp.MustCompile(`stopped at iteration (\d+); checkpoint saved`).FindStringSubmatch(out.String())
+	// The launcher, interrupted too, may exit before it has copied a
+	// rank's last lines to its own output; the ranks' stdout files in
+	// logDir have them all.
+	text := out.String()
+	filepath.WalkDir(logDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == "stdout.log" {
+			if b, err := os.ReadFile(path); err == nil {
+				text += string(b)
+			}
+		}
+		return nil
+	})
+	m := regexp.MustCompile(`stopped at iteration (\d+); checkpoint saved`).FindStringSubmatch(text)
 	if m == nil {
-		t.Fatalf("the ranks did not stop with a checkpoint:\n%s", out.String())
+		t.Fatalf("the ranks did not stop with a checkpoint:\n%s", text)
 	}
 	if samples, dim, err := trainer.ReadBuffer(dir); err != nil || len(samples) != 2*min(32, 8*mustAtoi(m[1]))*dim { // batch 8, buffer 32
 		t.Errorf("checkpoint of iteration %s: %d values, %v", m[1], len(samples), err)
