@@ -51,7 +51,9 @@
 // behind the sharpening target, so q fits the data worse), the side
 // opposite forward AIS's. It is the lower half of the sandwich for models
 // too large to sample exactly: forward AIS and RAISE agree when the
-// chains keep up, and their gap measures how far they do not.
+// chains keep up, and their gap measures how far they do not. Mass of the
+// model that the annealing chains never reach escapes both alike; a
+// forward weight ESS of a few chains is the usual sign of it.
 //
 // # How far to trust an estimate
 //
