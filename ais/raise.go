@@ -75,19 +75,14 @@ func RAISERBM(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, v []float64,
 	if rbm == nil {
 		panic("ais: RAISERBM: nil RBM")
 	}
-	nv := rbm.Visible()
-	if len(v) == 0 || len(v)%nv != 0 {
-		return RAISEResult{}, fmt.Errorf("ais: RAISERBM: %d visible values is not a positive multiple of %d units: %w", len(v), nv, energy.ErrShape)
+	if err := checkVisible("RAISERBM", "point", rbm, v); err != nil {
+		return RAISEResult{}, err
 	}
 	if chains < 1 {
 		return RAISEResult{}, fmt.Errorf("ais: RAISERBM: %d chains per point, want at least 1", chains)
 	}
+	nv := rbm.Visible()
 	n := len(v) / nv
-	for j, x := range v {
-		if x != 0 && x != 1 {
-			return RAISEResult{}, fmt.Errorf("ais: RAISERBM: point %d unit %d is %v, not 0 or 1", j/nv, j%nv, x)
-		}
-	}
 	start := v
 	if chains > 1 {
 		start = make([]float64, n*chains*nv)
@@ -97,9 +92,9 @@ func RAISERBM(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, v []float64,
 			}
 		}
 	}
-	rev, err := ReverseRBM(ctx, rng, rbm, start, cfg)
+	rev, err := reverseRBM(ctx, "RAISERBM", rng, rbm, start, cfg)
 	if err != nil {
-		return RAISEResult{}, fmt.Errorf("ais: RAISERBM: %w", err)
+		return RAISEResult{}, err
 	}
 	// rev.LogZ = log Z_0 − nh_A log 2 − log mean(all weights).
 	offset := rev.LogZ + mathx.LogMeanExp(rev.LogWeights)

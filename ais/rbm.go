@@ -88,21 +88,35 @@ func ReverseRBM(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, v []float6
 	if rbm == nil {
 		panic("ais: ReverseRBM: nil RBM")
 	}
+	if err := checkVisible("ReverseRBM", "draw", rbm, v); err != nil {
+		return Result{}, err
+	}
+	return reverseRBM(ctx, "ReverseRBM", rng, rbm, v, cfg)
+}
+
+// checkVisible returns an error unless v holds whole rows of rbm's visible
+// units, each 0 or 1; fn and row name the caller and its rows in it.
+func checkVisible(fn, row string, rbm *energy.RBM, v []float64) error {
 	nv := rbm.Visible()
 	if len(v) == 0 || len(v)%nv != 0 {
-		return Result{}, fmt.Errorf("ais: ReverseRBM: %d visible values is not a positive multiple of %d units: %w", len(v), nv, energy.ErrShape)
+		return fmt.Errorf("ais: %s: %d visible values is not a positive multiple of %d units: %w", fn, len(v), nv, energy.ErrShape)
 	}
 	for j, x := range v {
 		if x != 0 && x != 1 {
-			return Result{}, fmt.Errorf("ais: ReverseRBM: draw %d unit %d is %v, not 0 or 1", j/nv, j%nv, x)
+			return fmt.Errorf("ais: %s: %s %d unit %d is %v, not 0 or 1", fn, row, j/nv, j%nv, x)
 		}
 	}
-	p, err := newRBMPath(ctx, "ReverseRBM", rng, rbm, len(v)/nv, cfg)
+	return nil
+}
+
+// reverseRBM is ReverseRBM on visible states v that checkVisible accepted.
+func reverseRBM(ctx context.Context, fn string, rng *rand.Rand, rbm *energy.RBM, v []float64, cfg RBMConfig) (Result, error) {
+	p, err := newRBMPath(ctx, fn, rng, rbm, len(v)/rbm.Visible(), cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	copy(p.v, v)
-	res, err := p.run(ctx, "ReverseRBM", rng, reversed(p.schedule), cfg)
+	res, err := p.run(ctx, fn, rng, reversed(p.schedule), cfg)
 	if err != nil {
 		return res, err
 	}
