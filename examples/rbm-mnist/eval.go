@@ -380,10 +380,15 @@ func exactSamples(ctx context.Context, rng *rand.Rand, rbm *energy.RBM, n int) (
 // aisNote says what makes an AIS sandwich unreliable, or "".
 func aisNote(a *AISEstimate) string {
 	var notes []string
-	if r := a.Reverse; r != nil && a.Forward.LogZ > r.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(r.StdErr))) {
+	// above says whether forward AIS's log Z exceeds the other side's by
+	// more than 2 standard errors of the difference.
+	above := func(logZ, se num) bool {
+		return a.Forward.LogZ > logZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(se)))
+	}
+	if r := a.Reverse; r != nil && above(r.LogZ, r.StdErr) {
 		notes = append(notes, "forward above reverse by more than 2 standard errors although reverse AIS started from exact samples: the schedule is too short")
 	}
-	if r := a.RAISE; r != nil && a.Forward.LogZ > r.LogZ+2*num(math.Hypot(float64(a.Forward.StdErr), float64(r.StdErr))) {
+	if r := a.RAISE; r != nil && above(r.LogZ, r.StdErr) {
 		notes = append(notes, "forward AIS above RAISE by more than 2 standard errors: the model has mass the annealing chains reach too rarely for either side to bound log Z; raise -ais-temps")
 	}
 	lo := float64(a.Forward.ESS)
